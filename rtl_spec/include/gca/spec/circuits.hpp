@@ -1,0 +1,130 @@
+// Functional models of the analog circuits (SPEC.md section 3): quantizers, the gain-cell
+// multiply g(w) of paper Eq. 4, capacitor decay, and the two charge-to-pulse circuits.
+// Pure C++, no SystemC: both the executable spec (HeadModel) and the SystemC modules use
+// these, so that they agree by construction and can be unit-tested on their own.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "gca/spec/params.hpp"
+
+namespace gca::spec {
+
+// N evenly spaced levels over [lo, hi]; N = 0 is ideal (clamp only: the physical range
+// still bounds a pulse width or a stored voltage). Ties round up; a value within 1e-9 of a
+// step of a midpoint counts as a tie, so that decimal midpoints such as 0.45 V on the 0.9/7 V
+// grid round up as written rather than as their binary representation falls.
+class Quantizer {
+ public:
+  Quantizer() = default;
+  Quantizer(int levels, double lo, double hi)
+      : levels_(levels), lo_(lo), hi_(hi), step_(levels >= 2 ? (hi - lo) / (levels - 1) : 0.0) {}
+
+  double operator()(double x) const {
+    double y = std::clamp(x, lo_, hi_);
+    if (levels_ < 2) return y;
+    return lo_ + step_ * level_index(y);
+  }
+  // Index of the level x maps to (0 .. levels-1); only meaningful when quantizing.
+  int level_index(double x) const {
+    double y = std::clamp(x, lo_, hi_);
+    double k = std::floor((y - lo_) / step_ + 0.5 + kTieTolerance);
+    return static_cast<int>(std::min(k, static_cast<double>(levels_ - 1)));
+  }
+  int levels() const { return levels_; }
+  double lo() const { return lo_; }
+  double hi() const { return hi_; }
+  double step() const { return step_; }
+
+ private:
+  static constexpr double kTieTolerance = 1e-9;
+  int levels_ = 0;
+  double lo_ = 0.0, hi_ = 1.0, step_ = 0.0;
+};
+
+// Paper Eq. 4 with the read voltage folded in: g(w) = sum_i p[i] * w^i, where
+// p[i] = sum_j C[i][j] * v_in^j and w = stored voltage - w_center. The input pulse width
+// multiplies g linearly, so a cell read with pulse width x contributes x * g(w).
+class GainCellModel {
+ public:
+  GainCellModel() = default;
+  explicit GainCellModel(const GainCellParams& p) : w_center_(p.w_center_v) {
+    for (int i = 0; i <= 3; ++i) {
+      double vin_pow = 1.0;
+      poly_[i] = 0.0;
+      for (int j = 0; i + j <= 3; ++j) {
+        poly_[i] += p.c[i][j] * vin_pow;
+        vin_pow *= p.v_in_v;
+      }
+    }
+  }
+  double g(double w) const { return poly_[0] + w * (poly_[1] + w * (poly_[2] + w * poly_[3])); }
+  double g_of_voltage(double stored_v) const { return g(stored_v - w_center_); }
+  // Coefficient of w^i.
+  double poly(int i) const { return poly_[i]; }
+  double w_center() const { return w_center_; }
+
+ private:
+  std::array<double, 4> poly_{};
+  double w_center_ = 0.0;
+};
+
+// Capacitor leakage: the deviation from w_center decays as exp(-lambda * age).
+class RetentionModel {
+ public:
+  RetentionModel() = default;
+  explicit RetentionModel(double decay_per_token) : lambda_(decay_per_token) {}
+  bool enabled() const { return lambda_ > 0.0; }
+  double factor(long age_tokens) const {
+    return lambda_ > 0.0 ? std::exp(-lambda_ * static_cast<double>(age_tokens)) : 1.0;
+  }
+  double lambda() const { return lambda_; }
+
+ private:
+  double lambda_ = 0.0;
+};
+
+// K-array column readout (paper Eq. 3): charge S becomes a pulse of width
+// clip(S / s_sat, 0, 1) * T_max; widths here are in units of T_max.
+struct HardSigmoidChargeToPulse {
+  double s_sat = 1.0;
+  float operator()(float s) const {
+    return std::clamp(s * static_cast<float>(1.0 / s_sat), 0.0f, 1.0f);
+  }
+};
+
+// V-array output: signed charge-to-pulse, then a counter with sign bit quantizes the
+// pulse to out_levels over [-1, 1].
+struct SignedChargeToPulse {
+  double s_sat = 1.0;
+  Quantizer counter;
+  double operator()(double a) const { return counter(std::clamp(a / s_sat, -1.0, 1.0)); }
+};
+
+// Everything a head's circuits need, derived once from the spec.
+struct CircuitModel {
+  explicit CircuitModel(const HardwareSpec& spec)
+      : q_dac(spec.quant.q_levels, 0.0, 1.0),
+        kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
+        gain_cell(spec.gain_cell),
+        retention(spec.retention.decay_per_token),
+        hard_sigmoid{spec.charge_to_pulse.s_sat_qk},
+        signed_ctp{spec.charge_to_pulse.s_sat_av, Quantizer(spec.quant.out_levels, -1.0, 1.0)},
+        scalers(spec.scalers) {}
+
+  Quantizer q_dac;   // Q pulse width in units of T_max, [0, 1]
+  Quantizer kv_dac;  // stored voltage of K and V cells
+  GainCellModel gain_cell;
+  RetentionModel retention;
+  HardSigmoidChargeToPulse hard_sigmoid;
+  SignedChargeToPulse signed_ctp;
+  ScalerParams scalers;
+
+  double q_pulse(double q) const { return q_dac(scalers.q.apply(q)); }
+  double k_voltage(double k) const { return kv_dac(scalers.k.apply(k)); }
+  double v_voltage(double v) const { return kv_dac(scalers.v.apply(v)); }
+};
+
+}  // namespace gca::spec

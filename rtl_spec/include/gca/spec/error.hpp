@@ -1,0 +1,35 @@
+// The one exception type of the project: carries the offending file and field so that the
+// command line can print a single line and exit non-zero.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace gca {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string file, std::string field, const std::string& message)
+      : std::runtime_error(compose(file, field, message)),
+        file_(std::move(file)),
+        field_(std::move(field)) {}
+  const std::string& file() const { return file_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  static std::string compose(const std::string& file, const std::string& field,
+                             const std::string& message) {
+    std::string s;
+    if (!file.empty()) s += file + ": ";
+    if (!field.empty()) s += field + ": ";
+    return s + message;
+  }
+  std::string file_;
+  std::string field_;
+};
+
+namespace spec {
+using SpecError = gca::Error;
+}
+
+}  // namespace gca

@@ -1,0 +1,109 @@
+// The executable specification of one attention head (SPEC.md sections 2 and 3): a sliding
+// window of M token slots kept as a circular buffer over ceil(M / cols) sub-tiles.
+// For token t: write k_t and v_t to slot t mod M, then read with q_t:
+//   S_j = sum_d q_d g(k_jd)         per slot in the window (0 for slots never written)
+//   phi_j = clip(S_j / s_sat_qk, 0, 1)
+//   o_sd = Q_out(clip(sum_{j in s} phi_j g(v_jd) / s_sat_av, -1, 1))   per sub-tile
+//   out_d = sum_s o_sd              over the active sub-tiles
+// A sub-tile is active once it holds at least one written slot; before that the peripheral
+// control leaves it idle (it holds no token of the window), so it adds nothing.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "gca/spec/circuits.hpp"
+#include "gca/spec/gain_cell_array.hpp"
+#include "gca/spec/params.hpp"
+
+namespace gca::spec {
+
+// Where the slots of the window live.
+struct WindowTiling {
+  WindowTiling(int window, int cols)
+      : window(window), cols(cols), subtiles((window + cols - 1) / cols) {}
+  int window, cols, subtiles;
+  int slot_of_token(long t) const { return static_cast<int>(t % window); }
+  int subtile_of_slot(int slot) const { return slot / cols; }
+  int column_of_slot(int slot) const { return slot % cols; }
+  // Columns of sub-tile s that hold window slots (the last one may be partly unused).
+  int width(int s) const { return std::min(cols, window - s * cols); }
+};
+
+// What the circuits of one sub-tile did for one read: the action counts that the power
+// model multiplies by energy per action. Pulse widths are in units of T_max.
+struct SubTileActivity {
+  double q_pulse_sum = 0.0;        // sum over K-array cells read of the Q pulse width
+  int columns_converted = 0;       // HardSigmoid charge-to-pulse conversions (valid columns)
+  double phi_pulse_sum = 0.0;      // sum over V-array cells read of the HardSigmoid pulse width
+  int outputs_converted = 0;       // signed charge-to-pulse conversions (one per feature)
+  double counter_fullscale = 0.0;  // sum of |output| in units of a full-scale count
+  void add(const SubTileActivity& o) {
+    q_pulse_sum += o.q_pulse_sum;
+    columns_converted += o.columns_converted;
+    phi_pulse_sum += o.phi_pulse_sum;
+    outputs_converted += o.outputs_converted;
+    counter_fullscale += o.counter_fullscale;
+  }
+};
+
+// One sub-tile: K array + HardSigmoid charge-to-pulse per column, V array + signed
+// charge-to-pulse and counter per output.
+class SubTileModel {
+ public:
+  SubTileModel(const CircuitModel& circuits, int features, int columns);
+
+  void write(int col, const double* k_volts, const double* v_volts, long token);
+  // One read: q pulse widths in; charge and HardSigmoid widths per column, quantized output
+  // per feature out. Returns false (and touches nothing) when the sub-tile is idle.
+  bool compute(const float* q_pulse, long now, float* s_out, float* phi_out, double* o_out,
+               SubTileActivity* activity = nullptr) const;
+  bool active() const { return key_.valid_columns() > 0; }
+
+  const KeyArray& key() const { return key_; }
+  const ValueArray& value() const { return value_; }
+
+ private:
+  const CircuitModel* circuits_;
+  KeyArray key_;
+  ValueArray value_;
+  mutable std::vector<float> charge_;
+};
+
+class HeadModel {
+ public:
+  explicit HeadModel(const HardwareSpec& spec);
+  HeadModel(const HeadModel&) = delete;
+  HeadModel& operator=(const HeadModel&) = delete;
+  HeadModel(HeadModel&&) = default;
+
+  // Consumes one token: q, k, v hold d_head values each; out receives d_head values.
+  void step(const double* q, const double* k, const double* v, double* out);
+
+  long tokens() const { return t_; }
+  int d_head() const { return d_; }
+  const WindowTiling& tiling() const { return tiling_; }
+  const CircuitModel& circuits() const { return *circuits_; }
+  // Of the last token, by slot (size M): charge S and HardSigmoid width phi.
+  const std::vector<float>& scores() const { return s_; }
+  const std::vector<float>& phi() const { return phi_; }
+  // Of the last token: quantized output of sub-tile s, d_head values.
+  const double* subtile_output(int s) const { return o_.data() + std::size_t(s) * d_; }
+  const SubTileModel& subtile(int s) const { return subtiles_[s]; }
+  // Of the last token: summed activity of the sub-tiles and the number that were active.
+  const SubTileActivity& activity() const { return activity_; }
+  int active_subtiles() const { return active_subtiles_; }
+
+ private:
+  std::shared_ptr<const CircuitModel> circuits_;
+  WindowTiling tiling_;
+  int d_;
+  std::vector<SubTileModel> subtiles_;
+  std::vector<float> q_pulse_, s_, phi_;
+  std::vector<double> o_;
+  SubTileActivity activity_;
+  int active_subtiles_ = 0;
+  long t_ = 0;
+};
+
+}  // namespace gca::spec

@@ -1,0 +1,139 @@
+// Hardware parameters of the gain-cell attention accelerator, loaded once from
+// rtl_spec/params/*.json, validated, and passed down as typed structs.
+//
+// A parameter file is nested JSON. Every leaf is either a bare number or an object
+// {"value": number, "unit": "...", "source": "..."}; dotted names ("timing.t_max_ns")
+// address leaves. A file may start from another one with "extends": "other.json"
+// (resolved relative to the file) and only restate what it changes. After loading, every
+// known key must have a value, unknown keys are errors, and each value is range-checked.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gca/spec/error.hpp"
+
+namespace gca::spec {
+
+struct ArrayParams {
+  int rows = 0;  // cells per column: one per head feature (d_head <= rows)
+  int cols = 0;  // columns per array: one per stored token
+};
+
+struct ModelParams {
+  int n_layers = 0;
+  int n_heads = 0;
+  int d_head = 0;
+};
+
+// Number of quantizer levels; 0 means ideal (no quantization).
+struct QuantParams {
+  int q_levels = 0;
+  int kv_levels = 0;
+  int out_levels = 0;
+};
+
+// Paper Eq. 4: g(w) = sum_{i,j} c[i][j] * v_in^j * w^i with w = stored - w_center.
+struct GainCellParams {
+  double v_min_v = 0.0;
+  double v_max_v = 0.0;
+  double w_center_v = 0.0;
+  double v_in_v = 0.0;
+  // c[i][j], i = order in w, j = order in v_in; only i + j <= 3 are used.
+  std::array<std::array<double, 4>, 4> c{};
+};
+
+struct RetentionParams {
+  double decay_per_token = 0.0;  // lambda: w_eff = w * exp(-lambda * age)
+  double tau_ms = 0.0;           // informational
+};
+
+struct ChargeToPulseParams {
+  double s_sat_qk = 0.0;  // HardSigmoid: phi = clip(S / s_sat_qk, 0, 1)
+  double s_sat_av = 0.0;  // signed output: clip(A / s_sat_av, -1, 1)
+};
+
+// Digital affine scalers x' = gain * x + offset, applied before the input clamps and
+// after the digital output sum. Identity by default.
+struct Affine {
+  double gain = 1.0;
+  double offset = 0.0;
+  double apply(double x) const { return gain * x + offset; }
+  bool identity() const { return gain == 1.0 && offset == 0.0; }
+};
+
+struct ScalerParams {
+  Affine q, k, v, out;
+};
+
+struct TimingParams {
+  double t_max_ns = 0.0;
+  double phase_q_ns = 0.0;
+  double phase_phi_ns = 0.0;
+  double phase_count_ns = 0.0;
+  double phase_precharge_ns = 0.0;
+  double phase_digital_ns = 0.0;
+  double write_ns = 0.0;
+  // Latency of one token through one layer: the sequential compute phases.
+  double token_latency_ns() const {
+    return phase_q_ns + phase_phi_ns + phase_count_ns + phase_precharge_ns + phase_digital_ns;
+  }
+};
+
+// Where a value came from, for reports and `gca-sim spec`.
+struct ParamMeta {
+  std::string unit;
+  std::string source;
+  std::string file;  // file that set it last, or "--set" for an override
+};
+
+struct HardwareSpec {
+  int window = 0;  // M: tokens kept in the sliding window (circular buffer of M slots)
+  ArrayParams array;
+  ModelParams model;
+  QuantParams quant;
+  GainCellParams gain_cell;
+  RetentionParams retention;
+  ChargeToPulseParams charge_to_pulse;
+  ScalerParams scalers;
+  TimingParams timing;
+
+  std::map<std::string, ParamMeta> meta;  // by dotted key
+  std::string description;
+
+  int subtiles_per_head() const { return (window + array.cols - 1) / array.cols; }
+};
+
+// Description of one parameter key, for documentation and validation.
+struct ParamInfo {
+  std::string key;
+  bool integer = false;
+  double min = 0.0;
+  double max = 0.0;
+  bool min_exclusive = false;
+  std::string unit;
+};
+
+// All keys a parameter file must define, in file order.
+const std::vector<ParamInfo>& param_catalog();
+
+// Loads a parameter file (following "extends"), applies "key=value" overrides in order,
+// validates. Throws SpecError naming the file, the key and the allowed range.
+HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Applies one "key=value" override to an already loaded spec and re-validates it.
+void apply_override(HardwareSpec& spec, const std::string& assignment);
+
+// Value of a key as a double (for printing and reports).
+double get_param(const HardwareSpec& spec, const std::string& key);
+
+// Range and consistency checks; throws SpecError.
+void validate(const HardwareSpec& spec, const std::string& file = "");
+
+// Directory holding the shipped parameter files (set at build time).
+std::string default_params_dir();
+std::string default_spec_path();  // default_params_dir()/gpt2.json
+
+}  // namespace gca::spec

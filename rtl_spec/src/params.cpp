@@ -1,0 +1,379 @@
+#include "gca/spec/params.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#ifndef GCA_PARAMS_DIR
+#define GCA_PARAMS_DIR "rtl_spec/params"
+#endif
+
+namespace gca::spec {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Upper bounds that keep sizes sane for a simulation on one machine; they are
+// validation limits, not hardware facts.
+constexpr double kMaxWindow = 1 << 20;
+constexpr double kMaxArrayDim = 4096;
+constexpr double kMaxLevels = 1 << 16;
+
+struct Field {
+  ParamInfo info;
+  std::function<double&(HardwareSpec&)> real;  // set for real-valued keys
+  std::function<int&(HardwareSpec&)> integer;  // set for integer keys
+};
+
+Field int_field(const char* key, double min, double max, const char* unit,
+                std::function<int&(HardwareSpec&)> ref) {
+  Field f;
+  f.info = {key, true, min, max, false, unit};
+  f.integer = std::move(ref);
+  return f;
+}
+
+Field real_field(const char* key, double min, double max, bool min_exclusive, const char* unit,
+                 std::function<double&(HardwareSpec&)> ref) {
+  Field f;
+  f.info = {key, false, min, max, min_exclusive, unit};
+  f.real = std::move(ref);
+  return f;
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> all = [] {
+    std::vector<Field> v;
+    v.push_back(int_field("window", 1, kMaxWindow, "tokens",
+                          [](HardwareSpec& s) -> int& { return s.window; }));
+    v.push_back(int_field("array.rows", 1, kMaxArrayDim, "cells",
+                          [](HardwareSpec& s) -> int& { return s.array.rows; }));
+    v.push_back(int_field("array.cols", 1, kMaxArrayDim, "cells",
+                          [](HardwareSpec& s) -> int& { return s.array.cols; }));
+    v.push_back(int_field("model.n_layers", 1, 1024, "layers",
+                          [](HardwareSpec& s) -> int& { return s.model.n_layers; }));
+    v.push_back(int_field("model.n_heads", 1, 1024, "heads per layer",
+                          [](HardwareSpec& s) -> int& { return s.model.n_heads; }));
+    v.push_back(int_field("model.d_head", 1, kMaxArrayDim, "features",
+                          [](HardwareSpec& s) -> int& { return s.model.d_head; }));
+    v.push_back(int_field("quant.q_levels", 0, kMaxLevels, "levels",
+                          [](HardwareSpec& s) -> int& { return s.quant.q_levels; }));
+    v.push_back(int_field("quant.kv_levels", 0, kMaxLevels, "levels",
+                          [](HardwareSpec& s) -> int& { return s.quant.kv_levels; }));
+    v.push_back(int_field("quant.out_levels", 0, kMaxLevels, "levels",
+                          [](HardwareSpec& s) -> int& { return s.quant.out_levels; }));
+    v.push_back(real_field("gain_cell.v_min_v", 0, 10, false, "V",
+                           [](HardwareSpec& s) -> double& { return s.gain_cell.v_min_v; }));
+    v.push_back(real_field("gain_cell.v_max_v", 0, 10, true, "V",
+                           [](HardwareSpec& s) -> double& { return s.gain_cell.v_max_v; }));
+    v.push_back(real_field("gain_cell.w_center_v", 0, 10, false, "V",
+                           [](HardwareSpec& s) -> double& { return s.gain_cell.w_center_v; }));
+    v.push_back(real_field("gain_cell.v_in_v", 0, 10, true, "V",
+                           [](HardwareSpec& s) -> double& { return s.gain_cell.v_in_v; }));
+    for (int i = 0; i <= 3; ++i) {
+      for (int j = 0; i + j <= 3; ++j) {
+        static const char* units[] = {"1", "1/V", "1/V^2", "1/V^3"};
+        std::string key = "gain_cell.c" + std::to_string(i) + std::to_string(j);
+        Field f;
+        f.info = {key, false, -1e6, 1e6, false, units[i + j]};
+        f.real = [i, j](HardwareSpec& s) -> double& { return s.gain_cell.c[i][j]; };
+        v.push_back(std::move(f));
+      }
+    }
+    v.push_back(real_field("retention.decay_per_token", 0, 1, false, "1/token",
+                           [](HardwareSpec& s) -> double& { return s.retention.decay_per_token; }));
+    v.push_back(real_field("retention.tau_ms", 0, kInf, true, "ms",
+                           [](HardwareSpec& s) -> double& { return s.retention.tau_ms; }));
+    v.push_back(real_field("charge_to_pulse.s_sat_qk", 0, 1e9, true, "charge units",
+                           [](HardwareSpec& s) -> double& { return s.charge_to_pulse.s_sat_qk; }));
+    v.push_back(real_field("charge_to_pulse.s_sat_av", 0, 1e9, true, "charge units",
+                           [](HardwareSpec& s) -> double& { return s.charge_to_pulse.s_sat_av; }));
+    auto affine = [&v](const char* name, const char* offset_unit, Affine ScalerParams::*member) {
+      std::string base = std::string("scalers.") + name;
+      v.push_back(
+          real_field((base + "_gain").c_str(), -1e6, 1e6, false, "1",
+                     [member](HardwareSpec& s) -> double& { return (s.scalers.*member).gain; }));
+      v.push_back(
+          real_field((base + "_offset").c_str(), -1e6, 1e6, false, offset_unit,
+                     [member](HardwareSpec& s) -> double& { return (s.scalers.*member).offset; }));
+    };
+    affine("q", "1", &ScalerParams::q);
+    affine("k", "V", &ScalerParams::k);
+    affine("v", "V", &ScalerParams::v);
+    affine("out", "1", &ScalerParams::out);
+    v.push_back(real_field("timing.t_max_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.t_max_ns; }));
+    v.push_back(real_field("timing.phase_q_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.phase_q_ns; }));
+    v.push_back(real_field("timing.phase_phi_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.phase_phi_ns; }));
+    v.push_back(real_field("timing.phase_count_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.phase_count_ns; }));
+    v.push_back(real_field("timing.phase_precharge_ns", 0, 1e6, false, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.phase_precharge_ns; }));
+    v.push_back(real_field("timing.phase_digital_ns", 0, 1e6, false, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.phase_digital_ns; }));
+    v.push_back(real_field("timing.write_ns", 0, 1e6, false, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.write_ns; }));
+    return v;
+  }();
+  return all;
+}
+
+const Field* find_field(const std::string& key) {
+  for (const auto& f : fields()) {
+    if (f.info.key == key) return &f;
+  }
+  return nullptr;
+}
+
+std::string format_number(double x) {
+  std::ostringstream os;
+  os.precision(12);
+  os << x;
+  return os.str();
+}
+
+std::string range_text(const ParamInfo& info) {
+  std::string lo = (info.min_exclusive ? "(" : "[") + format_number(info.min);
+  std::string hi = std::isinf(info.max) ? "inf)" : format_number(info.max) + "]";
+  return std::string(info.integer ? "integer in " : "number in ") + lo + ", " + hi;
+}
+
+// Writes one value into the spec after checking its type and range.
+void assign(HardwareSpec& spec, const Field& f, double value, const std::string& file) {
+  const ParamInfo& info = f.info;
+  if (!std::isfinite(value)) {
+    throw SpecError(file, info.key, "value must be finite (allowed: " + range_text(info) + ")");
+  }
+  if (info.integer && value != std::floor(value)) {
+    throw SpecError(
+        file, info.key,
+        format_number(value) + " is not an integer (allowed: " + range_text(info) + ")");
+  }
+  bool below = info.min_exclusive ? value <= info.min : value < info.min;
+  if (below || value > info.max) {
+    throw SpecError(file, info.key,
+                    format_number(value) + " is out of range (allowed: " + range_text(info) + ")");
+  }
+  if (f.integer) {
+    f.integer(spec) = static_cast<int>(value);
+  } else {
+    f.real(spec) = value;
+  }
+}
+
+struct Loader {
+  HardwareSpec spec;
+  std::set<std::string> seen;
+
+  void load_file(const fs::path& path, int depth) {
+    const std::string file = path.string();
+    if (depth > 8) throw SpecError(file, "extends", "chain deeper than 8 files (a cycle?)");
+    std::ifstream in(path);
+    if (!in) throw SpecError(file, "", "cannot open parameter file");
+    json doc;
+    try {
+      doc = json::parse(in);
+    } catch (const json::parse_error& e) {
+      // nlohmann's message carries "at line L, column C".
+      std::string msg = e.what();
+      auto pos = msg.find("parse error");
+      throw SpecError(file, "",
+                      "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
+    }
+    if (!doc.is_object()) throw SpecError(file, "", "top level must be a JSON object");
+    if (doc.contains("extends")) {
+      if (!doc["extends"].is_string())
+        throw SpecError(file, "extends", "must be a file name string");
+      fs::path base = path.parent_path() / doc["extends"].get<std::string>();
+      load_file(base, depth + 1);
+    }
+    if (doc.contains("description") && doc["description"].is_string()) {
+      spec.description = doc["description"].get<std::string>();
+    }
+    walk(doc, "", file);
+  }
+
+  void walk(const json& node, const std::string& prefix, const std::string& file) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string& name = it.key();
+      if (prefix.empty() && (name == "extends" || name == "description")) continue;
+      const std::string key = prefix.empty() ? name : prefix + "." + name;
+      const json& v = *it;
+      if (v.is_object() && v.contains("value")) {
+        leaf(key, v, file);
+      } else if (v.is_object()) {
+        walk(v, key, file);
+      } else {
+        leaf(key, v, file);
+      }
+    }
+  }
+
+  void leaf(const std::string& key, const json& v, const std::string& file) {
+    const Field* f = find_field(key);
+    if (!f) throw SpecError(file, key, "unknown parameter (see `gca-sim spec` for the known keys)");
+    ParamMeta meta;
+    meta.unit = f->info.unit;
+    meta.file = file;
+    const json* value = &v;
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string& k = it.key();
+        if (k == "value") continue;
+        if (k != "unit" && k != "source" && k != "note") {
+          throw SpecError(file, key + "." + k,
+                          "unknown field of a parameter (allowed: value, unit, source, note)");
+        }
+        if (!it->is_string()) throw SpecError(file, key + "." + k, "must be a string");
+      }
+      if (v.contains("unit")) {
+        std::string unit = v["unit"].get<std::string>();
+        if (unit != f->info.unit) {
+          throw SpecError(file, key + ".unit",
+                          "is '" + unit + "', expected '" + f->info.unit + "'");
+        }
+      }
+      if (v.contains("source")) meta.source = v["source"].get<std::string>();
+      value = &v["value"];
+    }
+    if (!value->is_number()) {
+      throw SpecError(file, key, "must be a number (allowed: " + range_text(f->info) + ")");
+    }
+    assign(spec, *f, value->get<double>(), file);
+    spec.meta[key] = meta;
+    seen.insert(key);
+  }
+};
+
+}  // namespace
+
+const std::vector<ParamInfo>& param_catalog() {
+  static const std::vector<ParamInfo> catalog = [] {
+    std::vector<ParamInfo> c;
+    for (const auto& f : fields()) c.push_back(f.info);
+    return c;
+  }();
+  return catalog;
+}
+
+double get_param(const HardwareSpec& spec, const std::string& key) {
+  const Field* f = find_field(key);
+  if (!f) throw SpecError("", key, "unknown parameter");
+  auto& s = const_cast<HardwareSpec&>(spec);  // accessors are shared with the setters
+  return f->integer ? static_cast<double>(f->integer(s)) : f->real(s);
+}
+
+namespace {
+// Sets one "key=value" without the consistency checks (those run once all are set).
+void set_override(HardwareSpec& spec, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw SpecError("--set", assignment, "expected key=value");
+  }
+  std::string key = assignment.substr(0, eq);
+  std::string text = assignment.substr(eq + 1);
+  const Field* f = find_field(key);
+  if (!f)
+    throw SpecError("--set", key, "unknown parameter (see `gca-sim spec` for the known keys)");
+  errno = 0;
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE) {
+    throw SpecError("--set", key,
+                    "'" + text + "' is not a number (allowed: " + range_text(f->info) + ")");
+  }
+  assign(spec, *f, value, "--set");
+  ParamMeta& meta = spec.meta[key];
+  meta.unit = f->info.unit;
+  meta.file = "--set";
+  meta.source = "command-line override";
+}
+}  // namespace
+
+void apply_override(HardwareSpec& spec, const std::string& assignment) {
+  set_override(spec, assignment);
+  validate(spec, "--set");
+}
+
+void validate(const HardwareSpec& s, const std::string& file) {
+  for (const auto& f : fields()) {
+    double v = get_param(s, f.info.key);
+    bool below = f.info.min_exclusive ? v <= f.info.min : v < f.info.min;
+    if (below || v > f.info.max || !std::isfinite(v)) {
+      throw SpecError(file, f.info.key,
+                      format_number(v) + " is out of range (allowed: " + range_text(f.info) + ")");
+    }
+  }
+  auto levels = [&](const char* key, int n) {
+    if (n == 1)
+      throw SpecError(file, key, "1 level is not a quantizer (allowed: 0 = ideal, or >= 2)");
+  };
+  levels("quant.q_levels", s.quant.q_levels);
+  levels("quant.kv_levels", s.quant.kv_levels);
+  levels("quant.out_levels", s.quant.out_levels);
+  if (s.model.d_head > s.array.rows) {
+    throw SpecError(file, "model.d_head",
+                    std::to_string(s.model.d_head) +
+                        " features do not fit the array (allowed: <= array.rows = " +
+                        std::to_string(s.array.rows) + ")");
+  }
+  if (!(s.gain_cell.v_min_v < s.gain_cell.v_max_v)) {
+    throw SpecError(file, "gain_cell.v_max_v", "must be greater than gain_cell.v_min_v");
+  }
+  if (s.gain_cell.w_center_v < s.gain_cell.v_min_v ||
+      s.gain_cell.w_center_v > s.gain_cell.v_max_v) {
+    throw SpecError(file, "gain_cell.w_center_v",
+                    "must lie in [gain_cell.v_min_v, gain_cell.v_max_v] = [" +
+                        format_number(s.gain_cell.v_min_v) + ", " +
+                        format_number(s.gain_cell.v_max_v) + "]");
+  }
+  if (s.timing.phase_q_ns < s.timing.t_max_ns) {
+    throw SpecError(file, "timing.phase_q_ns",
+                    "shorter than the longest Q pulse (allowed: >= timing.t_max_ns = " +
+                        format_number(s.timing.t_max_ns) + ")");
+  }
+  if (s.timing.phase_phi_ns < s.timing.t_max_ns) {
+    throw SpecError(file, "timing.phase_phi_ns",
+                    "shorter than the longest HardSigmoid pulse (allowed: >= timing.t_max_ns = " +
+                        format_number(s.timing.t_max_ns) + ")");
+  }
+}
+
+HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  Loader loader;
+  loader.load_file(fs::path(path), 0);
+  for (const auto& f : fields()) {
+    if (!loader.seen.count(f.info.key)) {
+      throw SpecError(
+          path, f.info.key,
+          "missing (every parameter must be given; use \"extends\" to start from a shipped file)");
+    }
+  }
+  validate(loader.spec, path);
+  for (const auto& o : overrides) set_override(loader.spec, o);
+  if (!overrides.empty()) validate(loader.spec, "--set");
+  return loader.spec;
+}
+
+std::string default_params_dir() {
+  if (const char* env = std::getenv("GCA_PARAMS_DIR")) return env;
+  return GCA_PARAMS_DIR;
+}
+
+std::string default_spec_path() {
+  return default_params_dir() + "/gpt2.json";
+}
+
+}  // namespace gca::spec

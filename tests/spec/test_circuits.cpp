@@ -1,0 +1,123 @@
+// Circuit models against values worked out by hand (and, for g, evaluated from the paper's
+// coefficient table with a calculator).
+#include <gtest/gtest.h>
+
+#include "gca/spec/circuits.hpp"
+#include "gca/spec/gain_cell_array.hpp"
+#include "gca/spec/params.hpp"
+
+using namespace gca::spec;
+
+namespace {
+HardwareSpec default_spec(std::vector<std::string> overrides = {}) {
+  return load_spec(default_spec_path(), overrides);
+}
+}  // namespace
+
+TEST(Quantizer, SixteenLevelPulseWidths) {
+  Quantizer q(16, 0.0, 1.0);  // step 1/15
+  EXPECT_DOUBLE_EQ(q(0.0), 0.0);
+  EXPECT_DOUBLE_EQ(q(1.0), 1.0);
+  EXPECT_DOUBLE_EQ(q(0.5), 8.0 / 15.0);   // 7.5 steps: the tie rounds up
+  EXPECT_DOUBLE_EQ(q(0.03), 0.0);         // 0.45 steps
+  EXPECT_DOUBLE_EQ(q(0.04), 1.0 / 15.0);  // 0.6 steps
+  EXPECT_DOUBLE_EQ(q(1.2), 1.0);          // clamped
+  EXPECT_DOUBLE_EQ(q(-0.3), 0.0);         // clamped
+  EXPECT_EQ(q.level_index(0.5), 8);
+}
+
+TEST(Quantizer, EightLevelStoredVoltage) {
+  Quantizer q(8, 0.0, 0.9);                  // step 0.9/7
+  EXPECT_NEAR(q(0.45), 4 * 0.9 / 7, 1e-15);  // 3.5 steps rounds up to level 4
+  EXPECT_NEAR(q(0.2), 2 * 0.9 / 7, 1e-15);   // 1.56 steps
+  EXPECT_NEAR(q(0.95), 0.9, 1e-15);
+}
+
+TEST(Quantizer, ThirtyTwoLevelSignedOutputHasNoZero) {
+  Quantizer q(32, -1.0, 1.0);              // step 2/31; levels are -1 + 2k/31
+  EXPECT_NEAR(q(0.0), 1.0 / 31.0, 1e-15);  // 15.5 steps: tie rounds up
+  EXPECT_NEAR(q(-1.0), -1.0, 1e-15);
+  EXPECT_NEAR(q(0.5), -1.0 + 46.0 / 31.0, 1e-15);  // 23.25 steps -> 23
+}
+
+TEST(Quantizer, ZeroLevelsIsIdealButClamps) {
+  Quantizer q(0, 0.0, 0.9);
+  EXPECT_DOUBLE_EQ(q(0.123456789), 0.123456789);
+  EXPECT_DOUBLE_EQ(q(1.5), 0.9);
+  EXPECT_DOUBLE_EQ(q(-0.5), 0.0);
+}
+
+TEST(GainCellModel, PaperEquation4Values) {
+  GainCellModel g(default_spec().gain_cell);
+  // SPEC.md: g(-0.45) ~ -10.33, g(0) ~ 0.52, g(0.45) ~ 10.31; digits from the coefficient table.
+  EXPECT_NEAR(g.g(-0.45), -10.33154100194, 1e-9);
+  EXPECT_NEAR(g.g(0.0), 0.52136361391, 1e-9);
+  EXPECT_NEAR(g.g(0.45), 10.312987754065, 1e-9);
+  EXPECT_NEAR(g.g_of_voltage(0.55), 1.9024400589, 1e-9);
+  // The w^1 coefficient folds the read voltage in: C10 + 0.9 C11 + 0.81 C12.
+  EXPECT_NEAR(g.poly(1), 5.51975209 + 0.9 * 4.96777688 + 0.81 * 4.4709992, 1e-12);
+}
+
+TEST(RetentionModel, ExponentialDecayByAge) {
+  RetentionModel r(1.6e-4);
+  EXPECT_DOUBLE_EQ(r.factor(0), 1.0);
+  EXPECT_NEAR(r.factor(100), 0.98412732005528, 1e-13);
+  EXPECT_FALSE(RetentionModel(0.0).enabled());
+  EXPECT_DOUBLE_EQ(RetentionModel(0.0).factor(1000000), 1.0);
+}
+
+TEST(ChargeToPulse, HardSigmoidAndSignedCounter) {
+  HardSigmoidChargeToPulse hs{80.0};
+  EXPECT_FLOAT_EQ(hs(40.0f), 0.5f);
+  EXPECT_FLOAT_EQ(hs(-5.0f), 0.0f);
+  EXPECT_FLOAT_EQ(hs(100.0f), 1.0f);
+  SignedChargeToPulse sc{40.0, Quantizer(32, -1.0, 1.0)};
+  EXPECT_NEAR(sc(20.0), -1.0 + 46.0 / 31.0, 1e-15);  // 0.5 -> level 23
+  EXPECT_NEAR(sc(-100.0), -1.0, 1e-15);              // saturates
+  SignedChargeToPulse ideal{40.0, Quantizer(0, -1.0, 1.0)};
+  EXPECT_DOUBLE_EQ(ideal(-10.0), -0.25);
+}
+
+TEST(KeyArray, OneColumnByHand) {
+  auto spec = default_spec({"quant.q_levels=0", "quant.kv_levels=0"});
+  CircuitModel cm(spec);
+  KeyArray a(cm, 2, 3);
+  const double k[2] = {0.55, 0.25};  // w = 0.1 and -0.2
+  a.write_column(1, k, 0);
+  const float q[2] = {0.5f, 1.0f};
+  float s[3] = {9, 9, 9};
+  a.integrate(q, 0, s);
+  EXPECT_FLOAT_EQ(s[0], 0.0f);  // never written
+  EXPECT_NEAR(s[1], 0.5 * 1.9024400589 + 1.0 * -2.67434503989, 1e-5);
+  EXPECT_FLOAT_EQ(s[2], 0.0f);
+  EXPECT_NEAR(a.stored_voltage(0, 1), 0.55, 1e-7);
+}
+
+TEST(KeyArray, DecayShrinksTheDeviationByAge) {
+  auto spec =
+      default_spec({"quant.q_levels=0", "quant.kv_levels=0", "retention.decay_per_token=0.01"});
+  CircuitModel cm(spec);
+  KeyArray a(cm, 1, 2);
+  const double k[1] = {0.75};  // w = 0.3
+  a.write_column(0, k, 10);
+  const float q[1] = {1.0f};
+  float s[2];
+  a.integrate(q, 30, s);  // age 20: w_eff = 0.3 * exp(-0.2) = 0.245619...
+  GainCellModel g(spec.gain_cell);
+  EXPECT_NEAR(s[0], g.g(0.3 * 0.8187307530779818), 1e-5);
+  EXPECT_FLOAT_EQ(s[1], 0.0f);
+}
+
+TEST(ValueArray, WeightedSumOverLines) {
+  auto spec = default_spec({"quant.q_levels=0", "quant.kv_levels=0"});
+  CircuitModel cm(spec);
+  ValueArray a(cm, 2, 2);
+  const double v0[2] = {0.45, 0.55}, v1[2] = {0.25, 0.9};
+  a.write_line(0, v0, 0);
+  a.write_line(1, v1, 1);
+  const float phi[2] = {0.5f, 0.25f};
+  float out[2];
+  a.integrate(phi, 1, out);
+  EXPECT_NEAR(out[0], 0.5 * 0.52136361391 + 0.25 * -2.67434503989, 1e-5);
+  EXPECT_NEAR(out[1], 0.5 * 1.9024400589 + 0.25 * 10.312987754065, 1e-5);
+}

@@ -1,0 +1,148 @@
+// The executable spec's head against the plain reference implementation (reference_head.hpp)
+// on random token streams, and against one case worked out by hand.
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <random>
+
+#include "gca/spec/head_model.hpp"
+#include "reference_head.hpp"
+
+using namespace gca::spec;
+using gca::test::ReferenceHead;
+
+namespace {
+
+struct StreamCase {
+  const char* name;
+  std::vector<std::string> overrides;
+  int tokens;
+};
+
+std::ostream& operator<<(std::ostream& os, const StreamCase& c) {
+  return os << c.name;
+}
+
+class HeadVsReference : public ::testing::TestWithParam<StreamCase> {};
+
+TEST_P(HeadVsReference, RandomStream) {
+  const StreamCase& c = GetParam();
+  HardwareSpec spec = load_spec(default_spec_path(), c.overrides);
+  HeadModel head(spec);
+  ReferenceHead ref(spec);
+  const int d = spec.model.d_head, M = spec.window;
+  std::mt19937_64 rng(1234);
+  // Slightly beyond the physical ranges, so that the clamps are exercised too.
+  std::uniform_real_distribution<double> uq(-0.05, 1.05), ukv(-0.05, 0.95);
+  std::vector<double> q(d), k(d), v(d), out(d);
+  // Float accumulation of d products of magnitude <= ~11 against double.
+  const double s_tol = 8.0 * FLT_EPSILON * d * 11.0;
+  long flips = 0, outputs = 0;
+  for (int t = 0; t < c.tokens; ++t) {
+    for (int i = 0; i < d; ++i) {
+      q[i] = uq(rng);
+      k[i] = ukv(rng);
+      v[i] = ukv(rng);
+    }
+    head.step(q.data(), k.data(), v.data(), out.data());
+    auto r = ref.step(q, k, v);
+    for (int j = 0; j < M; ++j) {
+      ASSERT_NEAR(head.scores()[j], r.scores[j], s_tol) << "t=" << t << " slot=" << j;
+      ASSERT_NEAR(head.phi()[j], r.phi[j], s_tol / spec.charge_to_pulse.s_sat_qk) << "t=" << t;
+    }
+    double out_sum_check[512] = {};
+    for (int s = 0; s < head.tiling().subtiles; ++s) {
+      for (int i = 0; i < d; ++i) {
+        const double got = head.subtile_output(s)[i], want = r.o[s][i];
+        out_sum_check[i] += got;
+        ++outputs;
+        if (spec.quant.out_levels == 0) {
+          ASSERT_NEAR(got, want, 1e-4) << "t=" << t << " s=" << s << " i=" << i;
+        } else if (got != want) {
+          // Only a float-vs-double difference at a decision boundary may flip one level.
+          ASSERT_LT(gca::test::distance_to_boundary(r.pre_quant[s][i], spec.quant.out_levels), 1e-4)
+              << "t=" << t << " s=" << s << " i=" << i;
+          ASSERT_NEAR(std::fabs(got - want), 2.0 / (spec.quant.out_levels - 1), 1e-12);
+          ++flips;
+        }
+      }
+    }
+    for (int i = 0; i < d; ++i) {
+      const Affine& sc = spec.scalers.out;
+      ASSERT_NEAR(out[i], sc.apply(out_sum_check[i]), 1e-9);  // digital sum of the sub-tiles
+      if (spec.quant.out_levels == 0) {
+        ASSERT_NEAR(out[i], r.out[i], 1e-3);
+      }
+    }
+  }
+  EXPECT_LE(flips, outputs / 1000) << "flips at quantizer boundaries: " << flips;
+  EXPECT_EQ(head.tokens(), c.tokens);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Streams, HeadVsReference,
+    ::testing::Values(
+        // Default hardware, window not a multiple of 64, wrap-around twice.
+        StreamCase{"quantized_window200_wrap", {"window=200"}, 450},
+        // Other array shape: 16-column arrays, 24 features in 32-row arrays, decay on.
+        StreamCase{"decay_arrays32x16_window100",
+                   {"window=100", "array.rows=32", "array.cols=16", "model.d_head=24",
+                    "retention.decay_per_token=1e-3"},
+                   260},
+        // Ideal converters with CMOS retention: every value continuous.
+        StreamCase{"ideal_cmos_decay_window64",
+                   {"window=64", "quant.q_levels=0", "quant.kv_levels=0", "quant.out_levels=0",
+                    "retention.decay_per_token=1.6e-4"},
+                   150},
+        // Digital affine scalers and an odd window smaller than one array.
+        StreamCase{"scalers_window37",
+                   {"window=37", "scalers.q_gain=0.8", "scalers.q_offset=0.1", "scalers.k_gain=0.9",
+                    "scalers.v_offset=0.05", "scalers.out_gain=2", "scalers.out_offset=-0.5"},
+                   120},
+        // The full GPT-2 window, filled and wrapped once (fewer tokens: the reference is slow).
+        StreamCase{"gpt2_window1024", {}, 1100}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// Two tokens through a window of 2 held in two one-column sub-tiles, one feature, ideal
+// converters: every number below follows from g() of SPEC.md section 3 by hand.
+TEST(HeadModel, TwoTokensByHand) {
+  HardwareSpec spec = load_spec(default_spec_path(),
+                                {"window=2", "array.rows=1", "array.cols=1", "model.d_head=1",
+                                 "quant.q_levels=0", "quant.kv_levels=0", "quant.out_levels=0"});
+  HeadModel head(spec);
+  ASSERT_EQ(head.tiling().subtiles, 2);
+  const double g0 = 0.52136361391, g_p01 = 1.9024400589, g_m02 = -2.67434503989,
+               g_p045 = 10.312987754065;
+  double out;
+  // Token 0: q = 1, k at w = 0, v at w = 0.1. Only sub-tile 0 is active.
+  double q = 1.0, k = 0.45, v = 0.55;
+  head.step(&q, &k, &v, &out);
+  double phi0 = g0 / 80.0;
+  EXPECT_NEAR(head.scores()[0], g0, 1e-6);
+  EXPECT_NEAR(out, phi0 * g_p01 / 40.0, 1e-7);
+  EXPECT_DOUBLE_EQ(head.subtile_output(1)[0], 0.0);
+  // Token 1: q = 0.5, k at w = 0.45, v at w = -0.2; both sub-tiles add their outputs.
+  q = 0.5, k = 0.9, v = 0.25;
+  head.step(&q, &k, &v, &out);
+  double s0 = 0.5 * g0, s1 = 0.5 * g_p045;
+  EXPECT_NEAR(head.scores()[0], s0, 1e-6);
+  EXPECT_NEAR(head.scores()[1], s1, 1e-6);
+  EXPECT_NEAR(out, (s0 / 80.0) * g_p01 / 40.0 + (s1 / 80.0) * g_m02 / 40.0, 1e-7);
+  // Token 2 overwrites slot 0 (the oldest): the window holds tokens 1 and 2.
+  q = 1.0, k = 0.45, v = 0.45;
+  head.step(&q, &k, &v, &out);
+  EXPECT_NEAR(head.scores()[0], g0, 1e-6);
+  EXPECT_NEAR(head.scores()[1], g_p045, 1e-5);
+  EXPECT_NEAR(out, (g0 / 80.0) * g0 / 40.0 + (g_p045 / 80.0) * g_m02 / 40.0, 1e-7);
+}
+
+TEST(HeadModel, SaturationClipsThePulses) {
+  HardwareSpec spec = load_spec(default_spec_path(), {"window=64", "quant.out_levels=0"});
+  HeadModel head(spec);
+  std::vector<double> q(64, 1.0), k(64, 0.9), v(64, 0.9), out(64);
+  // S = 64 * g(0.45) = 660 > 80: phi saturates at 1; A = g(0.45) = 10.3 per token.
+  for (int t = 0; t < 5; ++t) head.step(q.data(), k.data(), v.data(), out.data());
+  EXPECT_FLOAT_EQ(head.phi()[0], 1.0f);
+  EXPECT_NEAR(out[0], 1.0, 1e-6);  // 5 * 10.31 / 40 = 1.29 clips to 1
+}
+}  // namespace
