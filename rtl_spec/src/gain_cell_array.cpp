@@ -45,6 +45,11 @@ void KeyArray::write_column(int col, const double* k_volts, long token) {
   written_at_[col] = token;
 }
 
+void KeyArray::clear() {
+  std::fill(written_at_.begin(), written_at_.end(), -1L);
+  valid_count_ = 0;
+}
+
 void KeyArray::integrate(const float* q, long now, float* out) const {
   const int n = columns_;
   if (!terms_.with_decay()) {
@@ -102,6 +107,8 @@ void ValueArray::write_line(int line, const double* v_volts, long token) {
   }
   written_at_[line] = token;
 }
+
+void ValueArray::clear() { std::fill(written_at_.begin(), written_at_.end(), -1L); }
 
 void ValueArray::integrate(const float* phi, long now, float* out) const {
   const int n = features_;

@@ -21,17 +21,9 @@ bool SubTileModel::compute(const float* q_pulse, long now, float* s_out, float* 
   if (!active()) return false;
   const int cols = key_.columns(), features = key_.features();
   key_.integrate(q_pulse, now, s_out);
-  float phi_sum = 0.0f;
-  for (int c = 0; c < cols; ++c) {
-    phi_out[c] = circuits_->hard_sigmoid(s_out[c]);
-    phi_sum += phi_out[c];
-  }
+  const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
   value_.integrate(phi_out, now, charge_.data());
-  double counts = 0.0;
-  for (int f = 0; f < features; ++f) {
-    o_out[f] = circuits_->signed_ctp(charge_[f]);
-    counts += std::fabs(o_out[f]);
-  }
+  const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
   if (activity) {
     double q_sum = 0.0;
     for (int f = 0; f < features; ++f) q_sum += q_pulse[f];
@@ -62,7 +54,7 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   const int slot = tiling_.slot_of_token(t);
   subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, t);
 
-  for (int f = 0; f < d_; ++f) q_pulse_[f] = static_cast<float>(circuits_->q_pulse(q[f]));
+  circuits_->q_pulses(q, d_, q_pulse_.data());
   std::fill(out, out + d_, 0.0);
   activity_ = SubTileActivity{};
   active_subtiles_ = 0;

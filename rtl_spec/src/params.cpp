@@ -125,6 +125,32 @@ const std::vector<Field>& fields() {
                            [](HardwareSpec& s) -> double& { return s.timing.phase_digital_ns; }));
     v.push_back(real_field("timing.write_ns", 0, 1e6, false, "ns",
                            [](HardwareSpec& s) -> double& { return s.timing.write_ns; }));
+    // Energy per action and static power: power/ multiplies action counts by these.
+    auto energy = [&v](const char* key, const char* unit, double EnergyParams::*member) {
+      v.push_back(real_field(key, 0, 1e6, false, unit,
+                             [member](HardwareSpec& s) -> double& { return s.energy.*member; }));
+    };
+    energy("energy.qk_cell_read_fj", "fJ", &EnergyParams::qk_cell_read_fj);
+    energy("energy.qk_ctp_pj", "pJ", &EnergyParams::qk_ctp_pj);
+    energy("energy.av_cell_read_fj", "fJ", &EnergyParams::av_cell_read_fj);
+    energy("energy.av_ctp_pj", "pJ", &EnergyParams::av_ctp_pj);
+    energy("energy.av_counter_fullscale_pj", "pJ", &EnergyParams::av_counter_fullscale_pj);
+    energy("energy.digital_power_mw", "mW", &EnergyParams::digital_power_mw);
+    energy("energy.digital_add_pj", "pJ", &EnergyParams::digital_add_pj);
+    energy("energy.dac_kv_conversion_pj", "pJ", &EnergyParams::dac_kv_conversion_pj);
+    energy("energy.dac_q_conversion_pj", "pJ", &EnergyParams::dac_q_conversion_pj);
+    energy("energy.cell_write_fj", "fJ", &EnergyParams::cell_write_fj);
+    energy("energy.array_static_uw", "uW", &EnergyParams::array_static_uw);
+    energy("energy.digital_static_mw", "mW", &EnergyParams::digital_static_mw);
+    // Silicon area (power/ reports it per sub-tile, head, layer and model).
+    auto area = [&v](const char* key, double max, bool min_exclusive, double AreaParams::*member) {
+      v.push_back(real_field(key, 0, max, min_exclusive, "um^2",
+                             [member](HardwareSpec& s) -> double& { return s.area.*member; }));
+    };
+    area("area.cell_um2", 1e6, true, &AreaParams::cell_um2);
+    area("area.hs_ctp_um2", 1e9, false, &AreaParams::hs_ctp_um2);
+    area("area.signed_ctp_um2", 1e9, false, &AreaParams::signed_ctp_um2);
+    area("area.head_control_um2", 1e12, false, &AreaParams::head_control_um2);
     return v;
   }();
   return all;

@@ -93,6 +93,12 @@ struct HardSigmoidChargeToPulse {
   float operator()(float s) const {
     return std::clamp(s * static_cast<float>(1.0 / s_sat), 0.0f, 1.0f);
   }
+  // One conversion per column; returns the sum of the pulse widths.
+  float convert(const float* charge, int n, float* width_out) const {
+    float sum = 0.0f;
+    for (int c = 0; c < n; ++c) sum += width_out[c] = (*this)(charge[c]);
+    return sum;
+  }
 };
 
 // V-array output: signed charge-to-pulse, then a counter with sign bit quantizes the
@@ -101,6 +107,12 @@ struct SignedChargeToPulse {
   double s_sat = 1.0;
   Quantizer counter;
   double operator()(double a) const { return counter(std::clamp(a / s_sat, -1.0, 1.0)); }
+  // One conversion per output; returns the sum of |output| (full-scale counts).
+  double convert(const float* charge, int n, double* out) const {
+    double counts = 0.0;
+    for (int f = 0; f < n; ++f) counts += std::fabs(out[f] = (*this)(charge[f]));
+    return counts;
+  }
 };
 
 // Everything a head's circuits need, derived once from the spec.
@@ -123,6 +135,12 @@ struct CircuitModel {
   ScalerParams scalers;
 
   double q_pulse(double q) const { return q_dac(scalers.q.apply(q)); }
+  // The Q pulse generators of a head: one width per feature; returns the sum of widths.
+  float q_pulses(const double* q, int n, float* width_out) const {
+    float sum = 0.0f;
+    for (int f = 0; f < n; ++f) sum += width_out[f] = static_cast<float>(q_pulse(q[f]));
+    return sum;
+  }
   double k_voltage(double k) const { return kv_dac(scalers.k.apply(k)); }
   double v_voltage(double v) const { return kv_dac(scalers.v.apply(v)); }
 };

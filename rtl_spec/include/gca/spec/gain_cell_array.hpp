@@ -38,6 +38,8 @@ class KeyArray {
 
   // Stores the key of token `token` in column `col` (k in volts, before the DAC).
   void write_column(int col, const double* k_volts, long token);
+  // Forgets every stored token (all columns invalid again).
+  void clear();
   // Charge per column for query pulse widths q (already quantized, units of T_max), at the
   // time token `now` is read. Columns never written give 0.
   void integrate(const float* q_pulse, long now, float* charge_out) const;
@@ -67,6 +69,7 @@ class ValueArray {
   ValueArray(const CircuitModel& circuits, int features, int lines);
 
   void write_line(int line, const double* v_volts, long token);
+  void clear();
   // Charge per feature for pulse widths phi (one per line, units of T_max).
   void integrate(const float* phi_pulse, long now, float* charge_out) const;
 

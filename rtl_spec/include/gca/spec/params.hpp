@@ -82,6 +82,32 @@ struct TimingParams {
   }
 };
 
+// Energy per action, in the spirit of CiMLoop/Accelergy: the power model (power/) multiplies
+// action counts by these. Each is a per-action or per-time quantity; the unit is in the name.
+// Pulse-width-weighted reads count a cell read with a pulse of width x * T_max as x reads.
+struct EnergyParams {
+  double qk_cell_read_fj = 0.0;          // per K cell read with a full T_max pulse (x Q width)
+  double qk_ctp_pj = 0.0;                // per HardSigmoid charge-to-pulse conversion (column)
+  double av_cell_read_fj = 0.0;          // per V cell read with a full T_max pulse (x phi width)
+  double av_ctp_pj = 0.0;                // per signed charge-to-pulse conversion (output)
+  double av_counter_fullscale_pj = 0.0;  // per full-scale count of an output counter (x |o|)
+  double digital_power_mw = 0.0;         // digital periphery power while active (per head)
+  double digital_add_pj = 0.0;           // per digital add of one sub-tile output
+  double dac_kv_conversion_pj = 0.0;     // per K or V value converted by a write DAC
+  double dac_q_conversion_pj = 0.0;      // per Q pulse generated (PWM DAC)
+  double cell_write_fj = 0.0;            // per gain cell written
+  double array_static_uw = 0.0;          // static power of one K or V array with its periphery
+  double digital_static_mw = 0.0;        // static power of one head's digital control
+};
+
+// Silicon area, for the area report (per sub-tile, head, layer, model).
+struct AreaParams {
+  double cell_um2 = 0.0;          // one gain cell
+  double hs_ctp_um2 = 0.0;        // one HardSigmoid charge-to-pulse circuit (per K column)
+  double signed_ctp_um2 = 0.0;    // one signed charge-to-pulse + counter (per V output)
+  double head_control_um2 = 0.0;  // per head: digital control, adder tree, DACs, drivers
+};
+
 // Where a value came from, for reports and `gca-sim spec`.
 struct ParamMeta {
   std::string unit;
@@ -99,6 +125,8 @@ struct HardwareSpec {
   ChargeToPulseParams charge_to_pulse;
   ScalerParams scalers;
   TimingParams timing;
+  EnergyParams energy;
+  AreaParams area;
 
   std::map<std::string, ParamMeta> meta;  // by dotted key
   std::string description;

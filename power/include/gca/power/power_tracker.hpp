@@ -1,0 +1,161 @@
+// PowerTracker: every module registers under its hierarchical name and an energy group, then
+// reports its actions as they happen (record). Energy = amount x energy per unit from the
+// EnergyTable; static power is integrated over simulated time. Per module it keeps action
+// counts, dynamic and static energy; per group running totals (for VCD traces) and windowed
+// average power (as DRAMSys does for DRAM). Pure C++, no SystemC.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "gca/power/energy_table.hpp"
+
+namespace gca::power {
+
+using GroupEnergies = std::array<double, kGroupCount>;  // pJ, indexed by index(Group)
+
+// Running group totals at one instant (cheap: O(1) per group); differences of two snapshots
+// give the energy of what happened in between, e.g. one token.
+struct EnergySnapshot {
+  double time_ns = 0.0;
+  GroupEnergies group_pj{};
+  double total_pj() const;
+};
+GroupEnergies operator-(const EnergySnapshot& a, const EnergySnapshot& b);
+
+// Totals computed from the modules (sum in registration order): the numbers of the reports.
+struct EnergyTotals {
+  GroupEnergies dynamic_pj{};
+  GroupEnergies static_pj{};
+  GroupEnergies group_pj{};  // dynamic + static
+  double dynamic_total_pj = 0.0;
+  double static_total_pj = 0.0;
+  double total_pj = 0.0;  // sum over modules of module_energy_pj, in registration order
+};
+
+// Average power of one window of simulated time.
+struct PowerWindow {
+  double start_ns = 0.0;
+  double length_ns = 0.0;
+  GroupEnergies energy_pj{};
+  GroupEnergies avg_mw{};  // energy_pj / length_ns (1 pJ/ns = 1 mW)
+  double total_energy_pj = 0.0;
+  double total_avg_mw = 0.0;
+};
+
+class PowerTracker {
+ public:
+  // window_ns: length of the power-averaging windows; reserve_ns: simulated time for which
+  // window bins are allocated up front (record() allocates only beyond it, amortized).
+  explicit PowerTracker(const EnergyTable& table, double window_ns = 1000.0,
+                        double reserve_ns = 0.0);
+
+  // Registers a module ("top.layer0.head3.subtile5.k_array"); returns its id (0, 1, ...).
+  // Throws gca::Error for an empty or duplicate path.
+  int register_module(std::string path, Group group);
+
+  // Hot path: O(1), no string work, no allocation (beyond window bins past reserve_ns).
+  // Books amount x energy_pj(a) to the module; time_ns (simulated time of the action) selects
+  // the power window and advances now_ns(). Action::static_time books static energy.
+  void record(int module, Action a, double amount, double time_ns) {
+    check_module(module);
+    Module& m = modules_[static_cast<std::size_t>(module)];
+    const std::size_t ai = index(a);
+    const double e = amount * per_unit_pj_[ai];
+    m.counts[ai] += amount;
+    ++m.events;
+    const std::size_t g = index(m.group);
+    if (a == Action::static_time) {
+      m.static_recorded_pj += e;
+      group_static_recorded_pj_[g] += e;
+    } else {
+      m.dynamic_pj += e;
+      group_dynamic_pj_[g] += e;
+    }
+    bin_at(time_ns)[g] += e;
+    if (time_ns > now_ns_) now_ns_ = time_ns;
+  }
+
+  // Static power of a module in mW, from now_ns() on (replaces the previous value, whose
+  // energy up to now_ns() is kept). Integrated over simulated time up to now_ns().
+  void set_static_power(int module, double mw);
+  // Advances simulated time (e.g. to the end of the run) without an action.
+  void advance_to(double time_ns);
+  double now_ns() const { return now_ns_; }
+  double window_ns() const { return window_ns_; }
+  const EnergyTable& table() const { return table_; }
+
+  // Per module.
+  std::size_t module_count() const { return modules_.size(); }
+  const std::string& module_path(int module) const;
+  Group module_group(int module) const;
+  long module_events(int module) const;
+  double module_count(int module, Action a) const;  // total amount recorded
+  double module_dynamic_pj(int module) const;
+  double module_static_pj(int module) const;  // integrated to now_ns() + recorded static_time
+  double module_energy_pj(int module) const { return module_dynamic_pj(module) + module_static_pj(module); }
+  double module_static_power_mw(int module) const;
+  // Id of a registered path, or -1.
+  int find_module(const std::string& path) const;
+
+  // Running total of a group up to now_ns(), O(1): for VCD real-valued traces. Agrees with
+  // totals().group_pj up to rounding (different order of additions).
+  double group_energy_pj(Group g) const;
+  EnergySnapshot snapshot() const;
+
+  // Report totals, summed over the modules in registration order.
+  EnergyTotals totals() const;
+  // Action amounts summed over all modules.
+  ActionCounts action_counts() const;
+
+  // Windows [i w, (i+1) w) from 0 to the one holding now_ns(); each with the dynamic energy of
+  // the actions recorded in it and the static energy integrated over it; average power =
+  // energy / w, so that sum(avg x w) = total energy.
+  std::vector<PowerWindow> windows() const;
+
+ private:
+  struct Module {
+    std::string path;
+    Group group = Group::qk;
+    ActionCounts counts{};
+    long events = 0;
+    double dynamic_pj = 0.0;
+    double static_recorded_pj = 0.0;  // Action::static_time
+    double static_mw = 0.0;           // current static power
+    double static_since_ns = 0.0;     // since when static_mw applies
+    double static_closed_pj = 0.0;    // static energy of earlier static-power segments
+  };
+
+  void check_module(int module) const {
+    if (static_cast<std::size_t>(module) >= modules_.size()) bad_module(module);
+  }
+  [[noreturn]] void bad_module(int module) const;
+  GroupEnergies& bin_at(double time_ns) {
+    std::size_t i = time_ns > 0.0 ? static_cast<std::size_t>(time_ns * inv_window_) : 0;
+    if (i >= bins_.size()) grow_bins(i);
+    return bins_[i];
+  }
+  void grow_bins(std::size_t i);
+  // Adds energy mw x [from, to) to a copy of the bins.
+  void spread_static(std::vector<GroupEnergies>& bins, Group g, double mw, double from_ns,
+                     double to_ns) const;
+  const Module& module(int id) const;
+
+  EnergyTable table_;
+  std::array<double, kActionCount> per_unit_pj_{};
+  double window_ns_;
+  double inv_window_;
+  double now_ns_ = 0.0;
+  std::vector<Module> modules_;
+  std::vector<GroupEnergies> bins_;        // dynamic + explicit static energy per window
+  std::vector<GroupEnergies> static_bins_;  // closed static-power segments per window
+  GroupEnergies group_dynamic_pj_{};
+  GroupEnergies group_static_recorded_pj_{};
+  GroupEnergies group_static_closed_pj_{};
+  GroupEnergies group_static_mw_{};        // sum of current static powers
+  GroupEnergies group_static_mw_since_{};  // sum of static_mw x static_since_ns
+};
+
+}  // namespace gca::power

@@ -1,0 +1,102 @@
+// One attention head: ceil(M / cols) sub-tiles, a write port, the Q pulse generators, the
+// digital adder tree over sub-tiles and the peripheral control. This class is the behaviour;
+// tlm/HeadTarget is the protocol adapter that maps registers onto it.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <systemc>
+#include <vector>
+
+#include "gca/sc/dac.hpp"
+#include "gca/sc/peripheral_control.hpp"
+#include "gca/sc/sub_tile.hpp"
+#include "gca/sc/write_port.hpp"
+
+namespace gca::sc {
+
+// Digital sum of the sub-tile outputs.
+class AdderTree : public sc_core::sc_module {
+ public:
+  AdderTree(sc_core::sc_module_name name, PowerPort power) : sc_module(name), power_(power) {}
+  // Each active sub-tile's output is added into the head's sum.
+  void account(int active_subtiles, int features, const sc_core::sc_time& at) const {
+    power_.record(power::Action::digital_add, double(active_subtiles) * features, at);
+  }
+
+ private:
+  PowerPort power_;
+};
+
+enum class InputBuffer { k, v, q };
+
+// Output of one token, as the head's output FIFO holds it.
+struct HeadResult {
+  long token = -1;
+  TokenSchedule schedule;
+  std::vector<double> out;         // d_head values
+  std::vector<float> scores, phi;  // by slot (size M), only when capture is on
+};
+
+class AttentionHead : public sc_core::sc_module {
+ public:
+  AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
+                std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power);
+
+  // Input registers (d_head values each): the host fills them before START.
+  double* input(InputBuffer which);
+  int d_head() const { return d_; }
+  int window() const { return tiling_.window; }
+
+  // START: consume the input registers as the next token, at absolute time `arrival`.
+  // Returns false when the output FIFO is full (the host must read outputs first).
+  bool start(const sc_core::sc_time& arrival);
+
+  // Output FIFO: results in token order, each with the time it is ready.
+  bool has_result() const { return !results_.empty(); }
+  const HeadResult& front() const { return results_.front(); }
+  void pop();
+  std::size_t pending() const { return results_.size(); }
+  static constexpr std::size_t kOutputFifoDepth = 16;
+
+  // Busy at absolute time `at`: a token has started and is not done.
+  bool busy_at(const sc_core::sc_time& at) const { return at < last_done_; }
+  long tokens() const { return tokens_; }
+  int write_pointer() const { return tiling_.slot_of_token(tokens_); }
+  const TokenSchedule& last_schedule() const { return last_schedule_; }
+
+  // Keep S and phi of every token with its result (for score dumps).
+  void capture_scores(bool on) { capture_ = on; }
+  // Called with each result as the host reads it out of the FIFO (testbench backdoor).
+  std::function<void(const HeadResult&)> result_observer;
+  // Clears the window (all slots invalid again) and the token counter.
+  void reset();
+
+  sc_core::sc_event_queue done_events{"done_events"};  // fires at each token's completion
+
+  PeripheralControl control;
+  WritePort write_port;
+  QPulseGenerator q_pulses;
+  AdderTree adder;
+  std::vector<std::unique_ptr<SubTile>> subtiles;
+
+ private:
+  void build_subtiles();
+  const spec::HardwareSpec* spec_;
+  std::shared_ptr<const spec::CircuitModel> circuits_;
+  spec::WindowTiling tiling_;
+  int d_;
+  PowerFactory* power_;
+  std::vector<double> k_in_, v_in_, q_in_;
+  std::vector<float> q_pulse_, scores_, phi_;
+  std::vector<double> o_;
+  std::deque<HeadResult> results_;
+  std::vector<HeadResult> spare_;  // recycled results: no allocation per token
+  TokenSchedule last_schedule_;
+  sc_core::sc_time last_done_ = sc_core::SC_ZERO_TIME;
+  long tokens_ = 0;
+  bool capture_ = false;
+};
+
+}  // namespace gca::sc

@@ -1,0 +1,52 @@
+// How a module reports its actions: a handle on its entry in the PowerTracker. Modules built
+// without a tracker (unit tests of structure or numerics) get a handle that records nothing.
+#pragma once
+
+#include <string>
+#include <systemc>
+
+#include "gca/power/power_tracker.hpp"
+
+namespace gca::sc {
+
+class PowerPort {
+ public:
+  PowerPort() = default;
+  PowerPort(power::PowerTracker* tracker, int id) : tracker_(tracker), id_(id) {}
+  void record(power::Action action, double amount, const sc_core::sc_time& at) const {
+    if (tracker_) tracker_->record(id_, action, amount, at.to_seconds() * 1e9);
+  }
+  int id() const { return id_; }
+
+ private:
+  power::PowerTracker* tracker_ = nullptr;
+  int id_ = -1;
+};
+
+// Registers modules under their hierarchical names and energy groups.
+class PowerFactory {
+ public:
+  explicit PowerFactory(power::PowerTracker* tracker) : tracker_(tracker) {}
+  // static_mw: static power the module draws for the whole simulated time.
+  PowerPort port(const std::string& path, power::Group group, double static_mw = 0.0) {
+    if (!tracker_) return PowerPort();
+    const int id = tracker_->register_module(path, group);
+    if (static_mw > 0.0) tracker_->set_static_power(id, static_mw);
+    return PowerPort(tracker_, id);
+  }
+  // The child `name` of the module being constructed (`parent` is its sc_module::name()).
+  PowerPort child(const char* parent, const char* name, power::Group group,
+                  double static_mw = 0.0) {
+    return port(std::string(parent) + "." + name, group, static_mw);
+  }
+  double array_static_mw() const { return tracker_ ? tracker_->table().array_static_mw() : 0.0; }
+  double digital_static_mw() const {
+    return tracker_ ? tracker_->table().digital_static_mw() : 0.0;
+  }
+  power::PowerTracker* tracker() const { return tracker_; }
+
+ private:
+  power::PowerTracker* tracker_;
+};
+
+}  // namespace gca::sc
