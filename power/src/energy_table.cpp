@@ -11,9 +11,9 @@ namespace {
 
 constexpr const char* kGroupNames[kGroupCount] = {"qk", "av", "digital", "dac"};
 constexpr const char* kActionNames[kActionCount] = {
-    "qk_cell_read",      "qk_ctp",      "av_cell_read", "av_ctp",
-    "av_counter",        "digital_active", "digital_add", "dac_kv_conversion",
-    "dac_q_pulse",       "cell_write",  "static_time"};
+    "qk_cell_read", "qk_ctp",         "av_cell_read", "av_ctp",
+    "av_counter",   "digital_active", "digital_add",  "dac_kv_conversion",
+    "dac_q_pulse",  "cell_write",     "static_time"};
 
 std::string source_of(const gca::spec::HardwareSpec& spec, const std::string& key) {
   auto it = spec.meta.find(key);
@@ -32,7 +32,9 @@ std::string unit_of(const gca::spec::HardwareSpec& spec, const std::string& key)
 
 }  // namespace
 
-const char* group_name(Group g) { return kGroupNames[index(g)]; }
+const char* group_name(Group g) {
+  return kGroupNames[index(g)];
+}
 
 Group parse_group(const std::string& name, const std::string& what) {
   for (Group g : kGroups) {
@@ -41,7 +43,9 @@ Group parse_group(const std::string& name, const std::string& what) {
   throw gca::Error("", what, "'" + name + "' is not a group (allowed: qk, av, digital, dac)");
 }
 
-const char* action_name(Action a) { return kActionNames[index(a)]; }
+const char* action_name(Action a) {
+  return kActionNames[index(a)];
+}
 
 const std::array<Action, kActionCount>& all_actions() {
   static const std::array<Action, kActionCount> all = [] {
@@ -55,8 +59,7 @@ const std::array<Action, kActionCount>& all_actions() {
 EnergyTable::EnergyTable(const gca::spec::HardwareSpec& spec) {
   const gca::spec::EnergyParams& e = spec.energy;
   // to_pj: factor from the parameter's unit to pJ per unit of amount.
-  auto add = [&](Action a, Group g, const char* key, double value, double to_pj,
-                 const char* unit) {
+  auto add = [&](Action a, Group g, const char* key, double value, double to_pj, const char* unit) {
     EnergyEntry en;
     en.action = a;
     en.name = action_name(a);
@@ -118,8 +121,8 @@ EnergyTable::EnergyTable(const gca::spec::HardwareSpec& spec) {
   };
   add_static("array_static", Group::qk, "energy.array_static_uw", e.array_static_uw, 1e-3,
              "each K array (group qk) and V array (group av) with its periphery");
-  add_static("digital_static", Group::digital, "energy.digital_static_mw", e.digital_static_mw,
-             1.0, "each head's digital control");
+  add_static("digital_static", Group::digital, "energy.digital_static_mw", e.digital_static_mw, 1.0,
+             "each head's digital control");
 }
 
 std::string EnergyTable::to_text() const {
@@ -129,8 +132,8 @@ std::string EnergyTable::to_text() const {
                 "unit / source");
   os << line;
   for (const auto& e : entries_) {
-    std::snprintf(line, sizeof line, "%-18s %-8s %14.6g  %s\n", e.name.c_str(),
-                  group_name(e.group), e.energy_pj_per_unit, e.unit.c_str());
+    std::snprintf(line, sizeof line, "%-18s %-8s %14.6g  %s\n", e.name.c_str(), group_name(e.group),
+                  e.energy_pj_per_unit, e.unit.c_str());
     os << line << std::string(43, ' ') << "  " << e.param_key << (e.param_key.empty() ? "" : ": ")
        << e.source << "\n";
   }

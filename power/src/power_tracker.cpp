@@ -55,8 +55,9 @@ int PowerTracker::find_module(const std::string& path) const {
 }
 
 void PowerTracker::bad_module(int module) const {
-  throw gca::Error("", "module", "id " + std::to_string(module) + " is not registered (" +
-                                     std::to_string(modules_.size()) + " modules)");
+  throw gca::Error("", "module",
+                   "id " + std::to_string(module) + " is not registered (" +
+                       std::to_string(modules_.size()) + " modules)");
 }
 
 const PowerTracker::Module& PowerTracker::module(int id) const {
@@ -110,12 +111,24 @@ void PowerTracker::advance_to(double time_ns) {
   if (time_ns > now_ns_) now_ns_ = time_ns;
 }
 
-const std::string& PowerTracker::module_path(int id) const { return module(id).path; }
-Group PowerTracker::module_group(int id) const { return module(id).group; }
-long PowerTracker::module_events(int id) const { return module(id).events; }
-double PowerTracker::module_count(int id, Action a) const { return module(id).counts[index(a)]; }
-double PowerTracker::module_dynamic_pj(int id) const { return module(id).dynamic_pj; }
-double PowerTracker::module_static_power_mw(int id) const { return module(id).static_mw; }
+const std::string& PowerTracker::module_path(int id) const {
+  return module(id).path;
+}
+Group PowerTracker::module_group(int id) const {
+  return module(id).group;
+}
+long PowerTracker::module_events(int id) const {
+  return module(id).events;
+}
+double PowerTracker::module_count(int id, Action a) const {
+  return module(id).counts[index(a)];
+}
+double PowerTracker::module_dynamic_pj(int id) const {
+  return module(id).dynamic_pj;
+}
+double PowerTracker::module_static_power_mw(int id) const {
+  return module(id).static_mw;
+}
 
 double PowerTracker::module_static_pj(int id) const {
   const Module& m = module(id);
@@ -167,7 +180,8 @@ std::vector<PowerWindow> PowerTracker::windows() const {
     if (bins.size() <= i) bins.resize(i + 1);
     for (std::size_t g = 0; g < kGroupCount; ++g) bins[i][g] += static_bins_[i][g];
   }
-  for (const Module& m : modules_) spread_static(bins, m.group, m.static_mw, m.static_since_ns, now_ns_);
+  for (const Module& m : modules_)
+    spread_static(bins, m.group, m.static_mw, m.static_since_ns, now_ns_);
   // A run that ends exactly on a window boundary has no time in the next window; drop it if
   // nothing was booked there.
   while (bins.size() > 1 && double(bins.size() - 1) * window_ns_ >= now_ns_) {

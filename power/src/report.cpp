@@ -132,7 +132,8 @@ Baselines load_baselines(const std::string& path) {
   } catch (const ojson::parse_error& e) {
     std::string msg = e.what();
     auto pos = msg.find("parse error");
-    throw gca::Error(path, "", "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
+    throw gca::Error(path, "",
+                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
   }
   Baselines b;
   b.file = path;
@@ -142,7 +143,8 @@ Baselines load_baselines(const std::string& path) {
   b.workload_d_head = static_cast<int>(number(w, "d_head", path, "workload"));
   b.workload_window = static_cast<int>(number(w, "window", path, "workload"));
   const ojson& devices = field(doc, "gpus", path, "");
-  if (!devices.is_array() || devices.empty()) throw gca::Error(path, "gpus", "must be a non-empty list");
+  if (!devices.is_array() || devices.empty())
+    throw gca::Error(path, "gpus", "must be a non-empty list");
   for (std::size_t i = 0; i < devices.size(); ++i) {
     const std::string where = "gpus[" + std::to_string(i) + "]";
     const ojson& d = devices[i];
@@ -412,8 +414,9 @@ std::string report_json(const Report& r) {
                       "d_head or window): ratios compare different work";
   gpu["accelerator"] = {{"latency_ns", r.layer_latency_ns},
                         {"energy_nj", r.layer_energy_nj},
-                        {"source", "this model: latency per token per layer from the run, energy "
-                                   "= steady-state per head per token x model.n_heads"}};
+                        {"source",
+                         "this model: latency per token per layer from the run, energy "
+                         "= steady-state per head per token x model.n_heads"}};
   gpu["paper_accelerator"] = {{"latency_ns", r.baselines.paper_latency_ns},
                               {"energy_nj", r.baselines.paper_layer_energy_nj},
                               {"source", r.baselines.paper_source}};
@@ -525,9 +528,10 @@ std::string summary_table(const Report& r) {
   std::ostringstream os;
   char line[256];
   os << "Energy per head per token, "
-     << (r.steady_state ? "steady state (window full, " + std::to_string(r.run.steady_state_tokens) +
-                              " tokens x " + std::to_string(r.run.heads) + " heads)"
-                        : "whole run (the window never filled: not the paper's steady state)")
+     << (r.steady_state
+             ? "steady state (window full, " + std::to_string(r.run.steady_state_tokens) +
+                   " tokens x " + std::to_string(r.run.heads) + " heads)"
+             : "whole run (the window never filled: not the paper's steady state)")
      << "\n";
   std::snprintf(line, sizeof line, "  %-8s %12s %12s %11s\n", "group", "model pJ", "paper pJ",
                 "deviation");
@@ -570,7 +574,8 @@ PlotResult render_plots(const std::string& out_dir, const std::string& script) {
     return res;
   }
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
-    res.message = "gnuplot not found on PATH: plots not rendered (data files are in " + out_dir + ")";
+    res.message =
+        "gnuplot not found on PATH: plots not rendered (data files are in " + out_dir + ")";
     return res;
   }
   std::error_code ec;
@@ -581,8 +586,8 @@ PlotResult render_plots(const std::string& out_dir, const std::string& script) {
   const std::string cmd = "cd " + shell_quote(out_dir) + " && gnuplot " +
                           shell_quote(fs::absolute(script, ec).string()) + " > gnuplot.log 2>&1";
   const int rc = std::system(cmd.c_str());
-  for (const char* name : {"energy_split.png", "gpu_comparison.png", "energy_per_token.png",
-                           "power_windows.png"}) {
+  for (const char* name :
+       {"energy_split.png", "gpu_comparison.png", "energy_per_token.png", "power_windows.png"}) {
     const fs::path p = fs::path(out_dir) / name;
     if (fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0) res.images.push_back(p.string());
   }

@@ -76,7 +76,8 @@ double round4(double x) {  // 4 significant digits
 
 GroupEnergies groups_of(const ActionCounts& c, const EnergyTable& table) {
   GroupEnergies g{};
-  for (const auto& e : table.entries()) g[index(e.group)] += c[index(e.action)] * e.energy_pj_per_unit;
+  for (const auto& e : table.entries())
+    g[index(e.group)] += c[index(e.action)] * e.energy_pj_per_unit;
   return g;
 }
 
@@ -147,8 +148,7 @@ void demo_report(const gca::spec::HardwareSpec& spec, long tokens, std::uint64_t
                    {"precharge", tm.phase_precharge_ns},
                    {"digital", tm.phase_digital_ns}};
   run.end_to_end_ns_per_token = period * spec.model.n_layers;
-  run.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  run.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   Report report = make_report(tracker, spec, run, load_baselines());
   PlotResult plots = write_reports(dir, report, tracker);
   std::printf("\nDemonstration report in %s\n%s%s\n", dir.c_str(), summary_table(report).c_str(),
@@ -192,8 +192,10 @@ int main(int argc, char** argv) {
     const ActionCounts m = measure(spec, tokens, seed);
     auto mean = [&](Action a) { return m[index(a)]; };
 
-    std::printf("Steady state (window %d full), %ld tokens, seed %llu, uniform q in [0,1], "
-                "k, v in [0,0.9] V\n", spec.window, tokens, static_cast<unsigned long long>(seed));
+    std::printf(
+        "Steady state (window %d full), %ld tokens, seed %llu, uniform q in [0,1], "
+        "k, v in [0,0.9] V\n",
+        spec.window, tokens, static_cast<unsigned long long>(seed));
     std::printf("mean action amounts per head per token:\n");
     for (Action a : all_actions()) {
       if (a != Action::static_time) std::printf("  %-18s %14.3f\n", action_name(a), mean(a));
@@ -217,21 +219,26 @@ int main(int argc, char** argv) {
                              ": power/tools/calibrate_energy.cpp); split ASSUMED";
     std::vector<Out> outs = {
         {"energy.qk_cell_read_fj", round4(kQkCellShare * qk / mean(Action::qk_cell_read) * 1e3),
-         "derived: " + share(kQkCellShare) + " of the paper's 1120 pJ (Fig. 5e) over the measured "
-         "mean Q pulse sum " + amt(Action::qk_cell_read) + " cell reads x T_max" + tail},
+         "derived: " + share(kQkCellShare) +
+             " of the paper's 1120 pJ (Fig. 5e) over the measured "
+             "mean Q pulse sum " +
+             amt(Action::qk_cell_read) + " cell reads x T_max" + tail},
         {"energy.qk_ctp_pj", round4(kQkCtpShare * qk / mean(Action::qk_ctp)),
          "derived: " + share(kQkCtpShare) + " of the paper's 1120 pJ (Fig. 5e) over " +
              amt(Action::qk_ctp) + " HardSigmoid conversions" + tail},
         {"energy.av_cell_read_fj", round4(kAvCellShare * av / mean(Action::av_cell_read) * 1e3),
-         "derived: " + share(kAvCellShare) + " of the paper's 700 pJ (Fig. 5e) over the measured "
-         "mean HardSigmoid pulse sum " + amt(Action::av_cell_read) + " cell reads x T_max" + tail},
+         "derived: " + share(kAvCellShare) +
+             " of the paper's 700 pJ (Fig. 5e) over the measured "
+             "mean HardSigmoid pulse sum " +
+             amt(Action::av_cell_read) + " cell reads x T_max" + tail},
         {"energy.av_ctp_pj", round4(kAvCtpShare * av / mean(Action::av_ctp)),
          "derived: " + share(kAvCtpShare) + " of the paper's 700 pJ (Fig. 5e) over " +
              amt(Action::av_ctp) + " signed conversions" + tail},
-        {"energy.av_counter_fullscale_pj",
-         round4(kAvCounterShare * av / mean(Action::av_counter)),
-         "derived: " + share(kAvCounterShare) + " of the paper's 700 pJ (Fig. 5e) over the "
-         "measured mean " + amt(Action::av_counter) + " full-scale counts (sum of |output|)" + tail},
+        {"energy.av_counter_fullscale_pj", round4(kAvCounterShare * av / mean(Action::av_counter)),
+         "derived: " + share(kAvCounterShare) +
+             " of the paper's 700 pJ (Fig. 5e) over the "
+             "measured mean " +
+             amt(Action::av_counter) + " full-scale counts (sum of |output|)" + tail},
         {"energy.digital_power_mw", kPaperDigitalPowerMw,
          "paper Fig. 5e: 113.7 mW digital & routing; active during the count, precharge and "
          "digital phases (35 ns by default): 3.98 nJ per head per token"},
@@ -245,8 +252,9 @@ int main(int argc, char** argv) {
          "derived: " + share(kDacQShare) + " of the paper's 330 pJ DAC energy (Fig. 5e) over " +
              amt(Action::dac_q_pulse) + " Q pulses per token; split ASSUMED"},
         {"energy.cell_write_fj", round4(kCellWriteShare * dac / mean(Action::cell_write) * 1e3),
-         "derived: " + share(kCellWriteShare) + " of the paper's 330 pJ DAC energy (Fig. 5e) over " +
-             amt(Action::cell_write) + " cells written per token; split ASSUMED"},
+         "derived: " + share(kCellWriteShare) +
+             " of the paper's 330 pJ DAC energy (Fig. 5e) over " + amt(Action::cell_write) +
+             " cells written per token; split ASSUMED"},
     };
     std::printf("\nderived energy per action (4 significant digits):\n");
     for (const auto& o : outs) std::printf("  %-32s %10.4g\n", o.key, o.value);
@@ -275,7 +283,8 @@ int main(int argc, char** argv) {
     }
     std::printf("  %-8s %10.1f %10.1f %+9.2f\n", "total", total, paper.paper_head_total_pj,
                 100.0 * (total - paper.paper_head_total_pj) / paper.paper_head_total_pj);
-    std::printf("%s\n", ok ? "all groups within 5% of the paper" : "SOME GROUP IS OFF BY MORE THAN 5%");
+    std::printf("%s\n",
+                ok ? "all groups within 5% of the paper" : "SOME GROUP IS OFF BY MORE THAN 5%");
     if (!report_dir.empty()) demo_report(spec, spec.window + 256, seed, report_dir);
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

@@ -42,15 +42,19 @@ const char* action_name(Action a);
 // All actions in enum order.
 const std::array<Action, kActionCount>& all_actions();
 
-inline constexpr std::size_t index(Group g) { return static_cast<std::size_t>(g); }
-inline constexpr std::size_t index(Action a) { return static_cast<std::size_t>(a); }
+inline constexpr std::size_t index(Group g) {
+  return static_cast<std::size_t>(g);
+}
+inline constexpr std::size_t index(Action a) {
+  return static_cast<std::size_t>(a);
+}
 
 // One row of the table.
 struct EnergyEntry {
   Action action = Action::qk_cell_read;
-  std::string name;                // action_name(action)
-  Group group = Group::qk;         // group the action belongs to (energy is booked to the
-                                   // group of the module that records it)
+  std::string name;                 // action_name(action)
+  Group group = Group::qk;          // group the action belongs to (energy is booked to the
+                                    // group of the module that records it)
   double energy_pj_per_unit = 0.0;  // pJ per unit of amount
   std::string unit;                 // what one unit of amount is
   std::string param_key;            // parameter key it comes from ("" for a definition)

@@ -95,7 +95,9 @@ class PowerTracker {
   double module_count(int module, Action a) const;  // total amount recorded
   double module_dynamic_pj(int module) const;
   double module_static_pj(int module) const;  // integrated to now_ns() + recorded static_time
-  double module_energy_pj(int module) const { return module_dynamic_pj(module) + module_static_pj(module); }
+  double module_energy_pj(int module) const {
+    return module_dynamic_pj(module) + module_static_pj(module);
+  }
   double module_static_power_mw(int module) const;
   // Id of a registered path, or -1.
   int find_module(const std::string& path) const;
@@ -149,7 +151,7 @@ class PowerTracker {
   double inv_window_;
   double now_ns_ = 0.0;
   std::vector<Module> modules_;
-  std::vector<GroupEnergies> bins_;        // dynamic + explicit static energy per window
+  std::vector<GroupEnergies> bins_;         // dynamic + explicit static energy per window
   std::vector<GroupEnergies> static_bins_;  // closed static-power segments per window
   GroupEnergies group_dynamic_pj_{};
   GroupEnergies group_static_recorded_pj_{};

@@ -42,15 +42,15 @@ Baselines load_baselines(const std::string& path = default_baselines_path());
 
 // What the simulation knows and passes in.
 struct RunInfo {
-  std::string scenario;         // name of the scenario or run
+  std::string scenario;  // name of the scenario or run
   std::uint64_t seed = 0;
-  long tokens = 0;              // tokens simulated (decode steps)
-  int layers = 0;               // layers simulated
-  int heads = 0;                // heads simulated, all layers together
+  long tokens = 0;  // tokens simulated (decode steps)
+  int layers = 0;   // layers simulated
+  int heads = 0;    // heads simulated, all layers together
   double wall_time_s = 0.0;
-  std::vector<double> latency_per_token_ns;             // one per layer
+  std::vector<double> latency_per_token_ns;               // one per layer
   std::vector<std::pair<std::string, double>> phases_ns;  // name, duration of each phase
-  double end_to_end_ns_per_token = 0.0;                 // all layers, decode mode
+  double end_to_end_ns_per_token = 0.0;                   // all layers, decode mode
   // Steady state (window full): tracker snapshot taken when it began and the tokens after
   // it; steady_state_tokens = 0 when the window never filled.
   EnergySnapshot steady_state_start;
@@ -79,11 +79,11 @@ struct Report {
     GroupEnergies per_token_pj{};
     double total_per_token_pj = 0.0;
   };
-  std::vector<LayerRow> layers;       // energy per token of each simulated layer (whole run)
-  GroupEnergies per_token_pj{};       // all simulated heads, whole run
+  std::vector<LayerRow> layers;  // energy per token of each simulated layer (whole run)
+  GroupEnergies per_token_pj{};  // all simulated heads, whole run
   double total_per_token_pj = 0.0;
-  bool steady_state = false;          // steady-state figures available
-  GroupEnergies head_steady_pj{};     // per head per token, steady state (else whole run)
+  bool steady_state = false;       // steady-state figures available
+  GroupEnergies head_steady_pj{};  // per head per token, steady state (else whole run)
   double head_steady_total_pj = 0.0;
   GroupEnergies head_whole_run_pj{};  // per head per token, whole run
   double head_whole_run_total_pj = 0.0;
@@ -91,9 +91,9 @@ struct Report {
   double window_ns = 0.0;
   AreaBreakdown area;
   Baselines baselines;
-  double layer_latency_ns = 0.0;      // mean of latency_per_token_ns
-  double layer_energy_nj = 0.0;       // head_steady_total_pj x model.n_heads / 1000
-  bool comparable = false;            // workload matches the GPU baselines' workload
+  double layer_latency_ns = 0.0;  // mean of latency_per_token_ns
+  double layer_energy_nj = 0.0;   // head_steady_total_pj x model.n_heads / 1000
+  bool comparable = false;        // workload matches the GPU baselines' workload
 };
 
 Report make_report(const PowerTracker& tracker, const gca::spec::HardwareSpec& spec,
@@ -118,7 +118,8 @@ struct PlotResult {
 std::string default_plot_script();  // $GCA_POWER_PLOTS_DIR or power/plots, + /plot_report.gp
 // Runs gnuplot on the data files in out_dir when gnuplot is on PATH; never throws for a
 // missing gnuplot or a failed plot (the result says so).
-PlotResult render_plots(const std::string& out_dir, const std::string& script = default_plot_script());
+PlotResult render_plots(const std::string& out_dir,
+                        const std::string& script = default_plot_script());
 
 // All of the above into out_dir (created if needed): report.json, modules.csv, plot data,
 // and plots if `plots`. Returns the plot result.

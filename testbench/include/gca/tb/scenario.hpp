@@ -1,0 +1,57 @@
+// Scenario files (testbench/scenarios/*.json, documented in testbench/README.md): which
+// hardware, which workload, which stimulus, what to trace and what to check.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gca/spec/params.hpp"
+#include "gca/tlm/host.hpp"
+
+namespace gca::tb {
+
+struct StimulusConfig {
+  enum class Kind { uniform, npy } kind = Kind::uniform;
+  std::uint64_t seed = 1;
+  double q_lo = 0.0, q_hi = 1.0;       // uniform: pulse width / T_max
+  double kv_lo = 0.0, kv_hi = 0.9;     // uniform: volts
+  std::string q_path, k_path, v_path;  // npy: [T, d] or [cases, T, d] (then `npy_case` picks one)
+  int npy_case = -1;
+};
+
+struct TraceConfig {
+  std::vector<int> layers{0}, heads{0}, subtiles{0};
+  int columns = 4;
+};
+
+struct ExpectConfig {
+  std::string out_path;  // optional .npy of expected outputs of layer 0 head 0, [T, d]
+  int out_case = -1;
+  double max_rel_l2 = 1e-2;
+};
+
+struct Scenario {
+  std::string file;  // where it was loaded from
+  std::string name;
+  std::string description;
+  std::string spec_path;               // resolved
+  std::vector<std::string> overrides;  // "key=value", scenario first, then the command line
+  gca::tlm::HostConfig host;           // tokens, workload, protocol, host time, quantum
+  StimulusConfig stimulus;
+  TraceConfig trace;
+  bool check_against_spec = true;
+  ExpectConfig expect;
+  double power_window_ns = 1000.0;
+  bool plots = true;
+  std::string json_text;  // the scenario as loaded (for the report)
+};
+
+// Loads and validates a scenario; paths inside are resolved relative to the scenario file,
+// "${data}" expands to the shared data folder (GCA_DATA_DIR or the build-time default).
+// Throws gca::Error naming the file, the key and the allowed values.
+Scenario load_scenario(const std::string& path);
+
+std::string shared_data_dir();
+
+}  // namespace gca::tb

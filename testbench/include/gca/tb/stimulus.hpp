@@ -1,0 +1,29 @@
+// Token data for the host: seeded uniform random values, or Q/K/V from .npy files.
+#pragma once
+
+#include <cstdint>
+
+#include "gca/tb/scenario.hpp"
+#include "gca/tlm/host.hpp"
+
+namespace gca::tb {
+
+// Counter-based: the value of (token, layer, head, feature) depends only on the seed and
+// those indices, never on the order of the calls, so runs repeat exactly.
+class UniformStimulus {
+ public:
+  UniformStimulus(const StimulusConfig& c, int d) : c_(c), d_(d) {}
+  void operator()(long t, int l, int h, double* q, double* k, double* v) const;
+
+ private:
+  double unit(std::uint64_t a, std::uint64_t b) const;  // in [0, 1)
+  StimulusConfig c_;
+  int d_;
+};
+
+// Builds the host's token source. npy stimulus: every head and layer gets the same [T, d]
+// data; throws gca::Error (file named) when a file does not fit: dtype, shape, too few
+// tokens for `tokens`, NaN/Inf.
+gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens);
+
+}  // namespace gca::tb

@@ -1,0 +1,219 @@
+// gca-sim: the command line of GCA-TLM.
+//   gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]
+//                             [--seed S] [--quiet]
+//   gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value ...]
+//                [--dump-scores]
+//   gca-sim spec [--spec FILE] [--set key=value ...]
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "gca/spec/error.hpp"
+#include "gca/spec/params.hpp"
+#include "gca/tb/scenario.hpp"
+#include "gca/tb/simulation.hpp"
+
+namespace {
+
+using gca::Error;
+
+const char* kUsage =
+    "usage: gca-sim <command> [options]\n"
+    "commands:\n"
+    "  run SCENARIO.json   simulate a scenario (testbench/scenarios/*.json) and write reports\n"
+    "  head                run one SystemC head over Q, K, V from .npy files\n"
+    "  spec                print the resolved hardware parameters with units and sources\n"
+    "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
+    "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
+    "3 simulation error.\n";
+
+const char* kRunUsage =
+    "usage: gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]\n"
+    "                                 [--seed S] [--quiet]\n"
+    "  --tokens N      tokens to generate (overrides workload.tokens; N >= 1)\n"
+    "  --out DIR       output folder for report.json, modules.csv, plots (default out/<scenario>)\n"
+    "  --vcd FILE      write a VCD trace of what the scenario's \"trace\" section selects\n"
+    "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
+    "  --seed S        seed of the uniform stimulus (overrides stimulus.seed)\n"
+    "  --quiet         no progress line on stderr\n";
+
+const char* kHeadUsage =
+    "usage: gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value "
+    "...]\n"
+    "                    [--dump-scores]\n"
+    "  Q, K, V: [T, d_head] float32/float64, one row per token, values as the hardware sees them\n"
+    "  (Q in [0, 1] of T_max, K and V in volts [0, 0.9]). Token t writes k_t and v_t, then reads\n"
+    "  with q_t. Writes DIR/out.npy [T, d]; with --dump-scores also DIR/scores.npy and\n"
+    "  DIR/phi.npy [T, window], column a = key written a tokens earlier (0 before token 0).\n";
+
+const char* kSpecUsage =
+    "usage: gca-sim spec [--spec FILE] [--set key=value ...]\n"
+    "  Validates the parameter file (default rtl_spec/params/gpt2.json) with the overrides and\n"
+    "  prints every parameter with its value, unit, source and the file that set it.\n";
+
+struct Args {
+  std::vector<std::string> v;
+  std::size_t i = 0;
+  bool more() const { return i < v.size(); }
+  std::string next(const std::string& flag) {
+    if (i >= v.size()) throw Error("", flag, "needs a value");
+    return v[i++];
+  }
+};
+
+long parse_long(const std::string& flag, const std::string& text, long lo, long hi) {
+  errno = 0;
+  char* end = nullptr;
+  long x = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || x < lo || x > hi) {
+    throw Error("", flag,
+                "'" + text + "' is not an integer in [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "]");
+  }
+  return x;
+}
+
+int cmd_spec(Args& a) {
+  std::string path = gca::spec::default_spec_path();
+  std::vector<std::string> sets;
+  while (a.more()) {
+    std::string f = a.next("");
+    if (f == "--help" || f == "-h") {
+      std::printf("%s", kSpecUsage);
+      return 0;
+    } else if (f == "--spec") {
+      path = a.next(f);
+    } else if (f == "--set") {
+      sets.push_back(a.next(f));
+    } else {
+      throw Error("", f, "unknown option of `gca-sim spec` (see --help)");
+    }
+  }
+  auto s = gca::spec::load_spec(path, sets);
+  std::printf("# %s\n# %s\n", path.c_str(), s.description.c_str());
+  std::printf("%-28s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
+  for (const auto& p : gca::spec::param_catalog()) {
+    const auto& m = s.meta.at(p.key);
+    std::printf("%-28s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
+                m.unit.c_str(), m.source.c_str(), std::filesystem::path(m.file).filename().c_str());
+  }
+  std::printf("# derived: %d sub-tiles per head, %.0f ns per token per layer\n",
+              s.subtiles_per_head(), s.timing.token_latency_ns());
+  return 0;
+}
+
+int cmd_run(Args& a) {
+  std::string scenario_path, out, vcd;
+  long tokens = -1;
+  long seed = -1;
+  bool quiet = false;
+  std::vector<std::string> sets;
+  while (a.more()) {
+    std::string f = a.next("");
+    if (f == "--help" || f == "-h") {
+      std::printf("%s", kRunUsage);
+      return 0;
+    } else if (f == "--tokens") {
+      tokens = parse_long(f, a.next(f), 1, 100000000);
+    } else if (f == "--out") {
+      out = a.next(f);
+    } else if (f == "--vcd") {
+      vcd = a.next(f);
+    } else if (f == "--set") {
+      sets.push_back(a.next(f));
+    } else if (f == "--seed") {
+      seed = parse_long(f, a.next(f), 0, 1L << 53);
+    } else if (f == "--quiet") {
+      quiet = true;
+    } else if (!f.empty() && f[0] == '-') {
+      throw Error("", f, "unknown option of `gca-sim run` (see --help)");
+    } else if (scenario_path.empty()) {
+      scenario_path = f;
+    } else {
+      throw Error("", f, "only one scenario file per run");
+    }
+  }
+  if (scenario_path.empty())
+    throw Error("", "SCENARIO.json", "missing (usage: gca-sim run SCENARIO.json ...)");
+  gca::tb::Scenario sc = gca::tb::load_scenario(scenario_path);
+  if (tokens > 0) sc.host.tokens = tokens;
+  if (seed >= 0) sc.stimulus.seed = static_cast<std::uint64_t>(seed);
+  for (auto& s : sets) sc.overrides.push_back(s);
+  gca::tb::RunOptions opt;
+  opt.out_dir = out.empty() ? "out/" + sc.name : out;
+  opt.vcd_path = vcd;
+  opt.quiet = quiet;
+  return gca::tb::run_scenario(sc, opt);
+}
+
+int cmd_head(Args& a) {
+  gca::tb::HeadRunOptions o;
+  o.spec_path = gca::spec::default_spec_path();
+  while (a.more()) {
+    std::string f = a.next("");
+    if (f == "--help" || f == "-h") {
+      std::printf("%s", kHeadUsage);
+      return 0;
+    } else if (f == "--q") {
+      o.q_path = a.next(f);
+    } else if (f == "--k") {
+      o.k_path = a.next(f);
+    } else if (f == "--v") {
+      o.v_path = a.next(f);
+    } else if (f == "--out") {
+      o.out_dir = a.next(f);
+    } else if (f == "--spec") {
+      o.spec_path = a.next(f);
+    } else if (f == "--set") {
+      o.overrides.push_back(a.next(f));
+    } else if (f == "--dump-scores") {
+      o.dump_scores = true;
+    } else {
+      throw Error("", f, "unknown option of `gca-sim head` (see --help)");
+    }
+  }
+  for (auto [flag, value] : {std::pair{"--q", &o.q_path},
+                             {"--k", &o.k_path},
+                             {"--v", &o.v_path},
+                             {"--out", &o.out_dir}}) {
+    if (value->empty()) throw Error("", flag, "missing (see gca-sim head --help)");
+  }
+  return gca::tb::run_head(o);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  // No "stopped by user" notice on stdout.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
+  Args a;
+  for (int i = 1; i < argc; ++i) a.v.push_back(argv[i]);
+  try {
+    if (!a.more() || a.v[0] == "--help" || a.v[0] == "-h") {
+      std::printf("%s", kUsage);
+      return a.more() ? 0 : gca::tb::kExitBadInput;
+    }
+    const std::string cmd = a.next("");
+    if (cmd == "run") return cmd_run(a);
+    if (cmd == "head") return cmd_head(a);
+    if (cmd == "spec") return cmd_spec(a);
+    throw Error("", cmd, "unknown command (allowed: run, head, spec)");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gca-sim: %s\n", e.what());
+    return gca::tb::kExitBadInput;
+  }
+}
+
+// Our own entry point (the executable's main takes precedence over libsystemc's): silence the
+// SystemC banner, which the kernel prints before sc_main runs, then start as libsystemc would.
+int main(int argc, char** argv) {
+  ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

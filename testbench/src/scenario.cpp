@@ -1,0 +1,229 @@
+#include "gca/tb/scenario.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/spec/error.hpp"
+
+#ifndef GCA_SHARED_DATA_DIR
+#define GCA_SHARED_DATA_DIR "../shared/data"
+#endif
+
+namespace gca::tb {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// Reads the members of one JSON object, rejecting unknown keys.
+class Section {
+ public:
+  Section(const json& node, std::string file, std::string prefix)
+      : node_(node), file_(std::move(file)), prefix_(std::move(prefix)) {
+    if (!node_.is_object()) throw Error(file_, prefix_, "must be a JSON object");
+  }
+  void allow(std::initializer_list<const char*> keys) {
+    std::set<std::string> ok(keys.begin(), keys.end());
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (!ok.count(it.key())) {
+        std::string list;
+        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        throw Error(file_, key(it.key()), "unknown key (allowed: " + list + ")");
+      }
+    }
+  }
+  bool has(const char* k) const { return node_.contains(k); }
+  const json& at(const char* k) const { return node_.at(k); }
+  std::string key(const std::string& k) const { return prefix_.empty() ? k : prefix_ + "." + k; }
+  std::string str(const char* k, const std::string& def) const {
+    if (!has(k)) return def;
+    if (!node_[k].is_string()) throw Error(file_, key(k), "must be a string");
+    return node_[k].get<std::string>();
+  }
+  double num(const char* k, double def, double lo, double hi) const {
+    if (!has(k)) return def;
+    if (!node_[k].is_number())
+      throw Error(file_, key(k), "must be a number in [" + fmt(lo) + ", " + fmt(hi) + "]");
+    double v = node_[k].get<double>();
+    if (!(v >= lo && v <= hi)) {
+      throw Error(file_, key(k),
+                  fmt(v) + " is out of range (allowed: [" + fmt(lo) + ", " + fmt(hi) + "])");
+    }
+    return v;
+  }
+  long integer(const char* k, long def, long lo, long hi) const {
+    double v = num(k, double(def), double(lo), double(hi));
+    if (v != double(long(v))) throw Error(file_, key(k), fmt(v) + " is not an integer");
+    return long(v);
+  }
+  bool flag(const char* k, bool def) const {
+    if (!has(k)) return def;
+    if (!node_[k].is_boolean()) throw Error(file_, key(k), "must be true or false");
+    return node_[k].get<bool>();
+  }
+  std::vector<int> ints(const char* k, std::vector<int> def) const {
+    if (!has(k)) return def;
+    if (!node_[k].is_array()) throw Error(file_, key(k), "must be a list of integers >= 0");
+    std::vector<int> out;
+    for (const auto& x : node_[k]) {
+      if (!x.is_number_integer() || x.get<long>() < 0)
+        throw Error(file_, key(k), "must be a list of integers >= 0");
+      out.push_back(x.get<int>());
+    }
+    return out;
+  }
+  static std::string fmt(double x) {
+    std::ostringstream os;
+    os.precision(10);
+    os << x;
+    return os.str();
+  }
+
+ private:
+  const json& node_;
+  std::string file_, prefix_;
+};
+
+std::string expand(std::string s, const fs::path& base) {
+  const std::string var = "${data}";
+  if (auto p = s.find(var); p != std::string::npos) s.replace(p, var.size(), shared_data_dir());
+  fs::path path(s);
+  if (path.is_relative()) path = base / path;
+  return path.lexically_normal().string();
+}
+
+}  // namespace
+
+std::string shared_data_dir() {
+  if (const char* env = std::getenv("GCA_DATA_DIR")) return env;
+  return GCA_SHARED_DATA_DIR;
+}
+
+Scenario load_scenario(const std::string& path) {
+  Scenario sc;
+  sc.file = path;
+  std::ifstream in(path);
+  if (!in) throw Error(path, "", "cannot open scenario file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  sc.json_text = buf.str();
+  json doc;
+  try {
+    doc = json::parse(sc.json_text);
+  } catch (const json::parse_error& e) {
+    std::string msg = e.what();
+    auto p = msg.find("parse error");
+    throw Error(path, "", "malformed JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
+  }
+  const fs::path base = fs::path(path).parent_path();
+  Section top(doc, path, "");
+  top.allow(
+      {"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report"});
+  sc.name = top.str("name", fs::path(path).stem().string());
+  sc.description = top.str("description", "");
+
+  sc.spec_path = spec::default_spec_path();
+  if (top.has("hardware")) {
+    Section hw(top.at("hardware"), path, "hardware");
+    hw.allow({"spec", "set"});
+    if (hw.has("spec")) {
+      std::string s = hw.str("spec", "");
+      // A bare file name means one of the shipped parameter files.
+      sc.spec_path =
+          s.find('/') == std::string::npos ? spec::default_params_dir() + "/" + s : expand(s, base);
+    }
+    if (hw.has("set")) {
+      const json& set = hw.at("set");
+      if (!set.is_object())
+        throw Error(path, "hardware.set", "must be an object of \"key\": number");
+      for (auto it = set.begin(); it != set.end(); ++it) {
+        if (!it->is_number()) throw Error(path, "hardware.set." + it.key(), "must be a number");
+        sc.overrides.push_back(it.key() + "=" + Section::fmt(it->get<double>()));
+      }
+    }
+  }
+  if (top.has("workload")) {
+    Section w(top.at("workload"), path, "workload");
+    w.allow({"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns"});
+    std::string mode = w.str("mode", "decode");
+    if (mode == "decode") {
+      sc.host.workload = tlm::Workload::decode;
+    } else if (mode == "prefill") {
+      sc.host.workload = tlm::Workload::prefill;
+    } else {
+      throw Error(path, "workload.mode", "'" + mode + "' is not a mode (allowed: decode, prefill)");
+    }
+    sc.host.tokens = w.integer("tokens", 100, 1, 100000000);
+    sc.host.host_ns_per_layer = w.num("host_ns_per_layer", 0.0, 0.0, 1e9);
+    sc.host.quantum_ns = w.num("quantum_ns", 1000.0, 1.0, 1e12);
+    std::string proto = w.str("protocol", "lt");
+    if (proto == "lt") {
+      sc.host.protocol = tlm::Protocol::loosely_timed;
+    } else if (proto == "at") {
+      sc.host.protocol = tlm::Protocol::approximately_timed;
+    } else {
+      throw Error(path, "workload.protocol", "'" + proto + "' is not a protocol (allowed: lt, at)");
+    }
+  }
+  if (top.has("stimulus")) {
+    Section s(top.at("stimulus"), path, "stimulus");
+    s.allow({"kind", "seed", "q_range", "kv_range", "q", "k", "v", "case"});
+    std::string kind = s.str("kind", "uniform");
+    sc.stimulus.seed = static_cast<std::uint64_t>(s.integer("seed", 1, 0, 1L << 53));
+    if (kind == "uniform") {
+      auto range = [&](const char* k, double& lo, double& hi) {
+        if (!s.has(k)) return;
+        const json& r = s.at(k);
+        if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() ||
+            !(r[0].get<double>() <= r[1].get<double>())) {
+          throw Error(path, s.key(k), "must be [lo, hi] with lo <= hi");
+        }
+        lo = r[0].get<double>();
+        hi = r[1].get<double>();
+      };
+      range("q_range", sc.stimulus.q_lo, sc.stimulus.q_hi);
+      range("kv_range", sc.stimulus.kv_lo, sc.stimulus.kv_hi);
+    } else if (kind == "npy") {
+      sc.stimulus.kind = StimulusConfig::Kind::npy;
+      for (const char* k : {"q", "k", "v"}) {
+        if (!s.has(k)) throw Error(path, s.key(k), "missing: path of a .npy file");
+      }
+      sc.stimulus.q_path = expand(s.str("q", ""), base);
+      sc.stimulus.k_path = expand(s.str("k", ""), base);
+      sc.stimulus.v_path = expand(s.str("v", ""), base);
+      sc.stimulus.npy_case = static_cast<int>(s.integer("case", -1, -1, 1 << 20));
+    } else {
+      throw Error(path, "stimulus.kind",
+                  "'" + kind + "' is not a stimulus (allowed: uniform, npy)");
+    }
+  }
+  if (top.has("trace")) {
+    Section t(top.at("trace"), path, "trace");
+    t.allow({"layers", "heads", "subtiles", "columns"});
+    sc.trace.layers = t.ints("layers", sc.trace.layers);
+    sc.trace.heads = t.ints("heads", sc.trace.heads);
+    sc.trace.subtiles = t.ints("subtiles", sc.trace.subtiles);
+    sc.trace.columns = static_cast<int>(t.integer("columns", 4, 0, 4096));
+  }
+  if (top.has("check")) {
+    Section c(top.at("check"), path, "check");
+    c.allow({"against_spec", "expect_out", "expect_case", "max_rel_l2"});
+    sc.check_against_spec = c.flag("against_spec", true);
+    if (c.has("expect_out")) sc.expect.out_path = expand(c.str("expect_out", ""), base);
+    sc.expect.out_case = static_cast<int>(c.integer("expect_case", -1, -1, 1 << 20));
+    sc.expect.max_rel_l2 = c.num("max_rel_l2", 1e-2, 0.0, 1.0);
+  }
+  if (top.has("report")) {
+    Section r(top.at("report"), path, "report");
+    r.allow({"power_window_ns", "plots"});
+    sc.power_window_ns = r.num("power_window_ns", 1000.0, 1e-3, 1e12);
+    sc.plots = r.flag("plots", true);
+  }
+  return sc;
+}
+
+}  // namespace gca::tb

@@ -1,0 +1,323 @@
+#include "gca/tb/simulation.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/power/report.hpp"
+#include "gca/spec/error.hpp"
+#include "gca/spec/head_model.hpp"
+#include "gca/tb/npy.hpp"
+#include "gca/tb/stimulus.hpp"
+#include "gca/tlm/system.hpp"
+
+namespace gca::tb {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Creates the output folder, or says which one cannot be written.
+void prepare_out_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path probe = fs::path(dir) / (".gca-write-test-" + std::to_string(::getpid()));
+  FILE* f = ec ? nullptr : std::fopen(probe.c_str(), "w");
+  if (!f) throw Error(dir, "--out", "cannot write to the output folder");
+  std::fclose(f);
+  fs::remove(probe, ec);
+}
+
+// Progress on stderr, only on a terminal, at most twice a second.
+class Progress {
+ public:
+  Progress(long total, bool quiet)
+      : total_(total), on_(!quiet && ::isatty(2)), start_(Clock::now()) {}
+  void update(long done, double sim_ns) {
+    if (!on_) return;
+    const auto now = Clock::now();
+    if (done < total_ && now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const double rate = s > 0 ? done / s : 0.0;
+    std::fprintf(stderr, "\r%ld/%ld tokens  sim %.3f us  %.1f tokens/s  ETA %.0f s   ", done,
+                 total_, sim_ns / 1000.0, rate, rate > 0 ? (total_ - done) / rate : 0.0);
+    if (done == total_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  long total_;
+  bool on_;
+  Clock::time_point start_, last_;
+};
+
+// Keeps a bounded series: when full, neighbouring points merge (mean), the bucket doubles.
+class BoundedSeries {
+ public:
+  void add(const power::GroupEnergies& e) {
+    for (std::size_t g = 0; g < e.size(); ++g) acc_[g] += e[g];
+    if (++in_acc_ < bucket_) return;
+    for (auto& x : acc_) x /= double(bucket_);
+    points_.push_back(acc_);
+    acc_ = {};
+    in_acc_ = 0;
+    if (points_.size() >= kMax) {
+      for (std::size_t i = 0; i < kMax / 2; ++i)
+        for (std::size_t g = 0; g < acc_.size(); ++g)
+          points_[i][g] = 0.5 * (points_[2 * i][g] + points_[2 * i + 1][g]);
+      points_.resize(kMax / 2);
+      bucket_ *= 2;
+    }
+  }
+  const std::vector<power::GroupEnergies>& points() const { return points_; }
+  long tokens_per_point() const { return bucket_; }
+
+ private:
+  static constexpr std::size_t kMax = 4096;
+  std::vector<power::GroupEnergies> points_;
+  power::GroupEnergies acc_{};
+  long bucket_ = 1, in_acc_ = 0;
+};
+
+std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+std::string hex(std::uint64_t x) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+
+}  // namespace
+
+int run_scenario(const Scenario& sc, const RunOptions& opt) {
+  const spec::HardwareSpec s = spec::load_spec(sc.spec_path, sc.overrides);
+  const int L = s.model.n_layers, H = s.model.n_heads, d = s.model.d_head;
+  const long T = sc.host.tokens;
+  tlm::TokenSource source = make_stimulus(sc.stimulus, d, T);
+  power::Baselines baselines = power::load_baselines();
+  prepare_out_dir(opt.out_dir);
+
+  // Independent check: one executable-spec head per simulated head, fed the same data.
+  std::vector<spec::HeadModel> reference;
+  if (sc.check_against_spec) {
+    for (int i = 0; i < L * H; ++i) reference.emplace_back(s);
+  }
+  std::vector<double> expected;
+  if (!sc.expect.out_path.empty()) {
+    NpyArray e = read_npy(sc.expect.out_path);
+    if (e.ndim() == 3 && sc.expect.out_case >= 0 && std::size_t(sc.expect.out_case) < e.shape[0]) {
+      const std::size_t n = e.shape[1] * e.shape[2];
+      expected.assign(e.data.begin() + sc.expect.out_case * n,
+                      e.data.begin() + (sc.expect.out_case + 1) * n);
+    } else if (e.ndim() == 2) {
+      expected = e.data;
+    } else {
+      throw Error(sc.expect.out_path, "check.expect_case",
+                  "pick a case of a 3-D array, or give a 2-D [T, d] array");
+    }
+    if (expected.size() < std::size_t(T) * d) {
+      throw Error(sc.expect.out_path, "", "holds fewer than tokens x d_head values");
+    }
+  }
+
+  power::EnergyTable table(s);
+  power::PowerTracker tracker(table, sc.power_window_ns);
+  std::vector<double> q(d), k(d), v(d), want(d);
+  double worst_rel = 0.0, l2_err = 0.0, l2_ref = 0.0;
+  long mismatches = 0, checked = 0;
+  std::uint64_t out_hash = 0xcbf29ce484222325ULL;
+  std::vector<double> latency_sum(L, 0.0);
+  std::vector<long> latency_n(L, 0);
+
+  tlm::System sys(
+      "system", s, sc.host, source,
+      [&](long t, int l, int h, const double* out, const tlm::OutputTiming& timing) {
+        out_hash = fnv1a(out_hash, out, sizeof(double) * d);
+        if (h == 0) {
+          latency_sum[l] += (timing.done - timing.start).to_seconds() * 1e9;
+          ++latency_n[l];
+        }
+        if (!reference.empty()) {
+          source(t, l, h, q.data(), k.data(), v.data());
+          reference[std::size_t(l) * H + h].step(q.data(), k.data(), v.data(), want.data());
+          for (int i = 0; i < d; ++i) {
+            const double rel = std::fabs(out[i] - want[i]) / std::max(1e-3, std::fabs(want[i]));
+            worst_rel = std::max(worst_rel, rel);
+            if (rel > 1e-5) ++mismatches;
+            ++checked;
+          }
+        }
+        if (!expected.empty() && l == 0 && h == 0) {
+          for (int i = 0; i < d; ++i) {
+            const double e = expected[std::size_t(t) * d + i];
+            l2_err += (out[i] - e) * (out[i] - e);
+            l2_ref += e * e;
+          }
+        }
+      },
+      &tracker);
+
+  Progress progress(T, opt.quiet);
+  BoundedSeries per_token;
+  power::EnergySnapshot last = tracker.snapshot(), steady_start{};
+  long steady_tokens = 0;
+  const long fill = s.window;  // the window is full from token M - 1 on
+  sys.host.on_token = [&](long done, const sc_core::sc_time& now) {
+    const power::EnergySnapshot snap = tracker.snapshot();
+    per_token.add(snap - last);
+    last = snap;
+    if (done == fill) steady_start = snap;
+    if (done > fill) ++steady_tokens;
+    progress.update(done, now.to_seconds() * 1e9);
+  };
+
+  const auto wall_start = Clock::now();
+  sc_core::sc_start();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  if (!sys.host.ok()) {
+    std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
+    return kExitSimError;
+  }
+  tracker.advance_to(sys.host.finished().to_seconds() * 1e9);
+
+  power::RunInfo run;
+  run.scenario = sc.name;
+  run.seed = sc.stimulus.seed;
+  run.tokens = T;
+  run.layers = L;
+  run.heads = L * H;
+  run.wall_time_s = wall_s;
+  for (int l = 0; l < L; ++l)
+    run.latency_per_token_ns.push_back(latency_n[l] ? latency_sum[l] / latency_n[l] : 0.0);
+  run.phases_ns = {{"precharge_write", std::max(s.timing.phase_precharge_ns, s.timing.write_ns)},
+                   {"q_pulses", s.timing.phase_q_ns},
+                   {"phi_pulses", s.timing.phase_phi_ns},
+                   {"count", s.timing.phase_count_ns},
+                   {"digital", s.timing.phase_digital_ns}};
+  const auto& done = sys.host.token_done();
+  run.end_to_end_ns_per_token =
+      done.empty() ? 0.0 : sys.host.finished().to_seconds() * 1e9 / double(done.size());
+  run.steady_state_start = steady_start;
+  run.steady_state_tokens = steady_tokens;
+  run.energy_per_token_pj = per_token.points();
+  run.scenario_json = sc.json_text;
+
+  power::Report report = power::make_report(tracker, s, run, baselines);
+  // Add what only the testbench knows: the checks and a fingerprint of every output.
+  nlohmann::json j = nlohmann::json::parse(power::report_json(report));
+  j["check"] = {{"against_spec", sc.check_against_spec},
+                {"outputs_checked", checked},
+                {"mismatches", mismatches},
+                {"max_rel_error", worst_rel}};
+  if (!expected.empty())
+    j["check"]["expected_out_rel_l2"] = std::sqrt(l2_err / std::max(l2_ref, 1e-300));
+  j["outputs"] = {{"fnv1a64", hex(out_hash)}, {"count", long(T) * L * H * d}};
+  j["energy_per_token_tokens_per_point"] = per_token.tokens_per_point();
+  j["simulated_time_ns"] = sys.host.finished().to_seconds() * 1e9;
+  j["tokens_per_second"] = wall_s > 0 ? T / wall_s : 0.0;
+  power::write_file_atomic((fs::path(opt.out_dir) / "report.json").string(), j.dump(2) + "\n");
+  power::write_modules_csv((fs::path(opt.out_dir) / "modules.csv").string(), tracker);
+  power::write_plot_data(opt.out_dir, report);
+  power::PlotResult plots;
+  if (sc.plots) plots = power::render_plots(opt.out_dir);
+
+  std::printf("%s: %ld tokens x %d layers x %d heads, %s, window %d\n", sc.name.c_str(), T, L, H,
+              sc.host.workload == tlm::Workload::decode ? "decode" : "prefill", s.window);
+  std::printf("simulated %.3f us (%.1f ns per token end to end; %.1f ns per token per layer)\n",
+              sys.host.finished().to_seconds() * 1e6, run.end_to_end_ns_per_token,
+              run.latency_per_token_ns.empty() ? 0.0 : run.latency_per_token_ns[0]);
+  std::printf("%s", power::summary_table(report).c_str());
+  if (sc.check_against_spec) {
+    std::printf(
+        "check against the executable spec: %ld outputs, %ld mismatches, max relative error %.2e\n",
+        checked, mismatches, worst_rel);
+  }
+  if (!expected.empty()) {
+    std::printf("check against %s: relative L2 error %.3e (limit %.1e)\n",
+                sc.expect.out_path.c_str(), double(j["check"]["expected_out_rel_l2"]),
+                sc.expect.max_rel_l2);
+  }
+  std::printf("wall time %.2f s (%.1f tokens/s); reports in %s%s%s\n", wall_s,
+              T / std::max(wall_s, 1e-9), opt.out_dir.c_str(),
+              plots.message.empty() ? "" : "; plots: ", plots.message.c_str());
+  if (mismatches > 0) return kExitCheckFailed;
+  if (!expected.empty() && double(j["check"]["expected_out_rel_l2"]) > sc.expect.max_rel_l2)
+    return kExitCheckFailed;
+  return kExitOk;
+}
+
+int run_head(const HeadRunOptions& o) {
+  std::vector<std::string> overrides = o.overrides;
+  overrides.push_back("model.n_layers=1");
+  overrides.push_back("model.n_heads=1");
+  const spec::HardwareSpec s = spec::load_spec(o.spec_path, overrides);
+  const int d = s.model.d_head, M = s.window;
+  NpyReadOptions ro;
+  ro.expected_ndim = 2;
+  ro.expected_shape = {-1, d};
+  NpyArray Q = read_npy(o.q_path, ro), K = read_npy(o.k_path, ro), V = read_npy(o.v_path, ro);
+  const long T = static_cast<long>(Q.shape[0]);
+  if (T == 0) throw Error(o.q_path, "", "holds no tokens");
+  if (K.shape[0] != Q.shape[0])
+    throw Error(o.k_path, "",
+                "has " + std::to_string(K.shape[0]) + " tokens, Q has " + std::to_string(T));
+  if (V.shape[0] != Q.shape[0])
+    throw Error(o.v_path, "",
+                "has " + std::to_string(V.shape[0]) + " tokens, Q has " + std::to_string(T));
+  prepare_out_dir(o.out_dir);
+
+  tlm::HostConfig hc;
+  hc.tokens = T;
+  std::vector<double> out(std::size_t(T) * d), scores, phi;
+  if (o.dump_scores) {
+    scores.assign(std::size_t(T) * M, 0.0);
+    phi.assign(std::size_t(T) * M, 0.0);
+  }
+  tlm::System sys(
+      "system", s, hc,
+      [&](long t, int, int, double* q, double* k, double* v) {
+        for (int i = 0; i < d; ++i) q[i] = Q.at(t, i), k[i] = K.at(t, i), v[i] = V.at(t, i);
+      },
+      [&](long t, int, int, const double* y, const tlm::OutputTiming&) {
+        std::copy_n(y, d, out.data() + std::size_t(t) * d);
+      });
+  sc::AttentionHead& head = sys.accelerator.head(0, 0);
+  if (o.dump_scores) {
+    head.capture_scores(true);
+    head.result_observer = [&](const sc::HeadResult& r) {
+      // Column a: the key written a tokens before this one (age a), zero before token 0.
+      for (long a = 0; a < M && a <= r.token; ++a) {
+        const int slot = static_cast<int>((r.token - a) % M);
+        scores[std::size_t(r.token) * M + a] = r.scores[slot];
+        phi[std::size_t(r.token) * M + a] = r.phi[slot];
+      }
+    };
+  }
+  sc_core::sc_start();
+  if (!sys.host.ok()) {
+    std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
+    return kExitSimError;
+  }
+  write_npy((fs::path(o.out_dir) / "out.npy").string(), {std::size_t(T), std::size_t(d)}, out);
+  if (o.dump_scores) {
+    write_npy((fs::path(o.out_dir) / "scores.npy").string(), {std::size_t(T), std::size_t(M)},
+              scores);
+    write_npy((fs::path(o.out_dir) / "phi.npy").string(), {std::size_t(T), std::size_t(M)}, phi);
+  }
+  std::printf("head: %ld tokens, d %d, window %d; simulated %.1f ns; wrote %s/out.npy%s\n", T, d, M,
+              sys.host.finished().to_seconds() * 1e9, o.out_dir.c_str(),
+              o.dump_scores ? ", scores.npy, phi.npy" : "");
+  return kExitOk;
+}
+
+}  // namespace gca::tb

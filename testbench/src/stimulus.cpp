@@ -1,0 +1,80 @@
+#include "gca/tb/stimulus.hpp"
+
+#include <memory>
+#include <vector>
+
+#include "gca/spec/error.hpp"
+#include "gca/tb/npy.hpp"
+
+namespace gca::tb {
+namespace {
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// [T, d] rows of one file (one case of a [cases, T, d] file).
+std::vector<double> load_rows(const std::string& path, int d, long tokens, int which_case) {
+  NpyArray a = read_npy(path);
+  if (a.ndim() == 3) {
+    if (which_case < 0) {
+      throw Error(path, "",
+                  "3-D array [cases, T, d]: the scenario must pick one with stimulus.case");
+    }
+    if (std::size_t(which_case) >= a.shape[0]) {
+      throw Error(path, "",
+                  "case " + std::to_string(which_case) + " does not exist (allowed: 0.." +
+                      std::to_string(a.shape[0] - 1) + ")");
+    }
+    const std::size_t n = a.shape[1] * a.shape[2];
+    std::vector<double> rows(a.data.begin() + which_case * n,
+                             a.data.begin() + (which_case + 1) * n);
+    a.shape = {a.shape[1], a.shape[2]};
+    a.data = std::move(rows);
+  }
+  if (a.ndim() != 2) throw Error(path, "", "expected a 2-D array [T, d] of tokens x features");
+  if (long(a.shape[1]) != d) {
+    throw Error(path, "",
+                "has " + std::to_string(a.shape[1]) +
+                    " features per token, the head has d_head = " + std::to_string(d));
+  }
+  if (long(a.shape[0]) < tokens) {
+    throw Error(
+        path, "",
+        "holds " + std::to_string(a.shape[0]) + " tokens, the run needs " + std::to_string(tokens));
+  }
+  return a.data;
+}
+
+}  // namespace
+
+double UniformStimulus::unit(std::uint64_t a, std::uint64_t b) const {
+  return double(mix(mix(c_.seed ^ mix(a)) + b) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void UniformStimulus::operator()(long t, int l, int h, double* q, double* k, double* v) const {
+  const std::uint64_t key = (std::uint64_t(t) << 24) ^ (std::uint64_t(l) << 12) ^ std::uint64_t(h);
+  for (int i = 0; i < d_; ++i) {
+    q[i] = c_.q_lo + (c_.q_hi - c_.q_lo) * unit(key, 3ULL * i);
+    k[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(key, 3ULL * i + 1);
+    v[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(key, 3ULL * i + 2);
+  }
+}
+
+gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens) {
+  if (c.kind == StimulusConfig::Kind::uniform) return UniformStimulus(c, d);
+  auto q = std::make_shared<std::vector<double>>(load_rows(c.q_path, d, tokens, c.npy_case));
+  auto k = std::make_shared<std::vector<double>>(load_rows(c.k_path, d, tokens, c.npy_case));
+  auto v = std::make_shared<std::vector<double>>(load_rows(c.v_path, d, tokens, c.npy_case));
+  return [q, k, v, d](long t, int, int, double* qo, double* ko, double* vo) {
+    const std::size_t off = std::size_t(t) * d;
+    std::copy_n(q->data() + off, d, qo);
+    std::copy_n(k->data() + off, d, ko);
+    std::copy_n(v->data() + off, d, vo);
+  };
+}
+
+}  // namespace gca::tb
