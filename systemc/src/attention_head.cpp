@@ -9,6 +9,7 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
                              std::shared_ptr<const spec::CircuitModel> circuits,
                              PowerFactory& power)
     : sc_module(name),
+      TraceSource("out"),
       control(
           "control", spec,
           power.child(this->name(), "control", power::Group::digital, power.digital_static_mw())),
@@ -99,7 +100,9 @@ bool AttentionHead::start(const sc_core::sc_time& arrival) {
 }
 
 void AttentionHead::pop() {
-  if (result_observer) result_observer(results_.front());
+  const HeadResult& r = results_.front();
+  trace_values(r.schedule.done, r.out.data(), d_);
+  if (result_observer) result_observer(r);
   spare_.push_back(std::move(results_.front()));
   results_.pop_front();
 }

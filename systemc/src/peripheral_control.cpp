@@ -80,11 +80,15 @@ void PeripheralControl::apply_changes() {
       write_pointer.write(tiling_.slot_of_token(c.token));
       active_subtile.write(tiling_.subtile_of_slot(tiling_.slot_of_token(c.token)));
       busy.write(true);
-      done.write(false);
     }
+    // done shows the output of the newest finished token: it falls when the next digital sum
+    // begins (not at the next precharge, which in decode coincides with the done).
+    if (c.phase == Phase::digital) done.write(false);
     if (c.done_pulse) {
       done.write(true);
-      if (pending_.empty()) busy.write(false);
+      // Idle unless a later token has entered its precharge (a later one scheduled for this
+      // very time follows in pending_ and sets busy again, without a visible gap).
+      if (c.token >= newest_started_) busy.write(false);
     }
   }
   if (!pending_.empty()) wake_.notify(pending_.begin()->first - now);

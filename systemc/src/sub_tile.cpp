@@ -30,6 +30,7 @@ bool SubTile::compute(const float* q_pulse, float q_pulse_sum, long now, const T
                                              phi_out, when.phi_start);
   v_array.read(phi_out, phi_sum, now, charge_.data(), when.phi_start);
   signed_ctp.convert(charge_.data(), features(), o_out, when.count_start, when.count_start);
+  signed_ctp.counter.trace_values(when.count_end, o_out, features());
   return true;
 }
 

@@ -39,7 +39,9 @@ struct HeadResult {
   std::vector<float> scores, phi;  // by slot (size M), only when capture is on
 };
 
-class AttentionHead : public sc_core::sc_module {
+// Traced values: the head's outputs (out_<feature>), handed to the trace sink as the host reads
+// them out of the FIFO and shown from the time they were ready (schedule.done).
+class AttentionHead : public sc_core::sc_module, public TraceSource {
  public:
   AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                 std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power);

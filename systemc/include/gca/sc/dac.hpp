@@ -4,6 +4,7 @@
 
 #include <systemc>
 
+#include "gca/sc/charge_to_pulse.hpp"  // TraceSource
 #include "gca/sc/power_port.hpp"
 #include "gca/spec/circuits.hpp"
 
@@ -25,13 +26,16 @@ class Dac : public sc_core::sc_module {
 };
 
 // Q pulse generators: one pulse per feature, width = quantized q in units of T_max.
-class QPulseGenerator : public sc_core::sc_module {
+// Traced values: the widths (width_<feature>), from the start of the Q phase (`at`).
+class QPulseGenerator : public sc_core::sc_module, public TraceSource {
  public:
   QPulseGenerator(sc_core::sc_module_name name, const spec::CircuitModel& circuits, PowerPort power)
-      : sc_module(name), circuits_(circuits), power_(power) {}
+      : sc_module(name), TraceSource("width"), circuits_(circuits), power_(power) {}
   float generate(const double* q, int features, float* width, const sc_core::sc_time& at) const {
     power_.record(power::Action::dac_q_pulse, features, at);
-    return circuits_.q_pulses(q, features, width);
+    const float sum = circuits_.q_pulses(q, features, width);
+    trace_values(at, width, features);
+    return sum;
   }
 
  private:

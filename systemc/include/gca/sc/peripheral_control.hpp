@@ -28,14 +28,15 @@ class PeripheralControl : public sc_core::sc_module {
   // phase when the previous token's digital sum is done. Accounts the digital energy.
   TokenSchedule schedule(long token, const sc_core::sc_time& arrival);
 
-  // Traced heads replay their schedule on these signals at the scheduled times.
+  // Traced heads replay their schedule on these signals at the scheduled times (call before
+  // the first token). phase and token follow the newest token in flight.
   void enable_trace() { tracing_ = true; }
   bool tracing() const { return tracing_; }
-  sc_core::sc_signal<int> phase{"phase"};
-  sc_core::sc_signal<int> write_pointer{"write_pointer"};
+  sc_core::sc_signal<int> phase{"phase"};                    // int(Phase)
+  sc_core::sc_signal<int> write_pointer{"write_pointer"};    // slot being written
   sc_core::sc_signal<int> active_subtile{"active_subtile"};  // sub-tile being written
-  sc_core::sc_signal<bool> busy{"busy"};
-  sc_core::sc_signal<bool> done{"done"};
+  sc_core::sc_signal<bool> busy{"busy"};  // from a token's precharge to its done, none newer
+  sc_core::sc_signal<bool> done{"done"};  // from a token's done to the next digital phase
   sc_core::sc_signal<int> token{"token"};
 
   const sc_core::sc_time& analog_free() const { return analog_free_; }

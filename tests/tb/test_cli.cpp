@@ -1,0 +1,248 @@
+// gca-sim as a user runs it: every shipped scenario with a small token count, determinism,
+// `gca-sim head` on the authors' vectors, and each kind of bad input (one line, non-zero exit,
+// no result file left behind). Each gca-sim call is its own process.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/tb/npy.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gca_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result sim(const std::string& args) {
+    const std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
+    const std::string cmd = std::string(GCA_SIM) + " " + args + " >" + out + " 2>" + err;
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  static std::string slurp(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::string scenario(const std::string& name) { return std::string(GCA_SCENARIOS) + "/" + name; }
+  std::string path(const std::string& name) { return (dir_ / name).string(); }
+  static bool authors_present() { return fs::exists(authors() + "/Q.npy"); }
+  static std::string authors() {
+    if (const char* env = std::getenv("GCA_DATA_DIR")) return std::string(env) + "/authors_64x64";
+    return std::string(GCA_SHARED_DATA_DIR) + "/authors_64x64";
+  }
+  // One line on stderr that mentions `what`, exit code 2.
+  void expect_bad_input(const Result& r, const std::string& what) {
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  fs::path dir_;
+};
+
+json read_json(const std::string& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+
+struct ScenarioCase {
+  const char* file;
+  long tokens;
+};
+
+class Scenarios : public Cli, public ::testing::WithParamInterface<ScenarioCase> {};
+
+TEST_P(Scenarios, RunsAndMatchesTheExecutableSpec) {
+  const ScenarioCase& c = GetParam();
+  if (std::string(c.file) == "authors_subtile.json" && !authors_present())
+    GTEST_SKIP() << "no authors' data";
+  Result r = sim("run " + scenario(c.file) + " --tokens " + std::to_string(c.tokens) + " --out " +
+                 path("out") + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json j = read_json(path("out/report.json"));
+  EXPECT_EQ(j["tokens_simulated"].get<long>(), c.tokens);
+  EXPECT_EQ(j["check"]["mismatches"].get<long>(), 0);
+  EXPECT_GT(j["check"]["outputs_checked"].get<long>(), 0);
+  EXPECT_TRUE(fs::exists(path("out/modules.csv")));
+  EXPECT_NE(r.out.find("check against the executable spec"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shipped, Scenarios,
+    ::testing::Values(ScenarioCase{"gpt2_layer.json", 20}, ScenarioCase{"gpt2_full.json", 3},
+                      ScenarioCase{"gpt2_xl_layer.json", 3},
+                      ScenarioCase{"authors_subtile.json", 64},
+                      ScenarioCase{"window_wrap.json", 600},
+                      ScenarioCase{"cmos_retention.json", 30}, ScenarioCase{"prefill.json", 20}),
+    [](const auto& info) { return fs::path(info.param.file).stem().string(); });
+
+TEST_F(Cli, DecodeOfOneLayerTakes65nsPerToken) {
+  Result r =
+      sim("run " + scenario("gpt2_layer.json") + " --tokens 40 --out " + path("o") + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = read_json(path("o/report.json"));
+  EXPECT_DOUBLE_EQ(j["simulated_time_ns"].get<double>(), 40 * 65.0);
+  EXPECT_DOUBLE_EQ(j["latency"]["per_token_ns"][0].get<double>(), 65.0);
+}
+
+TEST_F(Cli, SameSeedSameResults) {
+  for (const char* out : {"a", "b"}) {
+    ASSERT_EQ(sim("run " + scenario("window_wrap.json") + " --tokens 300 --seed 11 --out " +
+                  path(out) + " --quiet")
+                  .code,
+              0);
+  }
+  json a = read_json(path("a/report.json")), b = read_json(path("b/report.json"));
+  for (json* j : {&a, &b}) {
+    j->erase("wall_time_s");
+    j->erase("tokens_per_second");
+  }
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(slurp(path("a/modules.csv")), slurp(path("b/modules.csv")));
+  // Another seed gives other outputs.
+  ASSERT_EQ(sim("run " + scenario("window_wrap.json") + " --tokens 300 --seed 12 --out " +
+                path("c") + " --quiet")
+                .code,
+            0);
+  EXPECT_NE(read_json(path("c/report.json"))["outputs"]["fnv1a64"], a["outputs"]["fnv1a64"]);
+}
+
+TEST_F(Cli, HeadReproducesTheAuthorsVectors) {
+  if (!authors_present()) GTEST_SKIP() << "authors' data not found in " << authors();
+  auto Q = gca::tb::read_npy(authors() + "/Q.npy"), K = gca::tb::read_npy(authors() + "/K.npy"),
+       V = gca::tb::read_npy(authors() + "/V.npy"), S = gca::tb::read_npy(authors() + "/S.npy"),
+       O = gca::tb::read_npy(authors() + "/output.npy");
+  const int c = 3, T = 64, d = 64;
+  auto slice = [&](const gca::tb::NpyArray& a, const std::string& name) {
+    std::vector<double> v(a.data.begin() + c * T * d, a.data.begin() + (c + 1) * T * d);
+    gca::tb::write_npy(path(name), {std::size_t(T), std::size_t(d)}, v, gca::tb::NpyDtype::Float64);
+  };
+  slice(Q, "q.npy");
+  slice(K, "k.npy");
+  slice(V, "v.npy");
+  Result r = sim("head --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
+                 " --out " + path("h") +
+                 " --set window=64 --set quant.q_levels=0 --set quant.kv_levels=0 " +
+                 "--set quant.out_levels=0 --set retention.decay_per_token=0 --dump-scores");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto out = gca::tb::read_npy(path("h/out.npy")), scores = gca::tb::read_npy(path("h/scores.npy"));
+  ASSERT_EQ(out.shape, (std::vector<std::size_t>{64, 64}));
+  ASSERT_EQ(scores.shape, (std::vector<std::size_t>{64, 64}));
+  double eo = 0, ro = 0, es = 0, rs = 0;
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < d; ++i) {
+      const double o = O.at(c, t, i);
+      eo += std::pow(out.at(t, i) - o, 2), ro += o * o;
+    }
+    for (int a = 0; a <= t; ++a) {  // age a is the key of token t - a
+      const double s = S.at(c, t, t - a);
+      es += std::pow(scores.at(t, a) - s, 2), rs += s * s;
+    }
+    for (int a = t + 1; a < T; ++a) EXPECT_EQ(scores.at(t, a), 0.0);
+  }
+  EXPECT_LT(std::sqrt(eo / ro), 1e-2);
+  EXPECT_LT(std::sqrt(es / rs), 1e-2);
+}
+
+TEST_F(Cli, BadParametersAndFlags) {
+  const std::string sc = scenario("gpt2_layer.json") + " --quiet --out " + path("o");
+  expect_bad_input(sim("run " + sc + " --set no.such=1"), "no.such: unknown parameter");
+  expect_bad_input(sim("run " + sc + " --set quant.q_levels=1"), "quant.q_levels");
+  expect_bad_input(sim("run " + sc + " --set window=0"),
+                   "window: 0 is out of range (allowed: integer in [1, 1048576])");
+  expect_bad_input(sim("run " + sc + " --tokens 0"), "--tokens");
+  expect_bad_input(sim("run " + sc + " --tokens -5"), "--tokens");
+  expect_bad_input(sim("run " + sc + " --frobnicate"), "--frobnicate");
+  expect_bad_input(sim("run " + path("missing.json")), "cannot open scenario file");
+  expect_bad_input(sim("bogus"), "unknown command");
+  EXPECT_FALSE(fs::exists(path("o/report.json")));
+}
+
+TEST_F(Cli, BadScenarioFiles) {
+  std::ofstream(path("broken.json"))
+      << "{\n  \"name\": \"x\",\n  \"workload\": {\"tokens\": }\n}\n";
+  Result r = sim("run " + path("broken.json") + " --out " + path("o"));
+  expect_bad_input(r, "malformed JSON");
+  EXPECT_NE(r.err.find("line 3, column"), std::string::npos) << r.err;
+  std::ofstream(path("mode.json")) << R"({"workload": {"mode": "sideways"}})";
+  expect_bad_input(sim("run " + path("mode.json") + " --out " + path("o")), "workload.mode");
+  std::ofstream(path("key.json")) << R"({"workload": {"tokenz": 3}})";
+  expect_bad_input(sim("run " + path("key.json") + " --out " + path("o")),
+                   "workload.tokenz: unknown key");
+  std::ofstream(path("neg.json")) << R"({"workload": {"tokens": -4}})";
+  expect_bad_input(sim("run " + path("neg.json") + " --out " + path("o")), "workload.tokens");
+  EXPECT_FALSE(fs::exists(path("o/report.json")));
+}
+
+TEST_F(Cli, UnwritableOutputFolder) {
+  fs::create_directories(path("ro"));
+  std::ofstream(path("ro/file")) << "x";
+  // A folder below a regular file cannot be created.
+  expect_bad_input(sim("run " + scenario("gpt2_layer.json") + " --tokens 2 --quiet --out " +
+                       path("ro/file/sub")),
+                   "cannot write to the output folder");
+}
+
+TEST_F(Cli, BadDataFilesLeaveNoOutput) {
+  const int T = 8, d = 64;
+  std::vector<double> good(T * d, 0.5);
+  gca::tb::write_npy(path("q.npy"), {std::size_t(T), std::size_t(d)}, good);
+  gca::tb::write_npy(path("k.npy"), {std::size_t(T), std::size_t(d)}, good);
+  gca::tb::write_npy(path("v.npy"), {std::size_t(T), std::size_t(d)}, good);
+  auto head = [&](const std::string& q, const std::string& k, const std::string& v) {
+    return sim("head --q " + path(q) + " --k " + path(k) + " --v " + path(v) + " --out " +
+               path("h") + " --set window=64");
+  };
+  ASSERT_EQ(head("q.npy", "k.npy", "v.npy").code, 0);  // the good files work
+  fs::remove_all(path("h"));
+  // Wrong shape, wrong length, NaN, truncated, wrong dtype, missing.
+  gca::tb::write_npy(path("wide.npy"), {std::size_t(T), 65}, std::vector<double>(T * 65, 0.5));
+  expect_bad_input(head("wide.npy", "k.npy", "v.npy"), "wide.npy");
+  gca::tb::write_npy(path("short.npy"), {4, std::size_t(d)}, std::vector<double>(4 * d, 0.5));
+  expect_bad_input(head("q.npy", "short.npy", "v.npy"), "short.npy");
+  std::vector<double> nan = good;
+  nan[77] = std::nan("");
+  gca::tb::write_npy(path("nan.npy"), {std::size_t(T), std::size_t(d)}, nan);
+  expect_bad_input(head("q.npy", "k.npy", "nan.npy"), "nan.npy");
+  std::string bytes = slurp(path("q.npy"));
+  std::ofstream(path("trunc.npy"), std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  expect_bad_input(head("trunc.npy", "k.npy", "v.npy"), "trunc.npy");
+  std::string hdr = bytes;
+  const auto p = hdr.find("<f4");
+  ASSERT_NE(p, std::string::npos);
+  hdr.replace(p, 3, "<i4");
+  std::ofstream(path("int.npy"), std::ios::binary) << hdr;
+  expect_bad_input(head("int.npy", "k.npy", "v.npy"), "int.npy");
+  expect_bad_input(head("none.npy", "k.npy", "v.npy"), "none.npy");
+  EXPECT_FALSE(fs::exists(path("h/out.npy")));
+}
+
+}  // namespace
