@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "floor_loop.hpp"
 #include "gca/spec/head_model.hpp"
 
 using namespace gca::spec;
@@ -34,11 +35,17 @@ void BM_HeadStep(benchmark::State& state) {
     fill();
     head.step(q.data(), k.data(), v.data(), out.data());
   }
+  const double floor_s = gca::bench::floor_seconds_per_token(1, window, d);
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     head.step(q.data(), k.data(), v.data(), out.data());
     benchmark::DoNotOptimize(out.data());
   }
+  const double per_token_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+      double(state.iterations());
   state.SetItemsProcessed(state.iterations());
+  state.counters["x_floor"] = per_token_s / floor_s;
   state.counters["MAC_per_s"] =
       benchmark::Counter(2.0 * window * d * state.iterations(), benchmark::Counter::kIsRate);
 }

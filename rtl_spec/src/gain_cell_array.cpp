@@ -2,44 +2,94 @@
 
 #include <algorithm>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace gca::spec {
 
-void CellTerms::reset(std::size_t n_cells, bool with_decay) {
-  with_decay_ = with_decay;
-  if (with_decay) {
-    g_.clear();
+void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
+  const Quantizer& dac = circuits.kv_dac;
+  const float center = static_cast<float>(circuits.gain_cell.w_center());
+  if (circuits.retention.enabled()) {
+    form_ = Form::decay;
     for (auto& p : p_) p.assign(n_cells, 0.0f);
+    volts_.assign(n_cells, center);
+  } else if (dac.levels() >= 2 && dac.levels() <= 256) {
+    form_ = Form::levels;
+    level_g_.resize(dac.levels());
+    level_v_.resize(dac.levels());
+    for (int i = 0; i < dac.levels(); ++i) {
+      const double v = dac.lo() + dac.step() * i;
+      level_v_[i] = static_cast<float>(v);
+      level_g_[i] = static_cast<float>(circuits.gain_cell.g(v - circuits.gain_cell.w_center()));
+    }
+    // Unwritten cells read as the level nearest the centre; they are never read anyway.
+    level_.assign(n_cells,
+                  static_cast<std::uint8_t>(dac.level_index(circuits.gain_cell.w_center())));
   } else {
+    form_ = Form::dense;
     g_.assign(n_cells, 0.0f);
-    for (auto& p : p_) p.clear();
+    volts_.assign(n_cells, center);
   }
 }
 
-void CellTerms::store(std::size_t cell, double w, const GainCellModel& gc) {
-  if (with_decay_) {
-    p_[0][cell] = static_cast<float>(gc.poly(1) * w);
-    p_[1][cell] = static_cast<float>(gc.poly(2) * w * w);
-    p_[2][cell] = static_cast<float>(gc.poly(3) * w * w * w);
-  } else {
-    g_[cell] = static_cast<float>(gc.g(w));
+void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circuits) {
+  const double w = volts - circuits.gain_cell.w_center();
+  const GainCellModel& gc = circuits.gain_cell;
+  switch (form_) {
+    case Form::levels:
+      level_[cell] = static_cast<std::uint8_t>(circuits.kv_dac.level_index(volts));
+      return;
+    case Form::dense:
+      g_[cell] = static_cast<float>(gc.g(w));
+      break;
+    case Form::decay:
+      p_[0][cell] = static_cast<float>(gc.poly(1) * w);
+      p_[1][cell] = static_cast<float>(gc.poly(2) * w * w);
+      p_[2][cell] = static_cast<float>(gc.poly(3) * w * w * w);
+      break;
   }
+  volts_[cell] = static_cast<float>(volts);
+}
+
+float CellTerms::stored_voltage(std::size_t cell) const {
+  return form_ == Form::levels ? level_v_[level_[cell]] : volts_[cell];
+}
+
+void axpy_levels(float a, const std::uint8_t* index, const float* table, int levels, float* out,
+                 int n) {
+  int i = 0;
+#if defined(__AVX2__)
+  if (levels <= 8) {
+    // Eight levels fit one register: a lane-wise permute is the table look-up.
+    float padded[8] = {};
+    std::copy(table, table + levels, padded);
+    const __m256 lut = _mm256_loadu_ps(padded);
+    const __m256 va = _mm256_set1_ps(a);
+    for (; i + 8 <= n; i += 8) {
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(index + i));
+      const __m256 g = _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes));
+      const __m256 acc = _mm256_loadu_ps(out + i);
+      // Multiply then add (not fused), the same rounding as the scalar tail and as dense rows.
+      _mm256_storeu_ps(out + i, _mm256_add_ps(acc, _mm256_mul_ps(va, g)));
+    }
+  }
+#else
+  (void)levels;
+#endif
+  for (; i < n; ++i) out[i] += a * table[index[i]];
 }
 
 KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns)
-    : circuits_(&circuits),
-      features_(features),
-      columns_(columns),
-      stored_v_(std::size_t(features) * columns, static_cast<float>(circuits.gain_cell.w_center())),
-      written_at_(columns, -1) {
-  terms_.reset(std::size_t(features) * columns, circuits.retention.enabled());
-  if (terms_.with_decay()) scratch_.resize(3 * std::size_t(columns));
+    : circuits_(&circuits), features_(features), columns_(columns), written_at_(columns, -1) {
+  terms_.reset(std::size_t(features) * columns, circuits);
+  if (terms_.form() == CellTerms::Form::decay) scratch_.resize(3 * std::size_t(columns));
 }
 
 void KeyArray::write_column(int col, const double* k_volts, long token) {
   for (int f = 0; f < features_; ++f) {
-    double v = circuits_->k_voltage(k_volts[f]);
-    stored_v_[idx(f, col)] = static_cast<float>(v);
-    terms_.store(idx(f, col), v - circuits_->gain_cell.w_center(), circuits_->gain_cell);
+    terms_.store(idx(f, col), circuits_->k_voltage(k_volts[f]), *circuits_);
   }
   if (written_at_[col] < 0) ++valid_count_;
   written_at_[col] = token;
@@ -52,7 +102,13 @@ void KeyArray::clear() {
 
 void KeyArray::integrate(const float* q, long now, float* out) const {
   const int n = columns_;
-  if (!terms_.with_decay()) {
+  if (terms_.form() == CellTerms::Form::levels) {
+    std::fill(out, out + n, 0.0f);
+    for (int f = 0; f < features_; ++f) {
+      axpy_levels(q[f], terms_.level() + std::size_t(f) * n, terms_.level_g(), terms_.level_count(),
+                  out, n);
+    }
+  } else if (terms_.form() == CellTerms::Form::dense) {
     std::fill(out, out + n, 0.0f);
     const float* g = terms_.g();
     for (int f = 0; f < features_; ++f) {
@@ -91,29 +147,34 @@ void KeyArray::integrate(const float* q, long now, float* out) const {
 }
 
 ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines)
-    : circuits_(&circuits),
-      features_(features),
-      lines_(lines),
-      stored_v_(std::size_t(features) * lines, static_cast<float>(circuits.gain_cell.w_center())),
-      written_at_(lines, -1) {
-  terms_.reset(std::size_t(features) * lines, circuits.retention.enabled());
+    : circuits_(&circuits), features_(features), lines_(lines), written_at_(lines, -1) {
+  terms_.reset(std::size_t(features) * lines, circuits);
 }
 
 void ValueArray::write_line(int line, const double* v_volts, long token) {
   for (int f = 0; f < features_; ++f) {
-    double v = circuits_->v_voltage(v_volts[f]);
-    stored_v_[idx(line, f)] = static_cast<float>(v);
-    terms_.store(idx(line, f), v - circuits_->gain_cell.w_center(), circuits_->gain_cell);
+    terms_.store(idx(line, f), circuits_->v_voltage(v_volts[f]), *circuits_);
   }
   written_at_[line] = token;
 }
 
-void ValueArray::clear() { std::fill(written_at_.begin(), written_at_.end(), -1L); }
+void ValueArray::clear() {
+  std::fill(written_at_.begin(), written_at_.end(), -1L);
+}
 
 void ValueArray::integrate(const float* phi, long now, float* out) const {
   const int n = features_;
   std::fill(out, out + n, 0.0f);
-  if (!terms_.with_decay()) {
+  if (terms_.form() == CellTerms::Form::levels) {
+    for (int l = 0; l < lines_; ++l) {
+      const float x = phi[l];
+      if (x == 0.0f || written_at_[l] < 0) continue;  // no pulse, no charge
+      axpy_levels(x, terms_.level() + std::size_t(l) * n, terms_.level_g(), terms_.level_count(),
+                  out, n);
+    }
+    return;
+  }
+  if (terms_.form() == CellTerms::Form::dense) {
     const float* g = terms_.g();
     for (int l = 0; l < lines_; ++l) {
       const float x = phi[l];

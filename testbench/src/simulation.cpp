@@ -13,9 +13,11 @@
 #include "gca/power/report.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
+#include "gca/spec/parallel.hpp"
 #include "gca/tb/npy.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
+#include "gca/traces/vcd_tracer.hpp"
 
 namespace gca::tb {
 namespace {
@@ -132,7 +134,10 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   power::EnergyTable table(s);
   power::PowerTracker tracker(table, sc.power_window_ns);
-  std::vector<double> q(d), k(d), v(d), want(d);
+  // The check of a layer's heads runs on all cores once the last head's output is in.
+  spec::WorkerPool pool;
+  std::vector<double> layer_out(std::size_t(H) * d), layer_want(std::size_t(H) * d),
+      qkv(std::size_t(H) * 3 * d);
   double worst_rel = 0.0, l2_err = 0.0, l2_ref = 0.0;
   long mismatches = 0, checked = 0;
   std::uint64_t out_hash = 0xcbf29ce484222325ULL;
@@ -148,13 +153,21 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
           ++latency_n[l];
         }
         if (!reference.empty()) {
-          source(t, l, h, q.data(), k.data(), v.data());
-          reference[std::size_t(l) * H + h].step(q.data(), k.data(), v.data(), want.data());
-          for (int i = 0; i < d; ++i) {
-            const double rel = std::fabs(out[i] - want[i]) / std::max(1e-3, std::fabs(want[i]));
-            worst_rel = std::max(worst_rel, rel);
-            if (rel > 1e-5) ++mismatches;
-            ++checked;
+          std::copy_n(out, d, layer_out.data() + std::size_t(h) * d);
+          if (h + 1 == H) {
+            pool.run(H, [&](int hh) {
+              double* in = qkv.data() + std::size_t(hh) * 3 * d;
+              source(t, l, hh, in, in + d, in + 2 * d);
+              reference[std::size_t(l) * H + hh].step(in, in + d, in + 2 * d,
+                                                      layer_want.data() + std::size_t(hh) * d);
+            });
+            for (std::size_t i = 0; i < layer_out.size(); ++i) {
+              const double rel = std::fabs(layer_out[i] - layer_want[i]) /
+                                 std::max(1e-3, std::fabs(layer_want[i]));
+              worst_rel = std::max(worst_rel, rel);
+              if (rel > 1e-5) ++mismatches;
+              ++checked;
+            }
           }
         }
         if (!expected.empty() && l == 0 && h == 0) {
@@ -166,6 +179,22 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
         }
       },
       &tracker);
+
+  // The trace file is named by the user; it is written as the run goes (a standard VCD).
+  std::unique_ptr<traces::VcdTracer> tracer;
+  if (!opt.vcd_path.empty()) {
+    traces::TraceSelection sel;
+    sel.layers = sc.trace.layers;
+    sel.heads = sc.trace.heads;
+    sel.subtiles = sc.trace.subtiles;
+    sel.columns = sc.trace.columns;
+    std::error_code ec;
+    const fs::path parent = fs::path(opt.vcd_path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    // Written under a temporary name, renamed to --vcd when the run is complete.
+    tracer = std::make_unique<traces::VcdTracer>(
+        opt.vcd_path + ".partial-" + std::to_string(::getpid()), sys.accelerator, sel, &tracker);
+  }
 
   Progress progress(T, opt.quiet);
   BoundedSeries per_token;
@@ -184,6 +213,12 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   const auto wall_start = Clock::now();
   sc_core::sc_start();
   const double wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  if (tracer) {
+    tracer->close();
+    std::error_code ec;
+    fs::rename(tracer->file_path(), opt.vcd_path, ec);
+    if (ec) throw Error(opt.vcd_path, "--vcd", "cannot write the trace file: " + ec.message());
+  }
   if (!sys.host.ok()) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
     return kExitSimError;

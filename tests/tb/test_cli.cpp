@@ -113,6 +113,22 @@ TEST_F(Cli, DecodeOfOneLayerTakes65nsPerToken) {
   EXPECT_DOUBLE_EQ(j["latency"]["per_token_ns"][0].get<double>(), 65.0);
 }
 
+TEST_F(Cli, VcdOfTheDemoScenario) {
+  Result r = sim("run " + scenario("gpt2_layer.json") + " --tokens 12 --quiet --out " + path("o") +
+                 " --vcd " + path("o/trace.vcd"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string vcd = slurp(path("o/trace.vcd"));
+  EXPECT_NE(vcd.find("$scope module head0 $end"), std::string::npos);
+  EXPECT_NE(vcd.find("phase"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module power $end"), std::string::npos);
+  // The last time stamp is the end of the run: 12 tokens x 65 ns, in picoseconds.
+  EXPECT_NE(vcd.rfind("#780000"), std::string::npos);
+  EXPECT_EQ(vcd.find("#780001"), std::string::npos);
+  for (const auto& e : fs::directory_iterator(path("o"))) {
+    EXPECT_EQ(e.path().filename().string().find("partial"), std::string::npos) << e.path();
+  }
+}
+
 TEST_F(Cli, SameSeedSameResults) {
   for (const char* out : {"a", "b"}) {
     ASSERT_EQ(sim("run " + scenario("window_wrap.json") + " --tokens 300 --seed 11 --out " +

@@ -9,26 +9,44 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "gca/spec/circuits.hpp"
 
 namespace gca::spec {
 
-// Per-cell read terms in one of two forms (see above); cell index is chosen by the owner.
+// Per-cell read terms in one of three forms; the cell index is chosen by the owner.
+//  - levels: the write DAC quantizes (kv_levels >= 2, no decay): a cell holds the index of its
+//    level (one byte) and g of every level sits in a small table. A quarter of the memory
+//    traffic of floats, which is what bounds a whole-model run.
+//  - dense: ideal DAC, no decay: g(w) as a float per cell.
+//  - decay: the three power terms p_i w^i per cell (see above).
 class CellTerms {
  public:
-  void reset(std::size_t n_cells, bool with_decay);
-  void store(std::size_t cell, double w, const GainCellModel& gc);
-  bool with_decay() const { return with_decay_; }
-  const float* g() const { return g_.data(); }                 // no decay: g(w)
+  enum class Form { levels, dense, decay };
+  void reset(std::size_t n_cells, const CircuitModel& circuits);
+  // Stores the cell's value: `volts` is already quantized by the DAC.
+  void store(std::size_t cell, double volts, const CircuitModel& circuits);
+  Form form() const { return form_; }
+  float stored_voltage(std::size_t cell) const;
+  const float* g() const { return g_.data(); }                 // dense: g(w)
   const float* term(int i) const { return p_[i - 1].data(); }  // decay: p_i * w^i, i = 1..3
+  const std::uint8_t* level() const { return level_.data(); }  // levels: index per cell
+  const float* level_g() const { return level_g_.data(); }     // levels: g of each level
+  int level_count() const { return static_cast<int>(level_g_.size()); }
 
  private:
-  bool with_decay_ = false;
-  std::vector<float> g_;
+  Form form_ = Form::dense;
+  std::vector<float> g_, volts_;
   std::vector<float> p_[3];
+  std::vector<std::uint8_t> level_;
+  std::vector<float> level_g_, level_v_;
 };
+
+// out[i] += a * table[index[i]] for i < n: the read kernel of the `levels` form.
+void axpy_levels(float a, const std::uint8_t* index, const float* table, int levels, float* out,
+                 int n);
 
 // K array: stores K transposed, one column per token slot, one row per feature.
 // A read applies one pulse width per row (the query) and integrates charge per column.
@@ -48,7 +66,9 @@ class KeyArray {
   int columns() const { return columns_; }
   bool column_valid(int col) const { return written_at_[col] >= 0; }
   long written_at(int col) const { return written_at_[col]; }
-  float stored_voltage(int feature, int col) const { return stored_v_[idx(feature, col)]; }
+  float stored_voltage(int feature, int col) const {
+    return terms_.stored_voltage(idx(feature, col));
+  }
   int valid_columns() const { return valid_count_; }
 
  private:
@@ -56,7 +76,6 @@ class KeyArray {
   const CircuitModel* circuits_;
   int features_, columns_;
   CellTerms terms_;
-  std::vector<float> stored_v_;
   std::vector<long> written_at_;
   int valid_count_ = 0;
   mutable std::vector<float> scratch_;  // decay mode: three partial sums per column
@@ -76,14 +95,15 @@ class ValueArray {
   int features() const { return features_; }
   int lines() const { return lines_; }
   long written_at(int line) const { return written_at_[line]; }
-  float stored_voltage(int line, int feature) const { return stored_v_[idx(line, feature)]; }
+  float stored_voltage(int line, int feature) const {
+    return terms_.stored_voltage(idx(line, feature));
+  }
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }
   const CircuitModel* circuits_;
   int features_, lines_;
   CellTerms terms_;
-  std::vector<float> stored_v_;
   std::vector<long> written_at_;
 };
 
