@@ -57,28 +57,58 @@ float CellTerms::stored_voltage(std::size_t cell) const {
   return form_ == Form::levels ? level_v_[level_[cell]] : volts_[cell];
 }
 
-void axpy_levels(float a, const std::uint8_t* index, const float* table, int levels, float* out,
-                 int n) {
-  int i = 0;
+void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
+                 const float* table, int levels, float* out, int n) {
+  int c = 0;
 #if defined(__AVX2__)
   if (levels <= 8) {
-    // Eight levels fit one register: a lane-wise permute is the table look-up.
+    // Eight levels fit one register: a lane-wise permute is the table look-up. Blocks of 32
+    // outputs stay in registers over all rows; each output still adds its rows in order,
+    // multiply then add, with the rounding of the scalar loop below.
     float padded[8] = {};
     std::copy(table, table + levels, padded);
     const __m256 lut = _mm256_loadu_ps(padded);
-    const __m256 va = _mm256_set1_ps(a);
-    for (; i + 8 <= n; i += 8) {
-      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(index + i));
-      const __m256 g = _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes));
-      const __m256 acc = _mm256_loadu_ps(out + i);
-      // Multiply then add (not fused), the same rounding as the scalar tail and as dense rows.
-      _mm256_storeu_ps(out + i, _mm256_add_ps(acc, _mm256_mul_ps(va, g)));
+    auto gather8 = [&lut](const std::uint8_t* p) {
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+      return _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes));
+    };
+    for (; c + 32 <= n; c += 32) {
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int r = 0; r < rows; ++r) {
+        if (weight[r] == 0.0f) continue;
+        const __m256 w = _mm256_set1_ps(weight[r]);
+        const std::uint8_t* p = index + std::size_t(r) * stride + c;
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(w, gather8(p)));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(w, gather8(p + 8)));
+        a2 = _mm256_add_ps(a2, _mm256_mul_ps(w, gather8(p + 16)));
+        a3 = _mm256_add_ps(a3, _mm256_mul_ps(w, gather8(p + 24)));
+      }
+      _mm256_storeu_ps(out + c, a0);
+      _mm256_storeu_ps(out + c + 8, a1);
+      _mm256_storeu_ps(out + c + 16, a2);
+      _mm256_storeu_ps(out + c + 24, a3);
+    }
+    for (; c + 8 <= n; c += 8) {
+      __m256 a0 = _mm256_setzero_ps();
+      for (int r = 0; r < rows; ++r) {
+        if (weight[r] == 0.0f) continue;
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(weight[r]),
+                                             gather8(index + std::size_t(r) * stride + c)));
+      }
+      _mm256_storeu_ps(out + c, a0);
     }
   }
 #else
   (void)levels;
 #endif
-  for (; i < n; ++i) out[i] += a * table[index[i]];
+  for (; c < n; ++c) {
+    float acc = 0.0f;
+    for (int r = 0; r < rows; ++r) {
+      if (weight[r] == 0.0f) continue;
+      acc += weight[r] * table[index[std::size_t(r) * stride + c]];
+    }
+    out[c] = acc;
+  }
 }
 
 KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns)
@@ -103,11 +133,8 @@ void KeyArray::clear() {
 void KeyArray::integrate(const float* q, long now, float* out) const {
   const int n = columns_;
   if (terms_.form() == CellTerms::Form::levels) {
-    std::fill(out, out + n, 0.0f);
-    for (int f = 0; f < features_; ++f) {
-      axpy_levels(q[f], terms_.level() + std::size_t(f) * n, terms_.level_g(), terms_.level_count(),
-                  out, n);
-    }
+    gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
+                terms_.level_count(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
     std::fill(out, out + n, 0.0f);
     const float* g = terms_.g();
@@ -147,7 +174,11 @@ void KeyArray::integrate(const float* q, long now, float* out) const {
 }
 
 ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines)
-    : circuits_(&circuits), features_(features), lines_(lines), written_at_(lines, -1) {
+    : circuits_(&circuits),
+      features_(features),
+      lines_(lines),
+      written_at_(lines, -1),
+      weight_(lines) {
   terms_.reset(std::size_t(features) * lines, circuits);
 }
 
@@ -166,12 +197,10 @@ void ValueArray::integrate(const float* phi, long now, float* out) const {
   const int n = features_;
   std::fill(out, out + n, 0.0f);
   if (terms_.form() == CellTerms::Form::levels) {
-    for (int l = 0; l < lines_; ++l) {
-      const float x = phi[l];
-      if (x == 0.0f || written_at_[l] < 0) continue;  // no pulse, no charge
-      axpy_levels(x, terms_.level() + std::size_t(l) * n, terms_.level_g(), terms_.level_count(),
-                  out, n);
-    }
+    // A line never written gets no pulse, hence no charge.
+    for (int l = 0; l < lines_; ++l) weight_[l] = written_at_[l] < 0 ? 0.0f : phi[l];
+    gemv_levels(weight_.data(), lines_, terms_.level(), std::size_t(n), terms_.level_g(),
+                terms_.level_count(), out, n);
     return;
   }
   if (terms_.form() == CellTerms::Form::dense) {

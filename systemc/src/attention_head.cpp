@@ -53,6 +53,7 @@ double* AttentionHead::input(InputBuffer which) {
 }
 
 bool AttentionHead::start(const sc_core::sc_time& arrival) {
+  settle();  // the previous token reads the arrays before this one writes them
   if (results_.size() >= kOutputFifoDepth) return false;
   const long t = tokens_++;
   const int slot = tiling_.slot_of_token(t);
@@ -61,7 +62,7 @@ bool AttentionHead::start(const sc_core::sc_time& arrival) {
   const TokenSchedule sched = control.schedule(t, arrival);
   write_port.write(target, tiling_.column_of_slot(slot), k_in_.data(), v_in_.data(), t,
                    sched.write_start);
-  const float q_sum = q_pulses.generate(q_in_.data(), d_, q_pulse_.data(), sched.q_start);
+  pending_q_sum_ = q_pulses.generate(q_in_.data(), d_, q_pulse_.data(), sched.q_start);
 
   HeadResult r;
   if (!spare_.empty()) {
@@ -71,6 +72,23 @@ bool AttentionHead::start(const sc_core::sc_time& arrival) {
   r.token = t;
   r.schedule = sched;
   r.out.assign(d_, 0.0);
+  results_.push_back(std::move(r));
+  last_schedule_ = sched;
+  last_done_ = sched.done;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  done_events.notify(sched.done > now ? sched.done - now : sc_core::SC_ZERO_TIME);
+  pending_ = true;
+  if (!batch_flush_) complete();
+  return true;
+}
+
+void AttentionHead::complete() {
+  if (!pending_) return;
+  pending_ = false;
+  HeadResult& r = results_.back();
+  const TokenSchedule& sched = r.schedule;
+  const long t = r.token;
+  const float q_sum = pending_q_sum_;
   int active = 0;
   for (int s = 0; s < tiling_.subtiles; ++s) {
     const int base = s * tiling_.cols;
@@ -91,15 +109,10 @@ bool AttentionHead::start(const sc_core::sc_time& arrival) {
     r.scores = scores_;
     r.phi = phi_;
   }
-  results_.push_back(std::move(r));
-  last_schedule_ = sched;
-  last_done_ = sched.done;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  done_events.notify(sched.done > now ? sched.done - now : sc_core::SC_ZERO_TIME);
-  return true;
 }
 
 void AttentionHead::pop() {
+  settle();
   const HeadResult& r = results_.front();
   trace_values(r.schedule.done, r.out.data(), d_);
   if (result_observer) result_observer(r);
@@ -108,6 +121,7 @@ void AttentionHead::pop() {
 }
 
 void AttentionHead::reset() {
+  settle();
   while (!results_.empty()) pop();
   for (auto& st : subtiles) st->clear();
   tokens_ = 0;

@@ -51,16 +51,17 @@ std::vector<double> load_rows(const std::string& path, int d, long tokens, int w
 
 }  // namespace
 
-double UniformStimulus::unit(std::uint64_t a, std::uint64_t b) const {
-  return double(mix(mix(c_.seed ^ mix(a)) + b) >> 11) * (1.0 / 9007199254740992.0);
+double UniformStimulus::unit(std::uint64_t base, std::uint64_t i) const {
+  return double(mix(base + i) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 void UniformStimulus::operator()(long t, int l, int h, double* q, double* k, double* v) const {
   const std::uint64_t key = (std::uint64_t(t) << 24) ^ (std::uint64_t(l) << 12) ^ std::uint64_t(h);
+  const std::uint64_t base = mix(c_.seed ^ mix(key));
   for (int i = 0; i < d_; ++i) {
-    q[i] = c_.q_lo + (c_.q_hi - c_.q_lo) * unit(key, 3ULL * i);
-    k[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(key, 3ULL * i + 1);
-    v[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(key, 3ULL * i + 2);
+    q[i] = c_.q_lo + (c_.q_hi - c_.q_lo) * unit(base, 3ULL * i);
+    k[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(base, 3ULL * i + 1);
+    v[i] = c_.kv_lo + (c_.kv_hi - c_.kv_lo) * unit(base, 3ULL * i + 2);
   }
 }
 

@@ -44,9 +44,11 @@ class CellTerms {
   std::vector<float> level_g_, level_v_;
 };
 
-// out[i] += a * table[index[i]] for i < n: the read kernel of the `levels` form.
-void axpy_levels(float a, const std::uint8_t* index, const float* table, int levels, float* out,
-                 int n);
+// out[c] = sum over r < rows of weight[r] * table[index[r * stride + c]], for c < n; rows of
+// zero weight are skipped. The read kernel of the `levels` form (K: rows = features, weights =
+// Q pulses; V: rows = lines, weights = HardSigmoid pulses).
+void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
+                 const float* table, int levels, float* out, int n);
 
 // K array: stores K transposed, one column per token slot, one row per feature.
 // A read applies one pulse width per row (the query) and integrates charge per column.
@@ -105,6 +107,7 @@ class ValueArray {
   int features_, lines_;
   CellTerms terms_;
   std::vector<long> written_at_;
+  mutable std::vector<float> weight_;  // pulse width per line, zero for lines never written
 };
 
 }  // namespace gca::spec

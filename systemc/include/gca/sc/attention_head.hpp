@@ -53,11 +53,27 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
 
   // START: consume the input registers as the next token, at absolute time `arrival`.
   // Returns false when the output FIFO is full (the host must read outputs first).
+  // The write, the schedule and the Q pulses happen here; the array reads either here too or,
+  // when the head belongs to a layer that batches its heads (set_batch), when the layer
+  // computes all its started heads together, before any result is looked at.
   bool start(const sc_core::sc_time& arrival);
+  // Array reads of the last started token, if not done yet (safe on a worker thread: it
+  // touches only this head; power records go to t_record_buffer when one is set).
+  void complete();
+  bool computing_pending() const { return pending_; }
+  // `flush` computes every started head of the batch (AttentionLayer::flush).
+  void set_batch(std::function<void()> flush) { batch_flush_ = std::move(flush); }
+  RecordBuffer& record_buffer() { return record_buffer_; }
 
   // Output FIFO: results in token order, each with the time it is ready.
-  bool has_result() const { return !results_.empty(); }
-  const HeadResult& front() const { return results_.front(); }
+  bool has_result() {
+    settle();
+    return !results_.empty();
+  }
+  const HeadResult& front() {
+    settle();
+    return results_.front();
+  }
   void pop();
   std::size_t pending() const { return results_.size(); }
   static constexpr std::size_t kOutputFifoDepth = 16;
@@ -85,6 +101,9 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
 
  private:
   void build_subtiles();
+  void settle() {
+    if (pending_) batch_flush_ ? batch_flush_() : complete();
+  }
   const spec::HardwareSpec* spec_;
   std::shared_ptr<const spec::CircuitModel> circuits_;
   spec::WindowTiling tiling_;
@@ -99,6 +118,11 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   sc_core::sc_time last_done_ = sc_core::SC_ZERO_TIME;
   long tokens_ = 0;
   bool capture_ = false;
+  // The token whose array reads are still to be done (batched mode).
+  bool pending_ = false;
+  float pending_q_sum_ = 0.0f;
+  std::function<void()> batch_flush_;
+  RecordBuffer record_buffer_;
 };
 
 }  // namespace gca::sc

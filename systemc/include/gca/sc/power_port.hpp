@@ -4,17 +4,48 @@
 
 #include <string>
 #include <systemc>
+#include <vector>
 
 #include "gca/power/power_tracker.hpp"
 
 namespace gca::sc {
+
+// Records made while a head computes on a worker thread are kept here and handed to the
+// tracker afterwards, in head order, so that the tracker sees the same sequence of records
+// (and adds them up in the same order) as in a run on one thread.
+struct PendingRecord {
+  power::PowerTracker* tracker;
+  int id;
+  power::Action action;
+  double amount;
+  double time_ns;
+};
+class RecordBuffer {
+ public:
+  void push(const PendingRecord& r) { records_.push_back(r); }
+  void replay() {
+    for (const auto& r : records_) r.tracker->record(r.id, r.action, r.amount, r.time_ns);
+    records_.clear();
+  }
+
+ private:
+  std::vector<PendingRecord> records_;
+};
+// Set by a worker thread around the work it does for one head.
+inline thread_local RecordBuffer* t_record_buffer = nullptr;
 
 class PowerPort {
  public:
   PowerPort() = default;
   PowerPort(power::PowerTracker* tracker, int id) : tracker_(tracker), id_(id) {}
   void record(power::Action action, double amount, const sc_core::sc_time& at) const {
-    if (tracker_) tracker_->record(id_, action, amount, at.to_seconds() * 1e9);
+    if (!tracker_) return;
+    const double ns = at.to_seconds() * 1e9;
+    if (t_record_buffer) {
+      t_record_buffer->push(PendingRecord{tracker_, id_, action, amount, ns});
+    } else {
+      tracker_->record(id_, action, amount, ns);
+    }
   }
   int id() const { return id_; }
 

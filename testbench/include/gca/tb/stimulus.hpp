@@ -16,7 +16,7 @@ class UniformStimulus {
   void operator()(long t, int l, int h, double* q, double* k, double* v) const;
 
  private:
-  double unit(std::uint64_t a, std::uint64_t b) const;  // in [0, 1)
+  double unit(std::uint64_t base, std::uint64_t i) const;  // in [0, 1)
   StimulusConfig c_;
   int d_;
 };
