@@ -168,8 +168,10 @@ void KeyArray::integrate(const float* q, long now, float* out) const {
       out[c] = p0 * q_sum + d * (a1[c] + d * (a2[c] + d * a3[c]));
     }
   }
-  for (int c = 0; c < n; ++c) {
-    if (written_at_[c] < 0) out[c] = 0.0f;
+  if (valid_count_ < n) {
+    for (int c = 0; c < n; ++c) {
+      if (written_at_[c] < 0) out[c] = 0.0f;
+    }
   }
 }
 

@@ -20,18 +20,27 @@ class Quantizer {
  public:
   Quantizer() = default;
   Quantizer(int levels, double lo, double hi)
-      : levels_(levels), lo_(lo), hi_(hi), step_(levels >= 2 ? (hi - lo) / (levels - 1) : 0.0) {}
+      : levels_(levels),
+        lo_(lo),
+        hi_(hi),
+        step_(levels >= 2 ? (hi - lo) / (levels - 1) : 0.0),
+        inv_step_(levels >= 2 ? (levels - 1) / (hi - lo) : 0.0),
+        top_(levels >= 2 ? levels - 1 : 0) {}
 
   double operator()(double x) const {
     double y = std::clamp(x, lo_, hi_);
-    if (levels_ < 2) return y;
-    return lo_ + step_ * level_index(y);
+    return levels_ < 2 ? y : level_value(y);
   }
   // Index of the level x maps to (0 .. levels-1); only meaningful when quantizing.
   int level_index(double x) const {
     double y = std::clamp(x, lo_, hi_);
-    double k = std::floor((y - lo_) / step_ + 0.5 + kTieTolerance);
+    double k = std::floor((y - lo_) * inv_step_ + 0.5 + kTieTolerance);
     return static_cast<int>(std::min(k, static_cast<double>(levels_ - 1)));
+  }
+  // The level of an x already inside [lo, hi] (levels >= 2), without branches.
+  double level_value(double y) const {
+    const double k = std::min(std::floor((y - lo_) * inv_step_ + 0.5 + kTieTolerance), top_);
+    return lo_ + step_ * k;
   }
   int levels() const { return levels_; }
   double lo() const { return lo_; }
@@ -41,7 +50,7 @@ class Quantizer {
  private:
   static constexpr double kTieTolerance = 1e-9;
   int levels_ = 0;
-  double lo_ = 0.0, hi_ = 1.0, step_ = 0.0;
+  double lo_ = 0.0, hi_ = 1.0, step_ = 0.0, inv_step_ = 0.0, top_ = 0.0;
 };
 
 // Paper Eq. 4 with the read voltage folded in: g(w) = sum_i p[i] * w^i, where
@@ -89,14 +98,16 @@ class RetentionModel {
 // K-array column readout (paper Eq. 3): charge S becomes a pulse of width
 // clip(S / s_sat, 0, 1) * T_max; widths here are in units of T_max.
 struct HardSigmoidChargeToPulse {
-  double s_sat = 1.0;
-  float operator()(float s) const {
-    return std::clamp(s * static_cast<float>(1.0 / s_sat), 0.0f, 1.0f);
-  }
+  explicit HardSigmoidChargeToPulse(double saturation = 1.0)
+      : s_sat(saturation), inv_s_sat(static_cast<float>(1.0 / saturation)) {}
+  double s_sat;
+  float inv_s_sat;
+  float operator()(float s) const { return std::clamp(s * inv_s_sat, 0.0f, 1.0f); }
   // One conversion per column; returns the sum of the pulse widths.
   float convert(const float* charge, int n, float* width_out) const {
+    for (int c = 0; c < n; ++c) width_out[c] = (*this)(charge[c]);
     float sum = 0.0f;
-    for (int c = 0; c < n; ++c) sum += width_out[c] = (*this)(charge[c]);
+    for (int c = 0; c < n; ++c) sum += width_out[c];
     return sum;
   }
 };
@@ -104,13 +115,22 @@ struct HardSigmoidChargeToPulse {
 // V-array output: signed charge-to-pulse, then a counter with sign bit quantizes the
 // pulse to out_levels over [-1, 1].
 struct SignedChargeToPulse {
-  double s_sat = 1.0;
+  SignedChargeToPulse(double saturation, Quantizer c)
+      : s_sat(saturation), inv_s_sat(1.0 / saturation), counter(c) {}
+  double s_sat, inv_s_sat;
   Quantizer counter;
-  double operator()(double a) const { return counter(std::clamp(a / s_sat, -1.0, 1.0)); }
-  // One conversion per output; returns the sum of |output| (full-scale counts).
+  double operator()(double a) const { return counter(std::clamp(a * inv_s_sat, -1.0, 1.0)); }
+  // One conversion per output; returns the sum of |output| (full-scale counts). Written as
+  // branch-free loops so that they vectorize; same arithmetic as operator().
   double convert(const float* charge, int n, double* out) const {
+    if (counter.levels() < 2) {
+      for (int f = 0; f < n; ++f) out[f] = std::clamp(charge[f] * inv_s_sat, -1.0, 1.0);
+    } else {
+      for (int f = 0; f < n; ++f)
+        out[f] = counter.level_value(std::clamp(charge[f] * inv_s_sat, -1.0, 1.0));
+    }
     double counts = 0.0;
-    for (int f = 0; f < n; ++f) counts += std::fabs(out[f] = (*this)(charge[f]));
+    for (int f = 0; f < n; ++f) counts += std::fabs(out[f]);
     return counts;
   }
 };
@@ -122,8 +142,8 @@ struct CircuitModel {
         kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
         gain_cell(spec.gain_cell),
         retention(spec.retention.decay_per_token),
-        hard_sigmoid{spec.charge_to_pulse.s_sat_qk},
-        signed_ctp{spec.charge_to_pulse.s_sat_av, Quantizer(spec.quant.out_levels, -1.0, 1.0)},
+        hard_sigmoid(spec.charge_to_pulse.s_sat_qk),
+        signed_ctp(spec.charge_to_pulse.s_sat_av, Quantizer(spec.quant.out_levels, -1.0, 1.0)),
         scalers(spec.scalers) {}
 
   Quantizer q_dac;   // Q pulse width in units of T_max, [0, 1]

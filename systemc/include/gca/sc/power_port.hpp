@@ -37,10 +37,13 @@ inline thread_local RecordBuffer* t_record_buffer = nullptr;
 class PowerPort {
  public:
   PowerPort() = default;
-  PowerPort(power::PowerTracker* tracker, int id) : tracker_(tracker), id_(id) {}
+  PowerPort(power::PowerTracker* tracker, int id)
+      : tracker_(tracker),
+        id_(id),
+        ns_per_tick_(sc_core::sc_get_time_resolution().to_seconds() * 1e9) {}
   void record(power::Action action, double amount, const sc_core::sc_time& at) const {
     if (!tracker_) return;
-    const double ns = at.to_seconds() * 1e9;
+    const double ns = static_cast<double>(at.value()) * ns_per_tick_;
     if (t_record_buffer) {
       t_record_buffer->push(PendingRecord{tracker_, id_, action, amount, ns});
     } else {
@@ -52,6 +55,7 @@ class PowerPort {
  private:
   power::PowerTracker* tracker_ = nullptr;
   int id_ = -1;
+  double ns_per_tick_ = 0.0;  // sc_time ticks (the kernel's resolution) to ns
 };
 
 // Registers modules under their hierarchical names and energy groups.
