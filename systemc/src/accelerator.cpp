@@ -18,22 +18,26 @@ AttentionLayer::AttentionLayer(sc_core::sc_module_name name, const spec::Hardwar
 void AttentionLayer::flush() {
   todo_.clear();
   bool traced = false;
-  for (auto& h : heads_) {
-    if (!h->computing_pending()) continue;
-    todo_.push_back(h.get());
-    traced |= h->control.tracing();
+  for (int h = 0; h < n_heads(); ++h) {
+    if (!heads_[h]->computing_pending()) continue;
+    todo_.push_back(h);
+    traced |= heads_[h]->control.tracing();
   }
+  auto work = [this](int h) {
+    heads_[h]->complete();
+    if (companion_) companion_(h);
+  };
   if (traced || todo_.size() < 2) {
-    for (AttentionHead* h : todo_) h->complete();
+    for (int h : todo_) work(h);
     return;
   }
-  pool_->run(static_cast<int>(todo_.size()), [this](int i) {
-    t_record_buffer = &todo_[i]->record_buffer();
-    todo_[i]->complete();
+  pool_->run(static_cast<int>(todo_.size()), [&](int i) {
+    t_record_buffer = &heads_[todo_[i]]->record_buffer();
+    work(todo_[i]);
     t_record_buffer = nullptr;
   });
   // Energy records in head order: the same sequence as on one thread.
-  for (AttentionHead* h : todo_) h->record_buffer().replay();
+  for (int h : todo_) heads_[h]->record_buffer().replay();
 }
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
