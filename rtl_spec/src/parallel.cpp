@@ -41,29 +41,36 @@ void WorkerPool::run(int n, const std::function<void(int)>& fn) {
     job_ = &fn;
     n_ = n;
     next_.store(0);
-    busy_ = static_cast<int>(workers_.size());
-    ++generation_;
+    busy_.store(static_cast<int>(workers_.size()));
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
   drain();
+  // The workers finish within microseconds of the caller: wait for them briefly by polling
+  // before sleeping, since a sleep/wake round trip costs more than the work of a small batch.
+  for (int spin = 0; spin < kSpins && busy_.load() != 0; ++spin) std::this_thread::yield();
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return busy_ == 0; });
+  done_.wait(lock, [this] { return busy_.load() == 0; });
   job_ = nullptr;
 }
 
 void WorkerPool::work() {
   long seen = 0;
   for (;;) {
+    // Batches come in quick succession (one per layer of every token): poll for the next
+    // one for a moment before sleeping.
+    for (int spin = 0; spin < kSpins && generation_.load() == seen; ++spin)
+      std::this_thread::yield();
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
-      seen = generation_;
+      seen = generation_.load();
     }
     drain();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1) == 1) done_.notify_one();
     }
   }
 }

@@ -137,7 +137,8 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   std::vector<double> qkv(std::size_t(H) * 3 * d), want(std::size_t(L) * H * d);
   auto reference_step = [&](int l, int h) {
     const double* in = qkv.data() + std::size_t(h) * 3 * d;
-    reference[std::size_t(l) * H + h].step(in, in + d, in + 2 * d, want.data() + (std::size_t(l) * H + h) * d);
+    reference[std::size_t(l) * H + h].step(in, in + d, in + 2 * d,
+                                           want.data() + (std::size_t(l) * H + h) * d);
   };
   double worst_rel = 0.0, l2_err = 0.0, l2_ref = 0.0;
   long mismatches = 0, checked = 0;

@@ -31,14 +31,15 @@ class WorkerPool {
  private:
   void work();
   void drain();
+  static constexpr int kSpins = 2000;  // polls (thread yields) before sleeping
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* job_ = nullptr;
   int n_ = 0;
   std::atomic<int> next_{0};
-  int busy_ = 0;
-  long generation_ = 0;
+  std::atomic<int> busy_{0};
+  std::atomic<long> generation_{0};
   bool stop_ = false;
 };
 
