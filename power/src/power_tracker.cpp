@@ -9,7 +9,7 @@ namespace gca::power {
 
 namespace {
 // Bins beyond this many windows mean a time far outside any run (or a unit mistake).
-constexpr std::size_t kMaxBins = std::size_t(1) << 26;
+constexpr std::size_t kMaxBins = 4096;  // power windows kept; wider windows beyond
 }  // namespace
 
 double EnergySnapshot::total_pj() const {
@@ -65,13 +65,31 @@ const PowerTracker::Module& PowerTracker::module(int id) const {
   return modules_[static_cast<std::size_t>(id)];
 }
 
-void PowerTracker::grow_bins(std::size_t i) {
-  if (i >= kMaxBins) {
-    throw gca::Error("", "time_ns",
-                     "simulated time beyond " + std::to_string(kMaxBins) + " power windows");
+std::size_t PowerTracker::grow_bins(std::size_t i) {
+  // Memory must not grow with the length of a run: past kMaxBins windows, neighbouring windows
+  // merge and the window length doubles (report.json gives the final length).
+  while (i >= kMaxBins) {
+    auto merge = [](std::vector<GroupEnergies>& b) {
+      const std::size_t n = (b.size() + 1) / 2;
+      for (std::size_t k = 0; k < n; ++k) {
+        GroupEnergies e = b[2 * k];
+        if (2 * k + 1 < b.size()) {
+          for (std::size_t g = 0; g < kGroupCount; ++g) e[g] += b[2 * k + 1][g];
+        }
+        b[k] = e;
+      }
+      b.resize(n);
+    };
+    merge(bins_);
+    merge(static_bins_);
+    window_ns_ *= 2.0;
+    inv_window_ = 1.0 / window_ns_;
+    i /= 2;
   }
-  if (i >= bins_.capacity()) bins_.reserve(std::max(i + 1, 2 * bins_.capacity()));
+  if (i >= bins_.capacity())
+    bins_.reserve(std::min(kMaxBins, std::max(i + 1, 2 * bins_.capacity())));
   bins_.resize(i + 1);
+  return i;
 }
 
 void PowerTracker::spread_static(std::vector<GroupEnergies>& bins, Group g, double mw,

@@ -257,9 +257,9 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
                    {"phi_pulses", s.timing.phase_phi_ns},
                    {"count", s.timing.phase_count_ns},
                    {"digital", s.timing.phase_digital_ns}};
-  const auto& done = sys.host.token_done();
+  const long done = sys.host.tokens_done();
   run.end_to_end_ns_per_token =
-      done.empty() ? 0.0 : sys.host.finished().to_seconds() * 1e9 / double(done.size());
+      done == 0 ? 0.0 : sys.host.finished().to_seconds() * 1e9 / double(done);
   run.steady_state_start = steady_start;
   run.steady_state_tokens = steady_tokens;
   run.energy_per_token_pj = per_token.points();

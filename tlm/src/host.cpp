@@ -88,7 +88,8 @@ void Host::run() {
   std::vector<sc_time> started(H);
   sc_time next_token_at = SC_ZERO_TIME;  // decode: when token t may enter layer 0
   sc_time synced = SC_ZERO_TIME;
-  token_done_.clear();
+  sc_time last_done = SC_ZERO_TIME;  // when the latest token left the last layer
+  tokens_done_ = 0;
   for (long t = 0; t < config_.tokens && ok(); ++t) {
     sc_time ready = config_.workload == Workload::decode ? next_token_at : cursor[0];
     for (int l = 0; l < L && ok(); ++l) {
@@ -116,7 +117,8 @@ void Host::run() {
       cursor[l] = layer_start;  // the next token may enter this layer once this one was taken
       ready = layer_done + host_gap;
     }
-    token_done_.push_back(ready - host_gap);
+    last_done = std::max(last_done, ready - host_gap);
+    ++tokens_done_;
     next_token_at = ready;
     // Temporal decoupling: let the kernel catch up only once per quantum, and never beyond a
     // time at which a later transaction may still be issued.
@@ -125,11 +127,9 @@ void Host::run() {
       if (config_.protocol == Protocol::loosely_timed) sync_to(horizon);
       synced = sc_core::sc_time_stamp();
     }
-    if (on_token) on_token(t + 1, token_done_.back());
+    if (on_token) on_token(t + 1, ready - host_gap);
   }
-  sc_time end = token_done_.empty() ? SC_ZERO_TIME
-                                    : *std::max_element(token_done_.begin(), token_done_.end());
-  sync_to(end);
+  sync_to(last_done);
   finished_ = sc_core::sc_time_stamp();
   sc_core::sc_stop();
 }

@@ -136,10 +136,11 @@ class PowerTracker {
   [[noreturn]] void bad_module(int module) const;
   GroupEnergies& bin_at(double time_ns) {
     std::size_t i = time_ns > 0.0 ? static_cast<std::size_t>(time_ns * inv_window_) : 0;
-    if (i >= bins_.size()) grow_bins(i);
+    if (i >= bins_.size()) i = grow_bins(i);
     return bins_[i];
   }
-  void grow_bins(std::size_t i);
+  // Makes room for bin i; returns its index afterwards (the windows may have been widened).
+  std::size_t grow_bins(std::size_t i);
   // Adds energy mw x [from, to) to a copy of the bins.
   void spread_static(std::vector<GroupEnergies>& bins, Group g, double mw, double from_ns,
                      double to_ns) const;

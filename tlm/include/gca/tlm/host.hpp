@@ -49,8 +49,8 @@ class Host : public sc_core::sc_module {
   Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource source, OutputSink sink);
   tlm_utils::simple_initiator_socket<Host> socket;
 
-  // After the run: when each token left the last layer, and when the run ended.
-  const std::vector<sc_core::sc_time>& token_done() const { return token_done_; }
+  // After the run: tokens that left the last layer, and when the run ended.
+  long tokens_done() const { return tokens_done_; }
   sc_core::sc_time finished() const { return finished_; }
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -71,7 +71,7 @@ class Host : public sc_core::sc_module {
   OutputSink sink_;
   ::tlm::tlm_generic_payload trans_;
   sc_core::sc_event response_;
-  std::vector<sc_core::sc_time> token_done_;
+  long tokens_done_ = 0;
   sc_core::sc_time finished_;
   std::string error_;
 };
