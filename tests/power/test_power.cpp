@@ -349,6 +349,25 @@ TEST(Tracker, WindowedPowerTimesLengthSumsToTheEnergy) {
   EXPECT_NEAR(sum, total, 1e-9 * total);
 }
 
+TEST(Tracker, LongRunsKeepABoundedNumberOfWindows) {
+  const HardwareSpec spec = default_spec();
+  const EnergyTable table(spec);
+  PowerTracker tr(table, 10.0);
+  const int a = tr.register_module("top.a", Group::dac);
+  // 20 000 records, one every 5 ns, up to 99 995 ns: 10 000 windows of 10 ns would be needed;
+  // past 4096 windows neighbours merge, twice: 2 500 windows of 40 ns.
+  for (int i = 0; i < 20000; ++i) tr.record(a, Action::dac_q_pulse, 1.0, 5.0 * i);
+  const auto w = tr.windows();
+  EXPECT_DOUBLE_EQ(tr.window_ns(), 40.0);
+  EXPECT_EQ(w.size(), 2500u);
+  const double e = spec.energy.dac_q_conversion_pj;
+  EXPECT_NEAR(w[0].energy_pj[index(Group::dac)], 8 * e, 1e-9);  // records at 0, 5, ..., 35 ns
+  EXPECT_NEAR(w[2499].energy_pj[index(Group::dac)], 8 * e, 1e-9);
+  double sum = 0.0;
+  for (const auto& x : w) sum += x.total_energy_pj;
+  EXPECT_NEAR(sum, 20000 * e, 1e-9 * 20000 * e);
+}
+
 TEST(Tracker, ErrorsNameTheProblem) {
   PowerTracker tr(EnergyTable(default_spec()), 10.0);
   const int id = tr.register_module("top.x", Group::qk);
