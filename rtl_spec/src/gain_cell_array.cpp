@@ -11,18 +11,26 @@ namespace gca::spec {
 void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   const Quantizer& dac = circuits.kv_dac;
   const float center = static_cast<float>(circuits.gain_cell.w_center());
-  if (circuits.retention.enabled()) {
+  const GainCellModel& gc = circuits.gain_cell;
+  const bool quantizing = dac.levels() >= 2 && dac.levels() <= 256;
+  if (circuits.retention.enabled() && !quantizing) {
     form_ = Form::decay;
     for (auto& p : p_) p.assign(n_cells, 0.0f);
     volts_.assign(n_cells, center);
-  } else if (dac.levels() >= 2 && dac.levels() <= 256) {
-    form_ = Form::levels;
+  } else if (quantizing) {
+    form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
+    for (auto& t : level_t_) t.resize(dac.levels());
     for (int i = 0; i < dac.levels(); ++i) {
       const double v = dac.lo() + dac.step() * i;
+      const double w = v - gc.w_center();
       level_v_[i] = static_cast<float>(v);
-      level_g_[i] = static_cast<float>(circuits.gain_cell.g(v - circuits.gain_cell.w_center()));
+      level_g_[i] = static_cast<float>(gc.g(w));
+      // The same products as the per-cell terms of the decay form.
+      level_t_[0][i] = static_cast<float>(gc.poly(1) * w);
+      level_t_[1][i] = static_cast<float>(gc.poly(2) * w * w);
+      level_t_[2][i] = static_cast<float>(gc.poly(3) * w * w * w);
     }
     // Unwritten cells read as the level nearest the centre; they are never read anyway.
     level_.assign(n_cells,
@@ -39,6 +47,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
   const GainCellModel& gc = circuits.gain_cell;
   switch (form_) {
     case Form::levels:
+    case Form::decay_levels:
       level_[cell] = static_cast<std::uint8_t>(circuits.kv_dac.level_index(volts));
       return;
     case Form::dense:
@@ -54,7 +63,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
 }
 
 float CellTerms::stored_voltage(std::size_t cell) const {
-  return form_ == Form::levels ? level_v_[level_[cell]] : volts_[cell];
+  return has_levels() ? level_v_[level_[cell]] : volts_[cell];
 }
 
 void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
@@ -114,7 +123,7 @@ void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::
 KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns)
     : circuits_(&circuits), features_(features), columns_(columns), written_at_(columns, -1) {
   terms_.reset(std::size_t(features) * columns, circuits);
-  if (terms_.form() == CellTerms::Form::decay) scratch_.resize(3 * std::size_t(columns));
+  if (terms_.has_decay()) scratch_.resize(3 * std::size_t(columns));
 }
 
 void KeyArray::write_column(int col, const double* k_volts, long token) {
@@ -147,18 +156,26 @@ void KeyArray::integrate(const float* q, long now, float* out) const {
     float* a1 = scratch_.data();
     float* a2 = a1 + n;
     float* a3 = a2 + n;
-    std::fill(a1, a1 + 3 * std::size_t(n), 0.0f);
     float q_sum = 0.0f;
-    for (int f = 0; f < features_; ++f) {
-      const float qf = q[f];
-      q_sum += qf;
-      const float* r1 = terms_.term(1) + std::size_t(f) * n;
-      const float* r2 = terms_.term(2) + std::size_t(f) * n;
-      const float* r3 = terms_.term(3) + std::size_t(f) * n;
-      for (int c = 0; c < n; ++c) {
-        a1[c] += qf * r1[c];
-        a2[c] += qf * r2[c];
-        a3[c] += qf * r3[c];
+    for (int f = 0; f < features_; ++f) q_sum += q[f];
+    if (terms_.form() == CellTerms::Form::decay_levels) {
+      float* a[3] = {a1, a2, a3};
+      for (int i = 0; i < 3; ++i) {
+        gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
+                    terms_.level_count(), a[i], n);
+      }
+    } else {
+      std::fill(a1, a1 + 3 * std::size_t(n), 0.0f);
+      for (int f = 0; f < features_; ++f) {
+        const float qf = q[f];
+        const float* r1 = terms_.term(1) + std::size_t(f) * n;
+        const float* r2 = terms_.term(2) + std::size_t(f) * n;
+        const float* r3 = terms_.term(3) + std::size_t(f) * n;
+        for (int c = 0; c < n; ++c) {
+          a1[c] += qf * r1[c];
+          a2[c] += qf * r2[c];
+          a3[c] += qf * r3[c];
+        }
       }
     }
     const float p0 = static_cast<float>(circuits_->gain_cell.poly(0));
@@ -180,8 +197,9 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines)
       features_(features),
       lines_(lines),
       written_at_(lines, -1),
-      weight_(lines) {
+      weight_(3 * std::size_t(lines)) {
   terms_.reset(std::size_t(features) * lines, circuits);
+  if (terms_.form() == CellTerms::Form::decay_levels) partial_.resize(3 * std::size_t(features));
 }
 
 void ValueArray::write_line(int line, const double* v_volts, long token) {
@@ -216,6 +234,27 @@ void ValueArray::integrate(const float* phi, long now, float* out) const {
     return;
   }
   float phi_sum = 0.0f;
+  if (terms_.form() == CellTerms::Form::decay_levels) {
+    // The three weighted sums as three level look-up passes.
+    float* w[3] = {weight_.data(), weight_.data() + lines_, weight_.data() + 2 * lines_};
+    for (int l = 0; l < lines_; ++l) {
+      const float x = written_at_[l] < 0 ? 0.0f : phi[l];
+      const float d =
+          x == 0.0f ? 0.0f : static_cast<float>(circuits_->retention.factor(now - written_at_[l]));
+      phi_sum += x;
+      w[0][l] = x * d;
+      w[1][l] = w[0][l] * d;
+      w[2][l] = w[1][l] * d;
+    }
+    float* part = partial_.data();
+    for (int i = 0; i < 3; ++i) {
+      gemv_levels(w[i], lines_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
+                  terms_.level_count(), part + std::size_t(i) * n, n);
+    }
+    const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * phi_sum;
+    for (int f = 0; f < n; ++f) out[f] = part[f] + part[n + f] + part[2 * n + f] + c0;
+    return;
+  }
   for (int l = 0; l < lines_; ++l) {
     const float x = phi[l];
     if (x == 0.0f || written_at_[l] < 0) continue;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "gca/spec/params.hpp"
 
@@ -84,15 +85,25 @@ class GainCellModel {
 class RetentionModel {
  public:
   RetentionModel() = default;
-  explicit RetentionModel(double decay_per_token) : lambda_(decay_per_token) {}
+  // Factors of ages below max_age (the window: no stored value is older) are tabulated once:
+  // reads then need no exp().
+  explicit RetentionModel(double decay_per_token, long max_age = 0) : lambda_(decay_per_token) {
+    if (enabled()) {
+      for (long a = 0; a < max_age; ++a)
+        table_.push_back(std::exp(-lambda_ * static_cast<double>(a)));
+    }
+  }
   bool enabled() const { return lambda_ > 0.0; }
   double factor(long age_tokens) const {
+    if (age_tokens >= 0 && static_cast<std::size_t>(age_tokens) < table_.size())
+      return table_[age_tokens];
     return lambda_ > 0.0 ? std::exp(-lambda_ * static_cast<double>(age_tokens)) : 1.0;
   }
   double lambda() const { return lambda_; }
 
  private:
   double lambda_ = 0.0;
+  std::vector<double> table_;
 };
 
 // K-array column readout (paper Eq. 3): charge S becomes a pulse of width
@@ -141,7 +152,7 @@ struct CircuitModel {
       : q_dac(spec.quant.q_levels, 0.0, 1.0),
         kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
         gain_cell(spec.gain_cell),
-        retention(spec.retention.decay_per_token),
+        retention(spec.retention.decay_per_token, spec.window),
         hard_sigmoid(spec.charge_to_pulse.s_sat_qk),
         signed_ctp(spec.charge_to_pulse.s_sat_av, Quantizer(spec.quant.out_levels, -1.0, 1.0)),
         scalers(spec.scalers) {}

@@ -21,10 +21,12 @@ namespace gca::spec {
 //    level (one byte) and g of every level sits in a small table. A quarter of the memory
 //    traffic of floats, which is what bounds a whole-model run.
 //  - dense: ideal DAC, no decay: g(w) as a float per cell.
-//  - decay: the three power terms p_i w^i per cell (see above).
+//  - decay: the three power terms p_i w^i per cell (see above), ideal DAC.
+//  - decay_levels: decay with a quantizing DAC: a level index per cell and the three power
+//    terms of every level in small tables.
 class CellTerms {
  public:
-  enum class Form { levels, dense, decay };
+  enum class Form { levels, dense, decay, decay_levels };
   void reset(std::size_t n_cells, const CircuitModel& circuits);
   // Stores the cell's value: `volts` is already quantized by the DAC.
   void store(std::size_t cell, double volts, const CircuitModel& circuits);
@@ -34,7 +36,10 @@ class CellTerms {
   const float* term(int i) const { return p_[i - 1].data(); }  // decay: p_i * w^i, i = 1..3
   const std::uint8_t* level() const { return level_.data(); }  // levels: index per cell
   const float* level_g() const { return level_g_.data(); }     // levels: g of each level
-  int level_count() const { return static_cast<int>(level_g_.size()); }
+  const float* level_term(int i) const { return level_t_[i - 1].data(); }  // decay_levels
+  int level_count() const { return static_cast<int>(level_v_.size()); }
+  bool has_levels() const { return form_ == Form::levels || form_ == Form::decay_levels; }
+  bool has_decay() const { return form_ == Form::decay || form_ == Form::decay_levels; }
 
  private:
   Form form_ = Form::dense;
@@ -42,6 +47,7 @@ class CellTerms {
   std::vector<float> p_[3];
   std::vector<std::uint8_t> level_;
   std::vector<float> level_g_, level_v_;
+  std::vector<float> level_t_[3];
 };
 
 // out[c] = sum over r < rows of weight[r] * table[index[r * stride + c]], for c < n; rows of
@@ -107,7 +113,8 @@ class ValueArray {
   int features_, lines_;
   CellTerms terms_;
   std::vector<long> written_at_;
-  mutable std::vector<float> weight_;  // pulse width per line, zero for lines never written
+  mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
+  mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
 };
 
 }  // namespace gca::spec
