@@ -21,16 +21,20 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
     form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
-    for (auto& t : level_t_) t.resize(dac.levels());
+    if (form_ == Form::decay_levels) {
+      for (auto& t : level_t_) t.resize(dac.levels());
+    }
     for (int i = 0; i < dac.levels(); ++i) {
       const double v = dac.lo() + dac.step() * i;
       const double w = v - gc.w_center();
       level_v_[i] = static_cast<float>(v);
       level_g_[i] = static_cast<float>(gc.g(w));
-      // The same products as the per-cell terms of the decay form.
-      level_t_[0][i] = static_cast<float>(gc.poly(1) * w);
-      level_t_[1][i] = static_cast<float>(gc.poly(2) * w * w);
-      level_t_[2][i] = static_cast<float>(gc.poly(3) * w * w * w);
+      if (form_ == Form::decay_levels) {
+        // The same products as the per-cell terms of the decay form.
+        level_t_[0][i] = static_cast<float>(gc.poly(1) * w);
+        level_t_[1][i] = static_cast<float>(gc.poly(2) * w * w);
+        level_t_[2][i] = static_cast<float>(gc.poly(3) * w * w * w);
+      }
     }
     // Unwritten cells read as the level nearest the centre; they are never read anyway.
     level_.assign(n_cells,
@@ -197,9 +201,12 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines)
       features_(features),
       lines_(lines),
       written_at_(lines, -1),
-      weight_(3 * std::size_t(lines)) {
+      weight_(lines) {
   terms_.reset(std::size_t(features) * lines, circuits);
-  if (terms_.form() == CellTerms::Form::decay_levels) partial_.resize(3 * std::size_t(features));
+  if (terms_.form() == CellTerms::Form::decay_levels) {
+    weight_.resize(3 * std::size_t(lines));
+    partial_.resize(3 * std::size_t(features));
+  }
 }
 
 void ValueArray::write_line(int line, const double* v_volts, long token) {

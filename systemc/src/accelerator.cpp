@@ -23,17 +23,13 @@ void AttentionLayer::flush() {
     todo_.push_back(h);
     traced |= heads_[h]->control.tracing();
   }
-  auto work = [this](int h) {
-    heads_[h]->complete();
-    if (companion_) companion_(h);
-  };
   if (traced || todo_.size() < 2) {
-    for (int h : todo_) work(h);
+    for (int h : todo_) heads_[h]->complete();
     return;
   }
-  pool_->run(static_cast<int>(todo_.size()), [&](int i) {
+  pool_->run(static_cast<int>(todo_.size()), [this](int i) {
     t_record_buffer = &heads_[todo_[i]]->record_buffer();
-    work(todo_[i]);
+    heads_[todo_[i]]->complete();
     t_record_buffer = nullptr;
   });
   // Energy records in head order: the same sequence as on one thread.

@@ -1,5 +1,7 @@
 #include "gca/sc/peripheral_control.hpp"
 
+#include "gca/power/energy_table.hpp"
+
 #include <algorithm>
 
 namespace gca::sc {
@@ -42,8 +44,7 @@ TokenSchedule PeripheralControl::schedule(long token_index, const sc_time& arriv
 
   // Digital control and routing draw their power while the counters run, during the
   // precharge and during the digital sum (the phases with digital activity).
-  const double active_ns =
-      timing_.phase_count_ns + timing_.phase_precharge_ns + timing_.phase_digital_ns;
+  const double active_ns = power::digital_active_ns_per_token(timing_);
   power_.record(power::Action::digital_active, active_ns, s.digital_start);
 
   if (tracing_) {

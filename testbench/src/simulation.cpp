@@ -14,6 +14,7 @@
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/npy.hpp"
+#include "gca/tb/spec_checker.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
 #include "gca/traces/vcd_tracer.hpp"
@@ -108,11 +109,10 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   power::Baselines baselines = power::load_baselines();
   prepare_out_dir(opt.out_dir);
 
-  // Independent check: one executable-spec head per simulated head, fed the same data.
-  std::vector<spec::HeadModel> reference;
-  if (sc.check_against_spec) {
-    for (int i = 0; i < L * H; ++i) reference.emplace_back(s);
-  }
+  // Independent check: one executable-spec head per simulated head, fed the same data, on a
+  // thread of its own.
+  std::unique_ptr<SpecChecker> checker;
+  if (sc.check_against_spec) checker = std::make_unique<SpecChecker>(s, L, H);
   std::vector<double> expected;
   if (!sc.expect.out_path.empty()) {
     NpyArray e = read_npy(sc.expect.out_path);
@@ -133,15 +133,9 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   power::EnergyTable table(s);
   power::PowerTracker tracker(table, sc.power_window_ns);
-  // Inputs of the current layer's heads, and the reference output of every head.
-  std::vector<double> qkv(std::size_t(H) * 3 * d), want(std::size_t(L) * H * d);
-  auto reference_step = [&](int l, int h) {
-    const double* in = qkv.data() + std::size_t(h) * 3 * d;
-    reference[std::size_t(l) * H + h].step(in, in + d, in + 2 * d,
-                                           want.data() + (std::size_t(l) * H + h) * d);
-  };
-  double worst_rel = 0.0, l2_err = 0.0, l2_ref = 0.0;
-  long mismatches = 0, checked = 0;
+  // Inputs of the current layer's heads, for the check.
+  std::vector<double> qkv(std::size_t(H) * 3 * d);
+  double l2_err = 0.0, l2_ref = 0.0;
   std::uint64_t out_hash = 0xcbf29ce484222325ULL;
   std::vector<double> latency_sum(L, 0.0);
   std::vector<long> latency_n(L, 0);
@@ -150,7 +144,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   // got, without producing it twice.
   tlm::TokenSource recording_source = [&](long t, int l, int h, double* q, double* k, double* v) {
     source(t, l, h, q, k, v);
-    if (reference.empty()) return;
+    if (!checker) return;
     double* keep = qkv.data() + std::size_t(h) * 3 * d;
     std::copy_n(q, d, keep);
     std::copy_n(k, d, keep + d);
@@ -164,18 +158,9 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
           latency_sum[l] += (timing.done - timing.start).to_seconds() * 1e9;
           ++latency_n[l];
         }
-        if (!reference.empty()) {
-          // The reference head ran beside the model's head on a worker (companion below);
-          // where the model computed on its own (one thread), it runs here.
-          const std::size_t i0 = std::size_t(l) * H + h;
-          if (reference[i0].tokens() != t + 1) reference_step(l, h);
-          const double* w = want.data() + i0 * d;
-          for (int i = 0; i < d; ++i) {
-            const double rel = std::fabs(out[i] - w[i]) / std::max(1e-3, std::fabs(w[i]));
-            worst_rel = std::max(worst_rel, rel);
-            if (rel > 1e-5) ++mismatches;
-            ++checked;
-          }
+        if (checker) {
+          const double* in = qkv.data() + std::size_t(h) * 3 * d;
+          checker->submit(l, h, in, in + d, in + 2 * d, out);
         }
         if (!expected.empty() && l == 0 && h == 0) {
           for (int i = 0; i < d; ++i) {
@@ -186,12 +171,6 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
         }
       },
       &tracker);
-
-  if (!reference.empty()) {
-    for (int l = 0; l < L; ++l) {
-      sys.accelerator.layer(l).set_companion([&reference_step, l](int h) { reference_step(l, h); });
-    }
-  }
 
   // The trace file is named by the user; it is written as the run goes (a standard VCD).
   std::unique_ptr<traces::VcdTracer> tracer;
@@ -229,7 +208,11 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   const auto wall_start = Clock::now();
   sc_core::sc_start();
+  if (checker) checker->finish();  // the run is complete once every output is checked
   const Clock::time_point wall_end = Clock::now();
+  const long checked = checker ? checker->checked() : 0;
+  const long mismatches = checker ? checker->mismatches() : 0;
+  const double worst_rel = checker ? checker->max_rel_error() : 0.0;
   const double wall_s = std::chrono::duration<double>(wall_end - wall_start).count();
   if (tracer) {
     tracer->close();

@@ -2,6 +2,7 @@
 // Every head is a target of its own; the router decodes layer and head from the address.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace gca::spec::regs {
@@ -33,6 +34,7 @@ constexpr std::uint64_t kCtrlReset = 1u << 1;       // empty the window and the 
 constexpr std::uint64_t kStatusBusy = 1u << 0;      // a token is in flight
 constexpr std::uint64_t kStatusOutValid = 1u << 1;  // a result is ready to read
 constexpr std::uint64_t kStatusFull = 1u << 2;      // output FIFO full: START refused
+constexpr std::size_t kOutFifoDepth = 16;           // results a head holds until read
 
 // Data buffers: d_head IEEE-754 binary64 values each, little-endian; an access covers
 // whole values inside [0, 8 * d_head) of the buffer.

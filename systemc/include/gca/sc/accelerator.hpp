@@ -23,14 +23,10 @@ class AttentionLayer : public sc_core::sc_module {
   AttentionHead& head(int h) { return *heads_[h]; }
   int n_heads() const { return static_cast<int>(heads_.size()); }
   void flush();
-  // Work to run for head h right after its array reads, on the same worker (a testbench's
-  // independent check of that head, say). It must touch only head h's own data.
-  void set_companion(std::function<void(int head)> work) { companion_ = std::move(work); }
 
  private:
   std::vector<std::unique_ptr<AttentionHead>> heads_;
   std::vector<int> todo_;
-  std::function<void(int)> companion_;
   spec::WorkerPool* pool_;
 };
 

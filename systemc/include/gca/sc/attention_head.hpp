@@ -13,6 +13,7 @@
 #include "gca/sc/peripheral_control.hpp"
 #include "gca/sc/sub_tile.hpp"
 #include "gca/sc/write_port.hpp"
+#include "gca/spec/register_map.hpp"
 
 namespace gca::sc {
 
@@ -76,7 +77,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   }
   void pop();
   std::size_t pending() const { return results_.size(); }
-  static constexpr std::size_t kOutputFifoDepth = 16;
+  static constexpr std::size_t kOutputFifoDepth = spec::regs::kOutFifoDepth;
 
   // Busy at absolute time `at`: a token has started and is not done.
   bool busy_at(const sc_core::sc_time& at) const { return at < last_done_; }
