@@ -190,9 +190,9 @@ int cmd_head(Args& a) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  // No "stopped by user" notice on stdout.
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
-                                          sc_core::SC_DO_NOTHING);
+  // The kernel's informational notes ("stopped by user", trace time unit) stay off stdout;
+  // warnings and errors still show.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   Args a;
   for (int i = 1; i < argc; ++i) a.v.push_back(argv[i]);
   try {
