@@ -267,6 +267,8 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   j["tokens_per_second_steady_state"] = steady_wall_s > 0 ? steady_tokens / steady_wall_s : 0.0;
   power::write_file_atomic((fs::path(opt.out_dir) / "report.json").string(), j.dump(2) + "\n");
   power::write_modules_csv((fs::path(opt.out_dir) / "modules.csv").string(), tracker);
+  // The energy-per-action table of this run, each number with its unit and source.
+  power::write_file_atomic((fs::path(opt.out_dir) / "energy_table.txt").string(), table.to_text());
   power::write_plot_data(opt.out_dir, report);
   power::PlotResult plots;
   if (sc.plots) plots = power::render_plots(opt.out_dir);
