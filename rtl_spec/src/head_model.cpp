@@ -16,8 +16,8 @@ void SubTileModel::write(int col, const double* k_volts, const double* v_volts, 
   value_.write_line(col, v_volts, token);
 }
 
-bool SubTileModel::compute(const float* q_pulse, long now, float* s_out, float* phi_out,
-                           double* o_out, SubTileActivity* activity) const {
+bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, long now, float* s_out,
+                           float* phi_out, double* o_out, SubTileActivity* activity) const {
   if (!active()) return false;
   const int cols = key_.columns(), features = key_.features();
   key_.integrate(q_pulse, now, s_out);
@@ -25,9 +25,7 @@ bool SubTileModel::compute(const float* q_pulse, long now, float* s_out, float* 
   value_.integrate(phi_out, now, charge_.data());
   const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
   if (activity) {
-    double q_sum = 0.0;
-    for (int f = 0; f < features; ++f) q_sum += q_pulse[f];
-    activity->q_pulse_sum = q_sum * key_.valid_columns();
+    activity->q_pulse_sum = q_pulse_sum * key_.valid_columns();
     activity->columns_converted = key_.valid_columns();
     activity->phi_pulse_sum = double(phi_sum) * features;
     activity->outputs_converted = features;
@@ -55,6 +53,8 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, t);
 
   circuits_->q_pulses(q, d_, q_pulse_.data());
+  double q_sum = 0.0;  // in double: the activity the energy model multiplies
+  for (int f = 0; f < d_; ++f) q_sum += q_pulse_[f];
   std::fill(out, out + d_, 0.0);
   activity_ = SubTileActivity{};
   active_subtiles_ = 0;
@@ -62,7 +62,8 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
     const int base = s * tiling_.cols;
     double* o = o_.data() + std::size_t(s) * d_;
     SubTileActivity a;
-    if (!subtiles_[s].compute(q_pulse_.data(), t, s_.data() + base, phi_.data() + base, o, &a)) {
+    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, t, s_.data() + base, phi_.data() + base, o,
+                              &a)) {
       std::fill(o, o + d_, 0.0);
       continue;
     }

@@ -56,8 +56,9 @@ class SubTileModel {
   void write(int col, const double* k_volts, const double* v_volts, long token);
   // One read: q pulse widths in; charge and HardSigmoid widths per column, quantized output
   // per feature out. Returns false (and touches nothing) when the sub-tile is idle.
-  bool compute(const float* q_pulse, long now, float* s_out, float* phi_out, double* o_out,
-               SubTileActivity* activity = nullptr) const;
+  // q_pulse_sum: the sum of the q pulse widths (the same for every sub-tile of a head).
+  bool compute(const float* q_pulse, double q_pulse_sum, long now, float* s_out, float* phi_out,
+               double* o_out, SubTileActivity* activity = nullptr) const;
   bool active() const { return key_.valid_columns() > 0; }
 
   const KeyArray& key() const { return key_; }

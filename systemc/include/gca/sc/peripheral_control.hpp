@@ -39,9 +39,6 @@ class PeripheralControl : public sc_core::sc_module {
   sc_core::sc_signal<bool> done{"done"};  // from a token's done to the next digital phase
   sc_core::sc_signal<int> token{"token"};
 
-  const sc_core::sc_time& analog_free() const { return analog_free_; }
-  const sc_core::sc_time& digital_free() const { return digital_free_; }
-
  private:
   struct Change {
     sc_core::sc_time at;
