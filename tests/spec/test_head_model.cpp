@@ -1,4 +1,4 @@
-// The executable spec's head against the plain reference implementation (reference_head.hpp)
+// The executable spec's head against the oracle (rtl_spec OracleHead, a plain implementation)
 // on random token streams, and against one case worked out by hand.
 #include <gtest/gtest.h>
 
@@ -6,10 +6,9 @@
 #include <random>
 
 #include "gca/spec/head_model.hpp"
-#include "reference_head.hpp"
+#include "gca/spec/oracle_head.hpp"
 
 using namespace gca::spec;
-using gca::test::ReferenceHead;
 
 namespace {
 
@@ -29,7 +28,7 @@ TEST_P(HeadVsReference, RandomStream) {
   const StreamCase& c = GetParam();
   HardwareSpec spec = load_spec(default_spec_path(), c.overrides);
   HeadModel head(spec);
-  ReferenceHead ref(spec);
+  OracleHead ref(spec);
   const int d = spec.model.d_head, M = spec.window;
   std::mt19937_64 rng(1234);
   // Slightly beyond the physical ranges, so that the clamps are exercised too.
@@ -45,7 +44,7 @@ TEST_P(HeadVsReference, RandomStream) {
       v[i] = ukv(rng);
     }
     head.step(q.data(), k.data(), v.data(), out.data());
-    auto r = ref.step(q, k, v);
+    const OracleToken r = ref.step(q.data(), k.data(), v.data());
     for (int j = 0; j < M; ++j) {
       ASSERT_NEAR(head.scores()[j], r.scores[j], s_tol) << "t=" << t << " slot=" << j;
       ASSERT_NEAR(head.phi()[j], r.phi[j], s_tol / spec.charge_to_pulse.s_sat_qk) << "t=" << t;
@@ -60,7 +59,7 @@ TEST_P(HeadVsReference, RandomStream) {
           ASSERT_NEAR(got, want, 1e-4) << "t=" << t << " s=" << s << " i=" << i;
         } else if (got != want) {
           // Only a float-vs-double difference at a decision boundary may flip one level.
-          ASSERT_LT(gca::test::distance_to_boundary(r.pre_quant[s][i], spec.quant.out_levels), 1e-4)
+          ASSERT_LT(counter_boundary_distance(r.pre_quant[s][i], spec.quant.out_levels), 1e-4)
               << "t=" << t << " s=" << s << " i=" << i;
           ASSERT_NEAR(std::fabs(got - want), 2.0 / (spec.quant.out_levels - 1), 1e-12);
           ++flips;
