@@ -41,7 +41,8 @@ HeadModel::HeadModel(const HardwareSpec& spec)
       q_pulse_(spec.model.d_head),
       s_(spec.window, 0.0f),
       phi_(spec.window, 0.0f),
-      o_(std::size_t(tiling_.subtiles) * spec.model.d_head, 0.0) {
+      o_(std::size_t(tiling_.subtiles) * spec.model.d_head, 0.0),
+      subtile_activity_(tiling_.subtiles) {
   subtiles_.reserve(tiling_.subtiles);
   for (int s = 0; s < tiling_.subtiles; ++s)
     subtiles_.emplace_back(*circuits_, d_, tiling_.width(s));
@@ -61,7 +62,8 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   for (int s = 0; s < tiling_.subtiles; ++s) {
     const int base = s * tiling_.cols;
     double* o = o_.data() + std::size_t(s) * d_;
-    SubTileActivity a;
+    SubTileActivity& a = subtile_activity_[s];
+    a = SubTileActivity{};
     if (!subtiles_[s].compute(q_pulse_.data(), q_sum, t, s_.data() + base, phi_.data() + base, o,
                               &a)) {
       std::fill(o, o + d_, 0.0);

@@ -4,7 +4,7 @@
 
 namespace gca::spec {
 
-int WorkerPool::default_threads() {
+int TaskPool::default_threads() {
   if (const char* env = std::getenv("GCA_THREADS")) {
     const int n = std::atoi(env);
     if (n >= 1) return n;
@@ -13,12 +13,12 @@ int WorkerPool::default_threads() {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-WorkerPool::WorkerPool(int threads) {
+TaskPool::TaskPool(int threads) {
   if (threads <= 0) threads = default_threads();
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
-WorkerPool::~WorkerPool() {
+TaskPool::~TaskPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -27,51 +27,51 @@ WorkerPool::~WorkerPool() {
   for (auto& t : workers_) t.join();
 }
 
-void WorkerPool::drain() {
-  for (int i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) (*job_)(i);
+bool TaskPool::run_if_queued(Task& task) {
+  int expected = Task::kQueued;
+  if (!task.state_.compare_exchange_strong(expected, Task::kRunning)) return false;
+  task.fn_();
+  task.state_.store(Task::kDone, std::memory_order_release);
+  return true;
 }
 
-void WorkerPool::run(int n, const std::function<void(int)>& fn) {
-  if (workers_.empty() || n <= 1) {
-    for (int i = 0; i < n; ++i) fn(i);
-    return;
+TaskPool::Ticket TaskPool::fork(std::function<void()> fn) {
+  auto task = std::make_shared<Task>(std::move(fn));
+  if (workers_.empty()) {
+    run_if_queued(*task);
+    return task;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    n_ = n;
-    next_.store(0);
-    busy_.store(static_cast<int>(workers_.size()));
-    generation_.fetch_add(1);
+    queue_.push_back(task);
+    queued_.fetch_add(1);
   }
-  wake_.notify_all();
-  drain();
-  // The workers finish within microseconds of the caller: wait for them briefly by polling
-  // before sleeping, since a sleep/wake round trip costs more than the work of a small batch.
-  for (int spin = 0; spin < kSpins && busy_.load() != 0; ++spin) std::this_thread::yield();
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return busy_.load() == 0; });
-  job_ = nullptr;
+  wake_.notify_one();
+  return task;
 }
 
-void WorkerPool::work() {
-  long seen = 0;
+void TaskPool::join(const Ticket& ticket) {
+  if (!ticket) return;
+  if (run_if_queued(*ticket)) return;  // no worker took it yet: run it here
+  while (ticket->state_.load(std::memory_order_acquire) != Task::kDone) std::this_thread::yield();
+}
+
+void TaskPool::work() {
   for (;;) {
-    // Batches come in quick succession (one per layer of every token): poll for the next
-    // one for a moment before sleeping.
-    for (int spin = 0; spin < kSpins && generation_.load() == seen; ++spin)
+    // Tasks come in bursts (the heads of a layer within a few simulated ns): poll for a
+    // moment before sleeping, a sleep/wake round trip costs more than a small task.
+    for (int spin = 0; spin < kSpins && queued_.load() == 0 && !stop_; ++spin)
       std::this_thread::yield();
+    Ticket task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
-      if (stop_) return;
-      seen = generation_.load();
+      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_ && queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      queued_.fetch_sub(1);
     }
-    drain();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (busy_.fetch_sub(1) == 1) done_.notify_one();
-    }
+    run_if_queued(*task);
   }
 }
 

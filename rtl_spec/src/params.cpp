@@ -125,6 +125,16 @@ const std::vector<Field>& fields() {
                            [](HardwareSpec& s) -> double& { return s.timing.phase_digital_ns; }));
     v.push_back(real_field("timing.write_ns", 0, 1e6, false, "ns",
                            [](HardwareSpec& s) -> double& { return s.timing.write_ns; }));
+    v.push_back(real_field("host_link.bytes_per_ns", 0, 1e6, false, "B/ns",
+                           [](HardwareSpec& s) -> double& { return s.host_link.bytes_per_ns; }));
+    v.push_back(real_field("host_link.latency_ns", 0, 1e6, false, "ns",
+                           [](HardwareSpec& s) -> double& { return s.host_link.latency_ns; }));
+    {
+      Field f = int_field("host_link.format", 0, 2, "format",
+                          [](HardwareSpec& s) -> int& { return s.host_link.format_code; });
+      f.info.choices = {"codes", "f16", "f32"};
+      v.push_back(std::move(f));
+    }
     // Energy per action and static power: power/ multiplies action counts by these.
     auto energy = [&v](const char* key, const char* unit, double EnergyParams::*member) {
       v.push_back(real_field(key, 0, 1e6, false, unit,
@@ -171,9 +181,22 @@ std::string format_number(double x) {
 }
 
 std::string range_text(const ParamInfo& info) {
+  if (!info.choices.empty()) {
+    std::string all;
+    for (const auto& c : info.choices) all += (all.empty() ? "" : ", ") + c;
+    return "one of " + all;
+  }
   std::string lo = (info.min_exclusive ? "(" : "[") + format_number(info.min);
   std::string hi = std::isinf(info.max) ? "inf)" : format_number(info.max) + "]";
   return std::string(info.integer ? "integer in " : "number in ") + lo + ", " + hi;
+}
+
+// Index of a named choice, or an error naming the allowed names.
+double choice_index(const ParamInfo& info, const std::string& name, const std::string& file) {
+  for (std::size_t i = 0; i < info.choices.size(); ++i) {
+    if (info.choices[i] == name) return static_cast<double>(i);
+  }
+  throw SpecError(file, info.key, "'" + name + "' is not allowed (allowed: " + range_text(info) + ")");
 }
 
 // Writes one value into the spec after checking its type and range.
@@ -274,6 +297,15 @@ struct Loader {
       if (v.contains("source")) meta.source = v["source"].get<std::string>();
       value = &v["value"];
     }
+    if (!f->info.choices.empty()) {
+      if (!value->is_string()) {
+        throw SpecError(file, key, "must be a name (allowed: " + range_text(f->info) + ")");
+      }
+      assign(spec, *f, choice_index(f->info, value->get<std::string>(), file), file);
+      spec.meta[key] = meta;
+      seen.insert(key);
+      return;
+    }
     if (!value->is_number()) {
       throw SpecError(file, key, "must be a number (allowed: " + range_text(f->info) + ")");
     }
@@ -313,6 +345,14 @@ void set_override(HardwareSpec& spec, const std::string& assignment) {
   const Field* f = find_field(key);
   if (!f)
     throw SpecError("--set", key, "unknown parameter (see `gca-sim spec` for the known keys)");
+  if (!f->info.choices.empty()) {
+    assign(spec, *f, choice_index(f->info, text, "--set"), "--set");
+    ParamMeta& meta = spec.meta[key];
+    meta.unit = f->info.unit;
+    meta.file = "--set";
+    meta.source = "command-line override";
+    return;
+  }
   errno = 0;
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);

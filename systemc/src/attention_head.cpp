@@ -5,42 +5,53 @@
 
 namespace gca::sc {
 
+using sc_core::sc_time_stamp;
+
 AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-                             std::shared_ptr<const spec::CircuitModel> circuits,
-                             PowerFactory& power)
+                             PowerFactory& power, spec::TaskPool* pool)
     : sc_module(name),
       TraceSource("out"),
       control(
           "control", spec,
           power.child(this->name(), "control", power::Group::digital, power.digital_static_mw())),
       write_port("write_port", spec.model.d_head, power),
-      q_pulses("q_pulses", *circuits, power.child(this->name(), "q_pulses", power::Group::dac)),
+      q_pulses("q_pulses", std::make_shared<spec::CircuitModel>(spec),
+               power.child(this->name(), "q_pulses", power::Group::dac)),
       adder("adder", power.child(this->name(), "adder", power::Group::digital)),
       spec_(&spec),
-      circuits_(std::move(circuits)),
-      tiling_(spec.window, spec.array.cols),
       d_(spec.model.d_head),
+      pool_(pool),
+      model_(std::make_unique<spec::HeadModel>(spec)),
       power_(&power),
       k_in_(d_, 0.0),
       v_in_(d_, 0.0),
-      q_in_(d_, 0.0),
-      q_pulse_(d_),
-      scores_(spec.window, 0.0f),
-      phi_(spec.window, 0.0f),
-      o_(std::size_t(tiling_.subtiles) * d_, 0.0) {
+      q_in_(d_, 0.0) {
+  for (Stage* s : {&latch_, &analog_, &digital_}) sized(*s, d_);
   build_subtiles();
+  control.attach(*this);
+}
+
+void AttentionHead::sized(Stage& s, int d) {
+  s.q.assign(d, 0.0);
+  s.k.assign(d, 0.0);
+  s.v.assign(d, 0.0);
+  s.out.assign(d, 0.0);
 }
 
 void AttentionHead::build_subtiles() {
-  subtiles.reserve(tiling_.subtiles);
-  for (int s = 0; s < tiling_.subtiles; ++s) {
+  const spec::WindowTiling& tiling = model_->tiling();
+  subtiles.reserve(tiling.subtiles);
+  for (int s = 0; s < tiling.subtiles; ++s) {
     const std::string n = "subtile" + std::to_string(s);
-    subtiles.push_back(
-        std::make_unique<SubTile>(n.c_str(), *circuits_, d_, tiling_.width(s), *power_));
+    subtiles.push_back(std::make_unique<SubTile>(n.c_str(), d_, tiling.width(s), *power_));
   }
 }
 
 double* AttentionHead::input(InputBuffer which) {
+  return const_cast<double*>(static_cast<const AttentionHead*>(this)->input(which));
+}
+
+const double* AttentionHead::input(InputBuffer which) const {
   switch (which) {
     case InputBuffer::k:
       return k_in_.data();
@@ -52,81 +63,134 @@ double* AttentionHead::input(InputBuffer which) {
   return nullptr;
 }
 
-bool AttentionHead::start(const sc_core::sc_time& arrival) {
-  settle();  // the previous token reads the arrays before this one writes them
-  if (results_.size() >= kOutputFifoDepth) return false;
-  const long t = tokens_++;
-  const int slot = tiling_.slot_of_token(t);
-  SubTile& target = *subtiles[tiling_.subtile_of_slot(slot)];
+bool AttentionHead::start() {
+  if (latched_) return false;
+  std::copy(k_in_.begin(), k_in_.end(), latch_.k.begin());
+  std::copy(v_in_.begin(), v_in_.end(), latch_.v.begin());
+  std::copy(q_in_.begin(), q_in_.end(), latch_.q.begin());
+  latch_.token = started_++;
+  latch_.times = TokenTimes{};
+  latch_.times.token = latch_.token;
+  latch_.times.arrival = sc_time_stamp();
+  latched_ = true;
+  input_latched_.notify(sc_core::SC_ZERO_TIME);
+  return true;
+}
 
-  const TokenSchedule sched = control.schedule(t, arrival);
-  write_port.write(target, tiling_.column_of_slot(slot), k_in_.data(), v_in_.data(), t,
-                   sched.write_start);
-  pending_q_sum_ = q_pulses.generate(q_in_.data(), d_, q_pulse_.data(), sched.q_start);
+long AttentionHead::take_input() {
+  std::swap(latch_, analog_);
+  latched_ = false;
+  input_space_.notify(sc_core::SC_ZERO_TIME);
+  analog_.times.write_start = sc_time_stamp();
+  write_port.write();
+  // The token's numerics (write of its column, reads of every sub-tile) run now, off the
+  // simulation thread; they are joined at the end of the Q phase, before anything uses them.
+  Stage& a = analog_;
+  spec::HeadModel& m = *model_;
+  auto work = [&a, &m] { m.step(a.q.data(), a.k.data(), a.v.data(), a.out.data()); };
+  if (pool_) {
+    numerics_ = pool_->fork(work);
+  } else {
+    work();
+  }
+  return analog_.token;
+}
 
+void AttentionHead::q_phase_begins(long) {
+  analog_.times.q_start = sc_time_stamp();
+  q_pulses.generate(analog_.q.data(), d_);
+}
+
+void AttentionHead::q_phase_ends(long) {
+  if (pool_) pool_->join(numerics_);
+  numerics_.reset();
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    if (model_->subtile_active(static_cast<int>(s)))
+      subtiles[s]->q_phase_done(model_->subtile_activity(static_cast<int>(s)));
+  }
+}
+
+void AttentionHead::phi_phase_begins(long) {
+  analog_.times.phi_start = sc_time_stamp();
+}
+
+void AttentionHead::phi_phase_ends(long) {
+  const int cols = model_->tiling().cols;
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    const int i = static_cast<int>(s);
+    if (model_->subtile_active(i))
+      subtiles[s]->phi_phase_done(model_->subtile_activity(i), model_->phi().data() + i * cols);
+  }
+}
+
+void AttentionHead::count_phase_begins(long) {
+  analog_.times.count_start = sc_time_stamp();
+}
+
+void AttentionHead::count_phase_ends(long) {
+  analog_.times.count_end = sc_time_stamp();
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    const int i = static_cast<int>(s);
+    if (model_->subtile_active(i))
+      subtiles[s]->count_phase_done(model_->subtile_activity(i), model_->subtile_output(i));
+  }
+}
+
+void AttentionHead::hand_to_digital(long) {
+  std::swap(analog_, digital_);
+  digital_.active_subtiles = model_->active_subtiles();
+  if (capture_) {
+    digital_.scores = model_->scores();
+    digital_.phi = model_->phi();
+  }
+}
+
+void AttentionHead::digital_phase_begins(long) {
+  digital_.times.digital_start = sc_time_stamp();
+}
+
+void AttentionHead::digital_phase_ends(long token) {
+  adder.sum(digital_.active_subtiles, d_);
+  if (token == fault_.token && fault_.feature >= 0 && fault_.feature < d_)
+    digital_.out[static_cast<std::size_t>(fault_.feature)] += fault_.delta;
+}
+
+void AttentionHead::deliver(long) {
   HeadResult r;
   if (!spare_.empty()) {
     r = std::move(spare_.back());
     spare_.pop_back();
   }
-  r.token = t;
-  r.schedule = sched;
-  r.out.assign(d_, 0.0);
-  results_.push_back(std::move(r));
-  last_schedule_ = sched;
-  last_done_ = sched.done;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  done_events.notify(sched.done > now ? sched.done - now : sc_core::SC_ZERO_TIME);
-  pending_ = true;
-  if (!batch_flush_) complete();
-  return true;
-}
-
-void AttentionHead::complete() {
-  if (!pending_) return;
-  pending_ = false;
-  HeadResult& r = results_.back();
-  const TokenSchedule& sched = r.schedule;
-  const long t = r.token;
-  const float q_sum = pending_q_sum_;
-  int active = 0;
-  for (int s = 0; s < tiling_.subtiles; ++s) {
-    const int base = s * tiling_.cols;
-    double* o = o_.data() + std::size_t(s) * d_;
-    if (!subtiles[s]->compute(q_pulse_.data(), q_sum, t, sched, scores_.data() + base,
-                              phi_.data() + base, o)) {
-      continue;
-    }
-    ++active;
-    for (int f = 0; f < d_; ++f) r.out[f] += o[f];
-  }
-  adder.account(active, d_, sched.digital_start);
-  const spec::Affine& out_scaler = circuits_->scalers.out;
-  if (!out_scaler.identity()) {
-    for (double& x : r.out) x = out_scaler.apply(x);
-  }
+  r.token = digital_.token;
+  r.times = digital_.times;
+  r.times.done = sc_time_stamp();
+  r.out.assign(digital_.out.begin(), digital_.out.end());
   if (capture_) {
-    r.scores = scores_;
-    r.phi = phi_;
+    r.scores.swap(digital_.scores);
+    r.phi.swap(digital_.phi);
   }
+  last_times_ = r.times;
+  trace_values(r.out.data(), d_);
+  results_.push_back(std::move(r));
+  result_ready_.notify(sc_core::SC_ZERO_TIME);
+  if (results_.size() == 1 && on_output_change) on_output_change();
 }
 
 void AttentionHead::pop() {
-  settle();
-  const HeadResult& r = results_.front();
-  trace_values(r.schedule.done, r.out.data(), d_);
-  if (result_observer) result_observer(r);
+  if (results_.empty()) return;
+  if (result_observer) result_observer(results_.front());
   spare_.push_back(std::move(results_.front()));
   results_.pop_front();
+  output_space_.notify(sc_core::SC_ZERO_TIME);
+  if (results_.empty() && on_output_change) on_output_change();
 }
 
-void AttentionHead::reset() {
-  settle();
+bool AttentionHead::reset() {
+  if (busy()) return false;
   while (!results_.empty()) pop();
-  for (auto& st : subtiles) st->clear();
-  tokens_ = 0;
-  std::fill(scores_.begin(), scores_.end(), 0.0f);
-  std::fill(phi_.begin(), phi_.end(), 0.0f);
+  model_ = std::make_unique<spec::HeadModel>(*spec_);
+  started_ = 0;
+  return true;
 }
 
 }  // namespace gca::sc

@@ -1,8 +1,6 @@
 #include "gca/sc/peripheral_control.hpp"
 
-#include "gca/power/energy_table.hpp"
-
-#include <algorithm>
+#include <stdexcept>
 
 namespace gca::sc {
 
@@ -13,86 +11,94 @@ PeripheralControl::PeripheralControl(sc_core::sc_module_name name, const spec::H
                                      PowerPort power)
     : sc_module(name),
       timing_(spec.timing),
-      tiling_(spec.window, spec.array.cols),
-      // The write of the token's column runs alongside the precharge; whichever is longer
-      // holds back the Q pulses.
-      precharge_write_(std::max(spec.timing.phase_precharge_ns, spec.timing.write_ns), SC_NS),
+      window_(spec.window),
+      cols_(spec.array.cols),
+      precharge_write_(spec.timing.precharge_write_ns(), SC_NS),
       q_(spec.timing.phase_q_ns, SC_NS),
       phi_(spec.timing.phase_phi_ns, SC_NS),
       count_(spec.timing.phase_count_ns, SC_NS),
       digital_(spec.timing.phase_digital_ns, SC_NS),
       power_(power) {
-  SC_METHOD(apply_changes);
-  sensitive << wake_;
-  dont_initialize();
+  SC_THREAD(analog_stage);
+  SC_THREAD(digital_stage);
 }
 
-TokenSchedule PeripheralControl::schedule(long token_index, const sc_time& arrival) {
-  TokenSchedule s;
-  s.token = token_index;
-  s.arrival = arrival;
-  s.write_start = std::max(arrival, analog_free_);
-  s.write_end = s.write_start + sc_time(timing_.write_ns, SC_NS);
-  s.q_start = s.write_start + precharge_write_;
-  s.phi_start = s.q_start + q_;
-  s.count_start = s.phi_start + phi_;
-  s.count_end = s.count_start + count_;
-  s.digital_start = std::max(s.count_end, digital_free_);
-  s.done = s.digital_start + digital_;
-  analog_free_ = s.count_end;
-  digital_free_ = s.done;
-
-  // Digital control and routing draw their power while the counters run, during the
-  // precharge and during the digital sum (the phases with digital activity).
-  const double active_ns = power::digital_active_ns_per_token(timing_);
-  power_.record(power::Action::digital_active, active_ns, s.digital_start);
-
-  if (tracing_) {
-    push(s.write_start, Phase::precharge_write, token_index);
-    push(s.q_start, Phase::q_pulses, token_index);
-    push(s.phi_start, Phase::phi_pulses, token_index);
-    push(s.count_start, Phase::count, token_index);
-    push(s.digital_start, Phase::digital, token_index);
-    push(s.done, Phase::idle, token_index, true);
+void PeripheralControl::show(Phase analog_phase) {
+  analog_phase_ = analog_phase;
+  if (!tracing_) return;
+  // The phase of the newest token in flight: the analog stage's while it holds one.
+  if (analog_token_ >= 0) {
+    phase.write(static_cast<int>(analog_phase_));
+    token.write(static_cast<int>(analog_token_));
+  } else if (digital_token_ >= 0) {
+    phase.write(static_cast<int>(Phase::digital));
+    token.write(static_cast<int>(digital_token_));
+  } else {
+    phase.write(static_cast<int>(Phase::idle));
   }
-  return s;
+  busy.write(analog_token_ >= 0 || digital_token_ >= 0);
 }
 
-void PeripheralControl::push(const sc_time& at, Phase p, long token_index, bool done_pulse) {
-  pending_.emplace(at, Change{at, p, token_index, done_pulse});
-  const sc_time now = sc_core::sc_time_stamp();
-  const sc_time first = pending_.begin()->first;
-  wake_.notify(first > now ? first - now : sc_core::SC_ZERO_TIME);
-}
+void PeripheralControl::analog_stage() {
+  if (!datapath_) throw std::logic_error(std::string(name()) + ": no datapath attached");
+  HeadDatapath& dp = *datapath_;
+  for (;;) {
+    while (!dp.input_latched()) wait(dp.input_event());
+    const long t = dp.take_input();
+    analog_token_ = t;
+    if (tracing_) {
+      const int slot = static_cast<int>(t % window_);
+      write_pointer.write(slot);
+      active_subtile.write(slot / cols_);
+    }
+    show(Phase::precharge_write);
+    wait(precharge_write_);
+    active_for(timing_.phase_precharge_ns);
 
-void PeripheralControl::apply_changes() {
-  const sc_time now = sc_core::sc_time_stamp();
-  while (!pending_.empty() && pending_.begin()->first <= now) {
-    const Change c = pending_.begin()->second;
-    pending_.erase(pending_.begin());
-    // A token's analog phases may begin while the previous one is in its digital phase: the
-    // traced phase is that of the newest token in flight.
-    if (c.token >= newest_started_) {
-      phase.write(static_cast<int>(c.phase));
-      token.write(static_cast<int>(c.token));
-    }
-    if (c.phase == Phase::precharge_write) {
-      newest_started_ = c.token;
-      write_pointer.write(tiling_.slot_of_token(c.token));
-      active_subtile.write(tiling_.subtile_of_slot(tiling_.slot_of_token(c.token)));
-      busy.write(true);
-    }
-    // done shows the output of the newest finished token: it falls when the next digital sum
-    // begins (not at the next precharge, which in decode coincides with the done).
-    if (c.phase == Phase::digital) done.write(false);
-    if (c.done_pulse) {
-      done.write(true);
-      // Idle unless a later token has entered its precharge (a later one scheduled for this
-      // very time follows in pending_ and sets busy again, without a visible gap).
-      if (c.token >= newest_started_) busy.write(false);
-    }
+    dp.q_phase_begins(t);
+    show(Phase::q_pulses);
+    wait(q_);
+    dp.q_phase_ends(t);
+
+    dp.phi_phase_begins(t);
+    show(Phase::phi_pulses);
+    wait(phi_);
+    dp.phi_phase_ends(t);
+
+    dp.count_phase_begins(t);
+    show(Phase::count);
+    wait(count_);
+    active_for(timing_.phase_count_ns);
+    dp.count_phase_ends(t);
+
+    // Hand-off: the digital stage holds one token at a time.
+    while (digital_token_ >= 0) wait(digital_free_);
+    dp.hand_to_digital(t);
+    digital_token_ = t;
+    analog_token_ = -1;
+    handed_over_.notify(sc_core::SC_ZERO_TIME);
+    show(Phase::idle);
   }
-  if (!pending_.empty()) wake_.notify(pending_.begin()->first - now);
+}
+
+void PeripheralControl::digital_stage() {
+  HeadDatapath& dp = *datapath_;
+  for (;;) {
+    while (digital_token_ < 0) wait(handed_over_);
+    const long t = digital_token_;
+    dp.digital_phase_begins(t);
+    if (tracing_) done.write(false);
+    show(analog_phase_);
+    wait(digital_);
+    active_for(timing_.phase_digital_ns);
+    dp.digital_phase_ends(t);
+    while (dp.output_full()) wait(dp.output_space_event());
+    dp.deliver(t);
+    digital_token_ = -1;
+    digital_free_.notify(sc_core::SC_ZERO_TIME);
+    if (tracing_) done.write(true);
+    show(analog_phase_);
+  }
 }
 
 }  // namespace gca::sc

@@ -141,14 +141,20 @@ Scenario load_scenario(const std::string& path) {
       if (!set.is_object())
         throw Error(path, "hardware.set", "must be an object of \"key\": number");
       for (auto it = set.begin(); it != set.end(); ++it) {
-        if (!it->is_number()) throw Error(path, "hardware.set." + it.key(), "must be a number");
+        if (it->is_string()) {  // a named choice, e.g. "host_link.format": "f16"
+          sc.overrides.push_back(it.key() + "=" + it->get<std::string>());
+          continue;
+        }
+        if (!it->is_number())
+          throw Error(path, "hardware.set." + it.key(), "must be a number (or a name for a choice)");
         sc.overrides.push_back(it.key() + "=" + Section::fmt(it->get<double>()));
       }
     }
   }
   if (top.has("workload")) {
     Section w(top.at("workload"), path, "workload");
-    w.allow({"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns"});
+    w.allow({"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns", "completion",
+             "poll_ns"});
     std::string mode = w.str("mode", "decode");
     if (mode == "decode") {
       sc.host.workload = tlm::Workload::decode;
@@ -168,6 +174,16 @@ Scenario load_scenario(const std::string& path) {
     } else {
       throw Error(path, "workload.protocol", "'" + proto + "' is not a protocol (allowed: lt, at)");
     }
+    const std::string completion = w.str("completion", "interrupt");
+    if (completion == "interrupt") {
+      sc.host.completion = tlm::Completion::interrupt;
+    } else if (completion == "poll") {
+      sc.host.completion = tlm::Completion::poll;
+    } else {
+      throw Error(path, "workload.completion",
+                  "'" + completion + "' is not a way to learn of results (allowed: interrupt, poll)");
+    }
+    sc.host.poll_ns = w.num("poll_ns", 5.0, 1e-3, 1e9);
   }
   if (top.has("stimulus")) {
     Section s(top.at("stimulus"), path, "stimulus");
@@ -211,11 +227,21 @@ Scenario load_scenario(const std::string& path) {
   }
   if (top.has("check")) {
     Section c(top.at("check"), path, "check");
-    c.allow({"against_spec", "expect_out", "expect_case", "max_rel_l2"});
-    sc.check_against_spec = c.flag("against_spec", true);
+    c.allow({"against_oracle", "oracle_every", "expect_out", "expect_case", "max_rel_l2"});
+    sc.check_against_oracle = c.flag("against_oracle", true);
+    sc.oracle_every = c.integer("oracle_every", 0, 0, 1L << 40);
     if (c.has("expect_out")) sc.expect.out_path = expand(c.str("expect_out", ""), base);
     sc.expect.out_case = static_cast<int>(c.integer("expect_case", -1, -1, 1 << 20));
     sc.expect.max_rel_l2 = c.num("max_rel_l2", 1e-2, 0.0, 1.0);
+  }
+  if (top.has("fault")) {
+    Section f(top.at("fault"), path, "fault");
+    f.allow({"layer", "head", "token", "feature", "delta"});
+    sc.fault.layer = static_cast<int>(f.integer("layer", 0, 0, 1 << 20));
+    sc.fault.head = static_cast<int>(f.integer("head", 0, 0, 1 << 20));
+    sc.fault.injected.token = f.integer("token", 0, 0, 1L << 40);
+    sc.fault.injected.feature = static_cast<int>(f.integer("feature", 0, 0, 1 << 20));
+    sc.fault.injected.delta = f.num("delta", 0.0, -1e9, 1e9);
   }
   if (top.has("report")) {
     Section r(top.at("report"), path, "report");

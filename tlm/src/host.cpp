@@ -1,8 +1,10 @@
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "gca/tlm/host.hpp"
 
 #include <algorithm>
 #include <sstream>
 
+#include "gca/spec/error.hpp"
 #include "gca/spec/register_map.hpp"
 
 namespace gca::tlm {
@@ -12,126 +14,294 @@ using sc_core::SC_NS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
+struct Host::Thread {
+  int layer = 0;
+  tlm_utils::tlm_quantumkeeper qk;
+  std::vector<std::vector<double>> q, k, v, out;  // per head
+  std::vector<Request*> reads;                    // per head, outstanding reads (AT)
+  ::tlm::tlm_generic_payload lt_payload;          // the one LT transaction in flight
+};
+
 Host::Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource source,
            OutputSink sink)
     : sc_module(name),
       socket("socket"),
+      irq("irq"),
       config_(config),
       source_(std::move(source)),
       sink_(std::move(sink)) {
+  if (config_.completion == Completion::interrupt && config_.n_layers > regs::kMaxIrqLayers) {
+    throw Error("", "workload.completion",
+                "interrupts serve at most " + std::to_string(regs::kMaxIrqLayers) +
+                    " layers (allowed: \"poll\" for " + std::to_string(config_.n_layers) + ")");
+  }
   socket.register_nb_transport_bw(this, &Host::nb_transport_bw);
-  SC_THREAD(run);
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(config_.quantum_ns, SC_NS));
+  const int L = config_.n_layers, H = config_.n_heads, d = config_.d_head;
+  for (int l = 0; l <= L; ++l) {
+    auto th = std::make_unique<Thread>();
+    th->layer = l;
+    th->q.assign(H, std::vector<double>(d));
+    th->k = th->v = th->out = th->q;
+    th->reads.assign(H, nullptr);
+    th->qk.reset();
+    threads_.push_back(std::move(th));
+  }
+  published_.resize(L);
+  for (int l = 0; l < L; ++l) {
+    published_event_.push_back(std::make_unique<sc_core::sc_event>());
+    layer_irq_event_.push_back(std::make_unique<sc_core::sc_event>());
+  }
+  layer_irq_.assign(L, false);
+  for (int l = 0; l < L; ++l) {
+    sc_core::sc_spawn_options opt;
+    sc_core::sc_spawn(sc_bind(&Host::layer_process, this, l),
+                      ("layer" + std::to_string(l)).c_str(), &opt);
+  }
+  if (config_.completion == Completion::interrupt) SC_THREAD(irq_dispatcher);
 }
 
-void Host::sync_to(const sc_time& t) {
+Host::~Host() = default;
+
+sc_time Host::local_now(const Thread& th) const {
+  return sc_core::sc_time_stamp() + th.qk.get_local_time();
+}
+
+void Host::fail(const ::tlm::tlm_generic_payload& trans) {
+  if (!error_.empty()) return;
+  std::ostringstream os;
+  os << "transaction to 0x" << std::hex << trans.get_address() << std::dec
+     << " failed: " << trans.get_response_string();
+  error_ = os.str();
+  sc_core::sc_stop();
+}
+
+// ---- transactions ----------------------------------------------------------------------------
+
+Request* Host::issue(Thread& th, ::tlm::tlm_command cmd, std::uint64_t address, void* data,
+                     unsigned length, bool detached) {
+  auto fill = [&](::tlm::tlm_generic_payload& p) {
+    p.set_command(cmd);
+    p.set_address(address);
+    p.set_data_ptr(static_cast<unsigned char*>(data));
+    p.set_data_length(length);
+    p.set_streaming_width(length);
+    p.set_byte_enable_ptr(nullptr);
+    p.set_dmi_allowed(false);
+    p.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+  };
+  ++transactions_;
+  if (config_.protocol == Protocol::loosely_timed) {
+    ::tlm::tlm_generic_payload& p = th.lt_payload;
+    fill(p);
+    sc_time delay = th.qk.get_local_time();
+    socket->b_transport(p, delay);
+    th.qk.set(delay);
+    if (th.qk.need_sync()) th.qk.sync();
+    if (!p.is_response_ok()) fail(p);
+    return nullptr;
+  }
+  th.qk.sync();  // AT: requests leave at the host's own time
+  request_channel_.lock();
+  Request* r = pool_.allocate();
+  fill(*r);
+  ::tlm::tlm_phase phase = ::tlm::BEGIN_REQ;
+  sc_time delay = SC_ZERO_TIME;
+  const ::tlm::tlm_sync_enum s = socket->nb_transport_fw(*r, phase, delay);
   const sc_time now = sc_core::sc_time_stamp();
-  if (t > now) wait(t - now);
+  if (s == ::tlm::TLM_UPDATED && phase == ::tlm::END_REQ) {
+    r->end_request = true;
+    r->end_request_at = now + delay;
+  } else if (s == ::tlm::TLM_COMPLETED) {
+    r->end_request = r->responded = true;
+    r->end_request_at = r->responded_at = now + delay;
+    if (!r->is_response_ok()) fail(*r);
+  }
+  while (!r->end_request) wait(r->progress);
+  const sc_time accepted = r->end_request_at;
+  if (accepted > sc_core::sc_time_stamp()) wait(accepted - sc_core::sc_time_stamp());
+  request_channel_.unlock();
+  if (detached) {
+    if (r->responded) {
+      r->release();
+    } else {
+      r->detached = true;  // released by the response
+    }
+    return nullptr;
+  }
+  return r;
 }
 
-::tlm::tlm_sync_enum Host::nb_transport_bw(::tlm::tlm_generic_payload&, ::tlm::tlm_phase& phase,
-                                           sc_time& delay) {
+void Host::await(Thread&, Request* r) {
+  if (r == nullptr) return;  // loosely timed: done at issue
+  while (!r->responded) wait(r->progress);
+  const sc_time at = r->responded_at;
+  if (at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
+  if (!r->is_response_ok()) fail(*r);
+  r->release();
+}
+
+::tlm::tlm_sync_enum Host::nb_transport_bw(::tlm::tlm_generic_payload& trans,
+                                           ::tlm::tlm_phase& phase, sc_time& delay) {
+  auto& r = static_cast<Request&>(trans);
+  const sc_time at = sc_core::sc_time_stamp() + delay;
+  if (phase == ::tlm::END_REQ) {
+    r.end_request = true;
+    r.end_request_at = at;
+    r.progress.notify(delay);
+    return ::tlm::TLM_ACCEPTED;
+  }
   if (phase == ::tlm::BEGIN_RESP) {
-    response_.notify(delay);
-    phase = ::tlm::END_RESP;
-    return ::tlm::TLM_COMPLETED;
+    if (!r.end_request) {  // a response implies the end of the request
+      r.end_request = true;
+      r.end_request_at = at;
+    }
+    r.responded = true;
+    r.responded_at = at;
+    if (!r.is_response_ok()) fail(r);
+    r.progress.notify(delay);
+    if (r.detached) r.release();
+    return ::tlm::TLM_COMPLETED;  // END_RESP implied
   }
   return ::tlm::TLM_ACCEPTED;
 }
 
-sc_time Host::transport(::tlm::tlm_command cmd, std::uint64_t address, void* data, unsigned length,
-                        const sc_time& at) {
-  trans_.set_command(cmd);
-  trans_.set_address(address);
-  trans_.set_data_ptr(static_cast<unsigned char*>(data));
-  trans_.set_data_length(length);
-  trans_.set_streaming_width(length);
-  trans_.set_byte_enable_ptr(nullptr);
-  trans_.set_dmi_allowed(false);
-  trans_.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_time done;
-  if (config_.protocol == Protocol::loosely_timed) {
-    sc_time delay = at - sc_core::sc_time_stamp();
-    socket->b_transport(trans_, delay);
-    done = sc_core::sc_time_stamp() + delay;
-  } else {
-    sync_to(at);
-    ::tlm::tlm_phase phase = ::tlm::BEGIN_REQ;
-    sc_time delay = SC_ZERO_TIME;
-    ::tlm::tlm_sync_enum s = socket->nb_transport_fw(trans_, phase, delay);
-    if (s == ::tlm::TLM_COMPLETED) {
-      wait(delay);
-    } else if (!(s == ::tlm::TLM_UPDATED && phase == ::tlm::BEGIN_RESP)) {
-      wait(response_);
-    } else {
-      wait(delay);
-      ::tlm::tlm_phase end = ::tlm::END_RESP;
-      sc_time zero = SC_ZERO_TIME;
-      socket->nb_transport_fw(trans_, end, zero);
-    }
-    done = sc_core::sc_time_stamp();
-  }
-  if (!trans_.is_response_ok() && error_.empty()) {
-    std::ostringstream os;
-    os << "transaction to 0x" << std::hex << address << std::dec
-       << " failed: " << trans_.get_response_string();
-    error_ = os.str();
-  }
-  return done;
+void Host::write(Thread& th, std::uint64_t address, const void* data, unsigned length) {
+  issue(th, ::tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), length, true);
 }
 
-void Host::run() {
-  const int L = config_.n_layers, H = config_.n_heads, d = config_.d_head;
-  const sc_time host_gap(config_.host_ns_per_layer, SC_NS);
-  const sc_time quantum(config_.quantum_ns, SC_NS);
-  std::vector<double> q(d), k(d), v(d), out(d);
-  std::vector<sc_time> cursor(L, SC_ZERO_TIME);  // prefill: when layer l may take the next token
-  std::vector<sc_time> started(H);
-  sc_time next_token_at = SC_ZERO_TIME;  // decode: when token t may enter layer 0
-  sc_time synced = SC_ZERO_TIME;
-  sc_time last_done = SC_ZERO_TIME;  // when the latest token left the last layer
-  tokens_done_ = 0;
-  for (long t = 0; t < config_.tokens && ok(); ++t) {
-    sc_time ready = config_.workload == Workload::decode ? next_token_at : cursor[0];
-    for (int l = 0; l < L && ok(); ++l) {
-      sc_time at = std::max(ready, config_.workload == Workload::prefill ? cursor[l] : ready);
-      // All heads of the layer get their inputs and START at the same time.
-      sc_time layer_start = at;
-      for (int h = 0; h < H && ok(); ++h) {
-        source_(t, l, h, q.data(), k.data(), v.data());
-        const std::uint64_t base = regs::head_base(l, h);
-        transport(::tlm::TLM_WRITE_COMMAND, base + regs::kKBuf, k.data(), 8 * d, at);
-        transport(::tlm::TLM_WRITE_COMMAND, base + regs::kVBuf, v.data(), 8 * d, at);
-        transport(::tlm::TLM_WRITE_COMMAND, base + regs::kQBuf, q.data(), 8 * d, at);
-        std::uint64_t start = regs::kCtrlStart;
-        started[h] = transport(::tlm::TLM_WRITE_COMMAND, base + regs::kCtrl, &start, 8, at);
-        layer_start = std::max(layer_start, started[h]);
-      }
-      sc_time layer_done = layer_start;
-      for (int h = 0; h < H && ok(); ++h) {
-        const sc_time done =
-            transport(::tlm::TLM_READ_COMMAND, regs::head_base(l, h) + regs::kOutBuf, out.data(),
-                      8 * d, layer_start);
-        layer_done = std::max(layer_done, done);
-        if (sink_) sink_(t, l, h, out.data(), OutputTiming{started[h], done});
-      }
-      cursor[l] = layer_start;  // the next token may enter this layer once this one was taken
-      ready = layer_done + host_gap;
-    }
-    last_done = std::max(last_done, ready - host_gap);
-    ++tokens_done_;
-    next_token_at = ready;
-    // Temporal decoupling: let the kernel catch up only once per quantum, and never beyond a
-    // time at which a later transaction may still be issued.
-    sc_time horizon = config_.workload == Workload::decode ? next_token_at : cursor[0];
-    if (horizon - synced >= quantum && t + 1 < config_.tokens) {
-      if (config_.protocol == Protocol::loosely_timed) sync_to(horizon);
-      synced = sc_core::sc_time_stamp();
-    }
-    if (on_token) on_token(t + 1, ready - host_gap);
+std::uint64_t Host::read_register(Thread& th, std::uint64_t address) {
+  std::uint64_t value = 0;
+  await(th, issue(th, ::tlm::TLM_READ_COMMAND, address, &value, 8, false));
+  return value;
+}
+
+// ---- the layer processes ---------------------------------------------------------------------
+
+void Host::wait_for_input(Thread& th, long t) {
+  const int L = config_.n_layers, l = th.layer;
+  int source = -1;  // the layer whose outputs this token's inputs come from
+  if (l > 0) {
+    source = l - 1;
+  } else if (config_.workload == Workload::decode && t > 0) {
+    source = L - 1;
   }
-  sync_to(last_done);
-  finished_ = sc_core::sc_time_stamp();
-  sc_core::sc_stop();
+  if (source < 0) return;
+  auto& queue = published_[static_cast<std::size_t>(source)];
+  if (queue.empty()) {
+    th.qk.sync();
+    while (queue.empty()) wait(*published_event_[static_cast<std::size_t>(source)]);
+  }
+  const sc_time ready = queue.front() + sc_time(config_.host_ns_per_layer, SC_NS);
+  queue.pop_front();
+  // The host's local time only moves forward.
+  if (ready > local_now(th)) th.qk.set(ready - sc_core::sc_time_stamp());
+}
+
+void Host::start_heads(Thread& th, long t) {
+  const int l = th.layer;
+  const unsigned bytes = 8u * static_cast<unsigned>(config_.d_head);
+  static const std::uint64_t start = regs::kCtrlStart;
+  for (int h = 0; h < config_.n_heads && ok(); ++h) {
+    const auto hh = static_cast<std::size_t>(h);
+    source_(t, l, h, th.q[hh].data(), th.k[hh].data(), th.v[hh].data());
+    const std::uint64_t base = regs::head_base(l, h);
+    write(th, base + regs::kKBuf, th.k[hh].data(), bytes);
+    write(th, base + regs::kVBuf, th.v[hh].data(), bytes);
+    write(th, base + regs::kQBuf, th.q[hh].data(), bytes);
+    write(th, base + regs::kCtrl, &start, 8);
+  }
+}
+
+void Host::wait_for_results(Thread& th) {
+  const int l = th.layer;
+  if (config_.completion == Completion::interrupt) {
+    const std::uint64_t bit = 1ULL << l;
+    write(th, regs::kGlobalBase + regs::kIrqEnableSet, &bit, 8);
+    th.qk.sync();
+    while (!layer_irq_[static_cast<std::size_t>(l)] && ok())
+      wait(*layer_irq_event_[static_cast<std::size_t>(l)]);
+    layer_irq_[static_cast<std::size_t>(l)] = false;
+    return;
+  }
+  const sc_time interval(config_.poll_ns, SC_NS);
+  for (int h = 0; h < config_.n_heads && ok(); ++h) {
+    while (ok() && !(read_register(th, regs::head_base(l, h) + regs::kStatus) &
+                     regs::kStatusOutValid)) {
+      th.qk.inc(interval);
+      if (config_.protocol == Protocol::approximately_timed) th.qk.sync();
+    }
+  }
+}
+
+void Host::collect(Thread& th, long t) {
+  const int l = th.layer, H = config_.n_heads;
+  wait_for_results(th);
+  const unsigned bytes = 8u * static_cast<unsigned>(config_.d_head);
+  // Every head's read goes out before any answer is awaited (AT: all outstanding at once).
+  for (int h = 0; h < H && ok(); ++h) {
+    th.reads[static_cast<std::size_t>(h)] =
+        issue(th, ::tlm::TLM_READ_COMMAND, regs::head_base(l, h) + regs::kOutBuf,
+              th.out[static_cast<std::size_t>(h)].data(), bytes, false);
+  }
+  for (int h = 0; h < H && ok(); ++h) await(th, th.reads[static_cast<std::size_t>(h)]);
+  if (!ok()) return;
+  for (int h = 0; h < H; ++h) {
+    if (sink_) sink_(t, l, h, th.out[static_cast<std::size_t>(h)].data());
+  }
+  publish(l, t, local_now(th));
+}
+
+void Host::publish(int l, long t, const sc_time& at) {
+  const int L = config_.n_layers;
+  const bool consumed = l < L - 1 || (config_.workload == Workload::decode && t + 1 < config_.tokens);
+  if (consumed) {
+    published_[static_cast<std::size_t>(l)].push_back(at);
+    published_event_[static_cast<std::size_t>(l)]->notify(SC_ZERO_TIME);
+  }
+  if (l == L - 1) {
+    ++tokens_done_;
+    finished_ = std::max(finished_, at);
+    if (on_token) on_token(tokens_done_, at);
+  }
+}
+
+void Host::layer_process(int l) {
+  Thread& th = *threads_[static_cast<std::size_t>(l)];
+  const bool prefill = config_.workload == Workload::prefill;
+  const long T = config_.tokens;
+  for (long t = 0; t < T && ok(); ++t) {
+    wait_for_input(th, t);
+    start_heads(th, t);
+    if (!prefill) {
+      collect(th, t);
+    } else if (t > 0) {
+      collect(th, t - 1);  // the results of the previous token, while this one computes
+    }
+  }
+  if (prefill && T > 0 && ok()) collect(th, T - 1);
+  th.qk.sync();
+  if (l == config_.n_layers - 1) sc_core::sc_stop();
+}
+
+void Host::irq_dispatcher() {
+  Thread& th = *threads_.back();
+  for (;;) {
+    if (!irq.read()) wait(irq.posedge_event());
+    const std::uint64_t pending = read_register(th, regs::kGlobalBase + regs::kIrqStatus);
+    if (pending == 0) {
+      wait(irq.value_changed_event());
+      continue;
+    }
+    // Masked until the layer's process has read its results and enables it again.
+    write(th, regs::kGlobalBase + regs::kIrqEnableClear, &pending, 8);
+    th.qk.sync();
+    for (int l = 0; l < config_.n_layers; ++l) {
+      if (!(pending & (1ULL << l))) continue;
+      layer_irq_[static_cast<std::size_t>(l)] = true;
+      layer_irq_event_[static_cast<std::size_t>(l)]->notify(SC_ZERO_TIME);
+    }
+  }
 }
 
 }  // namespace gca::tlm

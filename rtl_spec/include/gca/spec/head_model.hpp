@@ -94,6 +94,9 @@ class HeadModel {
   // Of the last token: summed activity of the sub-tiles and the number that were active.
   const SubTileActivity& activity() const { return activity_; }
   int active_subtiles() const { return active_subtiles_; }
+  // Of the last token, per sub-tile: what its circuits did (all zero for an idle sub-tile).
+  const SubTileActivity& subtile_activity(int s) const { return subtile_activity_[s]; }
+  bool subtile_active(int s) const { return subtile_activity_[s].columns_converted > 0; }
 
  private:
   std::shared_ptr<const CircuitModel> circuits_;
@@ -103,6 +106,7 @@ class HeadModel {
   std::vector<float> q_pulse_, s_, phi_;
   std::vector<double> o_;
   SubTileActivity activity_;
+  std::vector<SubTileActivity> subtile_activity_;
   int active_subtiles_ = 0;
   long t_ = 0;
 };

@@ -76,9 +76,18 @@ struct TimingParams {
   double phase_precharge_ns = 0.0;
   double phase_digital_ns = 0.0;
   double write_ns = 0.0;
+  // The write of a token's K column and V line runs alongside the precharge; the longer of
+  // the two holds back the Q pulses.
+  double precharge_write_ns() const {
+    return phase_precharge_ns > write_ns ? phase_precharge_ns : write_ns;
+  }
   // Latency of one token through one layer: the sequential compute phases.
   double token_latency_ns() const {
-    return phase_q_ns + phase_phi_ns + phase_count_ns + phase_precharge_ns + phase_digital_ns;
+    return precharge_write_ns() + phase_q_ns + phase_phi_ns + phase_count_ns + phase_digital_ns;
+  }
+  // Time a token occupies the analog phases (the next one may enter them after it).
+  double analog_occupancy_ns() const {
+    return precharge_write_ns() + phase_q_ns + phase_phi_ns + phase_count_ns;
   }
 };
 
@@ -98,6 +107,20 @@ struct EnergyParams {
   double cell_write_fj = 0.0;            // per gain cell written
   double array_static_uw = 0.0;          // static power of one K or V array with its periphery
   double digital_static_mw = 0.0;        // static power of one head's digital control
+};
+
+// The link between the host and the accelerator (tlm/HostLink). Every transaction occupies
+// the link for its bytes in the chosen wire format; transactions serialize.
+enum class LinkFormat : int {
+  codes = 0,  // packed DAC/PWM codes in, counter values out (the bits the converters use)
+  f16 = 1,    // IEEE binary16 per value
+  f32 = 2,    // IEEE binary32 per value
+};
+struct HostLinkParams {
+  double bytes_per_ns = 0.0;  // bandwidth; 0 = ideal (transfers take no time)
+  double latency_ns = 0.0;    // added to every transaction (pipelined: does not occupy the link)
+  int format_code = 0;        // index of the host_link.format choice
+  LinkFormat format() const { return static_cast<LinkFormat>(format_code); }
 };
 
 // Silicon area, for the area report (per sub-tile, head, layer, model).
@@ -125,6 +148,7 @@ struct HardwareSpec {
   ChargeToPulseParams charge_to_pulse;
   ScalerParams scalers;
   TimingParams timing;
+  HostLinkParams host_link;
   EnergyParams energy;
   AreaParams area;
 
@@ -142,6 +166,7 @@ struct ParamInfo {
   double max = 0.0;
   bool min_exclusive = false;
   std::string unit;
+  std::vector<std::string> choices;  // a named choice: the value is the index into these
 };
 
 // All keys a parameter file must define, in file order.

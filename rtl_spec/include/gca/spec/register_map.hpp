@@ -33,7 +33,7 @@ constexpr std::uint64_t kCtrlStart = 1u << 0;       // consume K, V, Q buffers a
 constexpr std::uint64_t kCtrlReset = 1u << 1;       // empty the window and the output FIFO
 constexpr std::uint64_t kStatusBusy = 1u << 0;      // a token is in flight
 constexpr std::uint64_t kStatusOutValid = 1u << 1;  // a result is ready to read
-constexpr std::uint64_t kStatusFull = 1u << 2;      // output FIFO full: START refused
+constexpr std::uint64_t kStatusFull = 1u << 2;      // input latch full: a START now waits
 constexpr std::size_t kOutFifoDepth = 16;           // results a head holds until read
 
 // Data buffers: d_head IEEE-754 binary64 values each, little-endian; an access covers
@@ -45,5 +45,17 @@ constexpr std::uint64_t kQBuf = 0x18000;       // RW: query, pulse width / T_max
 constexpr std::uint64_t kOutBuf = 0x20000;     // RO: output of the oldest unread token;
                                                // a read that ends at the buffer's end pops it
 constexpr std::uint64_t kHeadEnd = 0x28000;    // [kHeadEnd, kHeadStride) is unmapped
+
+// Accelerator-wide registers, above every layer's block: the interrupt. Bit l of each mask is
+// layer l (interrupts serve models of at most kMaxIrqLayers layers; larger ones poll).
+constexpr std::uint64_t kGlobalBase = 1ULL << 44;
+constexpr std::uint64_t kGlobalId = 0x00;        // RO: kIdValue
+constexpr std::uint64_t kLayerReady = 0x08;      // RO: layers whose every head holds a result
+constexpr std::uint64_t kIrqStatus = 0x10;       // RO: kLayerReady & kIrqEnable (irq = any bit)
+constexpr std::uint64_t kIrqEnable = 0x18;       // RO: enabled layers
+constexpr std::uint64_t kIrqEnableSet = 0x20;    // WO: enable the layers of the written bits
+constexpr std::uint64_t kIrqEnableClear = 0x28;  // WO: disable the layers of the written bits
+constexpr std::uint64_t kGlobalEnd = 0x30;
+constexpr int kMaxIrqLayers = 64;
 
 }  // namespace gca::spec::regs

@@ -1,6 +1,9 @@
-// One attention head: ceil(M / cols) sub-tiles, a write port, the Q pulse generators, the
-// digital adder tree over sub-tiles and the peripheral control. This class is the behaviour;
-// tlm/HeadTarget is the protocol adapter that maps registers onto it.
+// One attention head: ceil(M / cols) sub-tiles, a write port, the Q pulse generators, the digital
+// adder tree and the peripheral control, around the head's circuit model (rtl_spec HeadModel),
+// which holds the cells and computes what a token does. This module adds what the circuit model
+// does not know: when each phase happens (the control's processes), the energy of each phase
+// booked by the module that spends it, the input latch and the output FIFO.
+// tlm's register adapter (HeadRegisters) maps the register map onto it.
 #pragma once
 
 #include <deque>
@@ -9,90 +12,79 @@
 #include <systemc>
 #include <vector>
 
+#include "gca/sc/adder_tree.hpp"
 #include "gca/sc/dac.hpp"
 #include "gca/sc/peripheral_control.hpp"
 #include "gca/sc/sub_tile.hpp"
 #include "gca/sc/write_port.hpp"
+#include "gca/spec/head_model.hpp"
+#include "gca/spec/parallel.hpp"
 #include "gca/spec/register_map.hpp"
 
 namespace gca::sc {
-
-// Digital sum of the sub-tile outputs.
-class AdderTree : public sc_core::sc_module {
- public:
-  AdderTree(sc_core::sc_module_name name, PowerPort power) : sc_module(name), power_(power) {}
-  // Each active sub-tile's output is added into the head's sum.
-  void account(int active_subtiles, int features, const sc_core::sc_time& at) const {
-    power_.record(power::Action::digital_add, double(active_subtiles) * features, at);
-  }
-
- private:
-  PowerPort power_;
-};
 
 enum class InputBuffer { k, v, q };
 
 // Output of one token, as the head's output FIFO holds it.
 struct HeadResult {
   long token = -1;
-  TokenSchedule schedule;
+  TokenTimes times;
   std::vector<double> out;         // d_head values
   std::vector<float> scores, phi;  // by slot (size M), only when capture is on
 };
 
-// Traced values: the head's outputs (out_<feature>), handed to the trace sink as the host reads
-// them out of the FIFO and shown from the time they were ready (schedule.done).
-class AttentionHead : public sc_core::sc_module, public TraceSource {
+// A deliberate error in one output, for tests of the run's check (never set in normal runs).
+struct InjectedFault {
+  long token = -1;  // -1: none
+  int feature = 0;
+  double delta = 0.0;
+};
+
+// Traced values: the head's outputs (out_<feature>), when they enter the output FIFO.
+class AttentionHead : public sc_core::sc_module, public TraceSource, private HeadDatapath {
  public:
-  AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-                std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power);
+  // pool: where the numerics of a token run between fork (write phase) and join (end of the Q
+  // phase); null runs them at the fork.
+  AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec, PowerFactory& power,
+                spec::TaskPool* pool);
 
   // Input registers (d_head values each): the host fills them before START.
   double* input(InputBuffer which);
+  const double* input(InputBuffer which) const;
   int d_head() const { return d_; }
-  int window() const { return tiling_.window; }
+  int window() const { return spec_->window; }
 
-  // START: consume the input registers as the next token, at absolute time `arrival`.
-  // Returns false when the output FIFO is full (the host must read outputs first).
-  // The write, the schedule and the Q pulses happen here; the array reads either here too or,
-  // when the head belongs to a layer that batches its heads (set_batch), when the layer
-  // computes all its started heads together, before any result is looked at.
-  bool start(const sc_core::sc_time& arrival);
-  // Array reads of the last started token, if not done yet (safe on a worker thread: it
-  // touches only this head; power records go to t_record_buffer when one is set).
-  void complete();
-  bool computing_pending() const { return pending_; }
-  // `flush` computes every started head of the batch (AttentionLayer::flush).
-  void set_batch(std::function<void()> flush) { batch_flush_ = std::move(flush); }
-  RecordBuffer& record_buffer() { return record_buffer_; }
+  // START: the input registers become the next token in the input latch. Returns false, changing
+  // nothing, while the latch still holds a token the analog stage has not taken (wait for
+  // input_space_event() and try again).
+  bool start();
+  bool input_full() const { return latched_; }
+  const sc_core::sc_event& input_space_event() const { return input_space_; }
 
-  // Output FIFO: results in token order, each with the time it is ready.
-  bool has_result() {
-    settle();
-    return !results_.empty();
-  }
-  const HeadResult& front() {
-    settle();
-    return results_.front();
-  }
+  // Output FIFO: results in token order.
+  bool has_result() const { return !results_.empty(); }
+  const HeadResult& front() const { return results_.front(); }
   void pop();
   std::size_t pending() const { return results_.size(); }
+  const sc_core::sc_event& result_event() const { return result_ready_; }
   static constexpr std::size_t kOutputFifoDepth = spec::regs::kOutFifoDepth;
 
-  // Busy at absolute time `at`: a token has started and is not done.
-  bool busy_at(const sc_core::sc_time& at) const { return at < last_done_; }
-  long tokens() const { return tokens_; }
-  int write_pointer() const { return tiling_.slot_of_token(tokens_); }
-  const TokenSchedule& last_schedule() const { return last_schedule_; }
+  // A token in the latch or in either stage.
+  bool busy() const { return latched_ || control.analog_busy() || control.digital_busy(); }
+  long tokens_started() const { return started_; }
+  int write_pointer() const { return static_cast<int>(started_ % spec_->window); }
+  // Times of the last token delivered into the output FIFO.
+  const TokenTimes& last_times() const { return last_times_; }
 
   // Keep S and phi of every token with its result (for score dumps).
   void capture_scores(bool on) { capture_ = on; }
+  void inject_fault(const InjectedFault& fault) { fault_ = fault; }
   // Called with each result as the host reads it out of the FIFO (testbench backdoor).
   std::function<void(const HeadResult&)> result_observer;
-  // Clears the window (all slots invalid again) and the token counter.
-  void reset();
-
-  sc_core::sc_event_queue done_events{"done_events"};  // fires at each token's completion
+  // Called when the output FIFO becomes empty or non-empty (the accelerator's interrupt).
+  std::function<void()> on_output_change;
+  // Clears the window and the token counter. Refused (false) while a token is in flight.
+  bool reset();
 
   PeripheralControl control;
   WritePort write_port;
@@ -101,29 +93,49 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   std::vector<std::unique_ptr<SubTile>> subtiles;
 
  private:
+  struct Stage {
+    long token = -1;
+    TokenTimes times;
+    std::vector<double> q, k, v, out;
+    std::vector<float> scores, phi;
+    int active_subtiles = 0;
+  };
+  // HeadDatapath: called by the control's processes at the phase boundaries.
+  bool input_latched() const override { return latched_; }
+  const sc_core::sc_event& input_event() const override { return input_latched_; }
+  long take_input() override;
+  void q_phase_begins(long token) override;
+  void q_phase_ends(long token) override;
+  void phi_phase_begins(long token) override;
+  void phi_phase_ends(long token) override;
+  void count_phase_begins(long token) override;
+  void count_phase_ends(long token) override;
+  void hand_to_digital(long token) override;
+  void digital_phase_begins(long token) override;
+  void digital_phase_ends(long token) override;
+  bool output_full() const override { return results_.size() >= kOutputFifoDepth; }
+  const sc_core::sc_event& output_space_event() const override { return output_space_; }
+  void deliver(long token) override;
+
   void build_subtiles();
-  void settle() {
-    if (pending_) batch_flush_ ? batch_flush_() : complete();
-  }
+  static void sized(Stage& s, int d);
+
   const spec::HardwareSpec* spec_;
-  std::shared_ptr<const spec::CircuitModel> circuits_;
-  spec::WindowTiling tiling_;
   int d_;
+  spec::TaskPool* pool_;
+  std::unique_ptr<spec::HeadModel> model_;
+  spec::TaskPool::Ticket numerics_;
   PowerFactory* power_;
-  std::vector<double> k_in_, v_in_, q_in_;
-  std::vector<float> q_pulse_, scores_, phi_;
-  std::vector<double> o_;
+  std::vector<double> k_in_, v_in_, q_in_;  // input registers
+  Stage latch_, analog_, digital_;
+  bool latched_ = false;
+  long started_ = 0;
   std::deque<HeadResult> results_;
   std::vector<HeadResult> spare_;  // recycled results: no allocation per token
-  TokenSchedule last_schedule_;
-  sc_core::sc_time last_done_ = sc_core::SC_ZERO_TIME;
-  long tokens_ = 0;
+  TokenTimes last_times_;
   bool capture_ = false;
-  // The token whose array reads are still to be done (batched mode).
-  bool pending_ = false;
-  float pending_q_sum_ = 0.0f;
-  std::function<void()> batch_flush_;
-  RecordBuffer record_buffer_;
+  InjectedFault fault_;
+  sc_core::sc_event input_latched_, input_space_, result_ready_, output_space_;
 };
 
 }  // namespace gca::sc

@@ -1,24 +1,26 @@
 // Input-side converters: the write DACs of K and V (3-bit by default) and the Q pulse
-// generators (4-bit pulse-width modulation, broadcast to every sub-tile of a head).
+// generators (4-bit pulse-width modulation, broadcast to every sub-tile of a head). The
+// quantization itself is the circuit model's (rtl_spec CircuitModel); these modules book the
+// conversions when they happen.
 #pragma once
 
 #include <systemc>
+#include <memory>
+#include <vector>
 
-#include "gca/sc/charge_to_pulse.hpp"  // TraceSource
 #include "gca/sc/power_port.hpp"
+#include "gca/sc/trace_source.hpp"
 #include "gca/spec/circuits.hpp"
 
 namespace gca::sc {
 
-// Write DAC: a digital K or V value becomes a stored voltage on a gain cell. The quantization
-// itself is applied by the array when it stores (rtl_spec), so that both paths share one
-// definition; this module accounts the conversions and the cell writes they drive.
+// Write DAC: digital K or V values become stored voltages on the gain cells of one slot.
 class Dac : public sc_core::sc_module {
  public:
   Dac(sc_core::sc_module_name name, PowerPort power) : sc_module(name), power_(power) {}
-  void convert(int values, const sc_core::sc_time& at) const {
-    power_.record(power::Action::dac_kv_conversion, values, at);
-    power_.record(power::Action::cell_write, values, at);
+  void convert(int values) const {
+    power_.record(power::Action::dac_kv_conversion, values);
+    power_.record(power::Action::cell_write, values);
   }
 
  private:
@@ -26,21 +28,24 @@ class Dac : public sc_core::sc_module {
 };
 
 // Q pulse generators: one pulse per feature, width = quantized q in units of T_max.
-// Traced values: the widths (width_<feature>), from the start of the Q phase (`at`).
+// Traced values: the widths (width_<feature>), from the start of the Q phase.
 class QPulseGenerator : public sc_core::sc_module, public TraceSource {
  public:
-  QPulseGenerator(sc_core::sc_module_name name, const spec::CircuitModel& circuits, PowerPort power)
-      : sc_module(name), TraceSource("width"), circuits_(circuits), power_(power) {}
-  float generate(const double* q, int features, float* width, const sc_core::sc_time& at) const {
-    power_.record(power::Action::dac_q_pulse, features, at);
-    const float sum = circuits_.q_pulses(q, features, width);
-    trace_values(at, width, features);
-    return sum;
+  QPulseGenerator(sc_core::sc_module_name name, std::shared_ptr<const spec::CircuitModel> circuits,
+                  PowerPort power)
+      : sc_module(name), TraceSource("width"), circuits_(std::move(circuits)), power_(power) {}
+  void generate(const double* q, int features) {
+    power_.record(power::Action::dac_q_pulse, features);
+    if (!traced()) return;
+    widths_.resize(static_cast<std::size_t>(features));
+    circuits_->q_pulses(q, features, widths_.data());
+    trace_values(widths_.data(), features);
   }
 
  private:
-  const spec::CircuitModel& circuits_;
+  std::shared_ptr<const spec::CircuitModel> circuits_;
   PowerPort power_;
+  std::vector<float> widths_;
 };
 
 }  // namespace gca::sc

@@ -1,62 +1,39 @@
-// The two gain-cell arrays of a sub-tile as SystemC modules. Cells are data, not processes:
-// a read is a function call made by the sub-tile during the phase the control schedules, and
-// the numerics (stored voltages, decay by age, g(w)) are those of rtl_spec.
+// The two gain-cell arrays of a sub-tile as SystemC modules. The cells themselves (stored
+// voltages, decay, g(w)) live in the sub-tile's circuit model (rtl_spec KeyArray / ValueArray,
+// held by the head's HeadModel); these modules are where the arrays' energy is booked, at the end
+// of the phase that reads them.
 #pragma once
 
 #include <systemc>
 
 #include "gca/sc/power_port.hpp"
-#include "gca/spec/gain_cell_array.hpp"
+#include "gca/spec/head_model.hpp"
 
 namespace gca::sc {
 
-// K array: stores K transposed, one column per token slot, one row per feature.
+// K array: stores K transposed, one column per token slot; read by the Q pulses.
 class KeyGainCellArray : public sc_core::sc_module {
  public:
-  KeyGainCellArray(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-                   int columns, PowerPort power)
-      : sc_module(name), cells_(circuits, features, columns), power_(power) {}
-
-  void write_column(int col, const double* k_volts, long token, const sc_core::sc_time& at) {
-    (void)at;  // the write's energy is booked by the write port's DAC (dac group)
-    cells_.write_column(col, k_volts, token);
+  KeyGainCellArray(sc_core::sc_module_name name, PowerPort power)
+      : sc_module(name), power_(power) {}
+  void read(const spec::SubTileActivity& a) const {
+    power_.record(power::Action::qk_cell_read, a.q_pulse_sum);
   }
-  // Q pulses on the rows; charge per column. Energy follows the pulse widths.
-  void read(const float* q_pulse, float q_pulse_sum, long now, float* charge,
-            const sc_core::sc_time& at) const {
-    cells_.integrate(q_pulse, now, charge);
-    power_.record(power::Action::qk_cell_read, double(q_pulse_sum) * cells_.valid_columns(), at);
-  }
-  void clear() { cells_.clear(); }
-  const spec::KeyArray& cells() const { return cells_; }
 
  private:
-  spec::KeyArray cells_;
   PowerPort power_;
 };
 
-// V array: one input line per token slot, one output per feature.
+// V array: one input line per token slot; read by the HardSigmoid pulses.
 class ValueGainCellArray : public sc_core::sc_module {
  public:
-  ValueGainCellArray(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-                     int lines, PowerPort power)
-      : sc_module(name), cells_(circuits, features, lines), power_(power) {}
-
-  void write_line(int line, const double* v_volts, long token, const sc_core::sc_time& at) {
-    (void)at;
-    cells_.write_line(line, v_volts, token);
+  ValueGainCellArray(sc_core::sc_module_name name, PowerPort power)
+      : sc_module(name), power_(power) {}
+  void read(const spec::SubTileActivity& a) const {
+    power_.record(power::Action::av_cell_read, a.phi_pulse_sum);
   }
-  // HardSigmoid pulses on the lines; charge per feature.
-  void read(const float* phi_pulse, float phi_pulse_sum, long now, float* charge,
-            const sc_core::sc_time& at) const {
-    cells_.integrate(phi_pulse, now, charge);
-    power_.record(power::Action::av_cell_read, double(phi_pulse_sum) * cells_.features(), at);
-  }
-  void clear() { cells_.clear(); }
-  const spec::ValueArray& cells() const { return cells_; }
 
  private:
-  spec::ValueArray cells_;
   PowerPort power_;
 };
 

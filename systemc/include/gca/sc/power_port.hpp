@@ -1,38 +1,14 @@
 // How a module reports its actions: a handle on its entry in the PowerTracker. Modules built
 // without a tracker (unit tests of structure or numerics) get a handle that records nothing.
+// Actions are booked by the simulation thread at the simulated time they happen.
 #pragma once
 
 #include <string>
 #include <systemc>
-#include <vector>
 
 #include "gca/power/power_tracker.hpp"
 
 namespace gca::sc {
-
-// Records made while a head computes on a worker thread are kept here and handed to the
-// tracker afterwards, in head order, so that the tracker sees the same sequence of records
-// (and adds them up in the same order) as in a run on one thread.
-struct PendingRecord {
-  power::PowerTracker* tracker;
-  int id;
-  power::Action action;
-  double amount;
-  double time_ns;
-};
-class RecordBuffer {
- public:
-  void push(const PendingRecord& r) { records_.push_back(r); }
-  void replay() {
-    for (const auto& r : records_) r.tracker->record(r.id, r.action, r.amount, r.time_ns);
-    records_.clear();
-  }
-
- private:
-  std::vector<PendingRecord> records_;
-};
-// Set by a worker thread around the work it does for one head.
-inline thread_local RecordBuffer* t_record_buffer = nullptr;
 
 class PowerPort {
  public:
@@ -41,14 +17,11 @@ class PowerPort {
       : tracker_(tracker),
         id_(id),
         ns_per_tick_(sc_core::sc_get_time_resolution().to_seconds() * 1e9) {}
-  void record(power::Action action, double amount, const sc_core::sc_time& at) const {
+  // Books `amount` of `action` now (the current simulated time).
+  void record(power::Action action, double amount) const {
     if (!tracker_) return;
-    const double ns = static_cast<double>(at.value()) * ns_per_tick_;
-    if (t_record_buffer) {
-      t_record_buffer->push(PendingRecord{tracker_, id_, action, amount, ns});
-    } else {
-      tracker_->record(id_, action, amount, ns);
-    }
+    tracker_->record(id_, action, amount,
+                     static_cast<double>(sc_core::sc_time_stamp().value()) * ns_per_tick_);
   }
   int id() const { return id_; }
 

@@ -1,37 +1,29 @@
 // A sub-tile: K array + one HardSigmoid charge-to-pulse per column, V array + one signed
-// charge-to-pulse and counter per output (SPEC.md section 2).
+// charge-to-pulse and counter per output (docs/hardware.md, "structure"). Its cells and circuits
+// compute in the head's circuit model (rtl_spec SubTileModel); this module is the sub-tile's place
+// in the hierarchy, where its energy is booked phase by phase and its values are traced.
 #pragma once
 
 #include <systemc>
-#include <vector>
 
 #include "gca/sc/charge_to_pulse.hpp"
 #include "gca/sc/gain_cell_array.hpp"
-#include "gca/sc/phase.hpp"
 
 namespace gca::sc {
 
 class SubTile : public sc_core::sc_module {
  public:
-  SubTile(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-          int columns, PowerFactory& power);
+  SubTile(sc_core::sc_module_name name, int features, int columns, PowerFactory& power);
 
-  // The WritePort stores one token's key column and value line in slot `col`.
-  void write(int col, const double* k_volts, const double* v_volts, long token,
-             const sc_core::sc_time& at);
-  // One read with the schedule of the control. Outputs: charge and HardSigmoid width per
-  // column (for score dumps and traces) and the quantized output per feature.
-  // Returns false, touching nothing, while the sub-tile holds no token of the window.
-  bool compute(const float* q_pulse, float q_pulse_sum, long now, const TokenSchedule& when,
-               float* charge_out, float* phi_out, double* o_out) const;
+  // End of the Q phase: the K array was read by the Q pulses.
+  void q_phase_done(const spec::SubTileActivity& a) const;
+  // End of the phi phase: HardSigmoid pulses (`widths`, one per column) drove the V array.
+  void phi_phase_done(const spec::SubTileActivity& a, const float* widths) const;
+  // End of the count phase: signed conversions counted into `outputs` (one per feature).
+  void count_phase_done(const spec::SubTileActivity& a, const double* outputs) const;
 
-  void clear() {
-    k_array.clear();
-    v_array.clear();
-  }
-  bool active() const { return k_array.cells().valid_columns() > 0; }
-  int columns() const { return k_array.cells().columns(); }
-  int features() const { return k_array.cells().features(); }
+  int columns() const { return columns_; }
+  int features() const { return features_; }
 
   KeyGainCellArray k_array;
   ValueGainCellArray v_array;
@@ -39,7 +31,7 @@ class SubTile : public sc_core::sc_module {
   SignedChargeToPulse signed_ctp;
 
  private:
-  mutable std::vector<float> charge_;
+  int features_, columns_;
 };
 
 }  // namespace gca::sc

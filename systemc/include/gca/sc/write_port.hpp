@@ -1,11 +1,11 @@
 // The write port of a head: two write DACs (K and V) and the write word lines of the slot the
-// control points at. It stores one token's K column and V line per token.
+// control points at. It converts one token's K column and V line per token; the stored values
+// themselves are the circuit model's (the head's HeadModel writes them).
 #pragma once
 
 #include <systemc>
 
 #include "gca/sc/dac.hpp"
-#include "gca/sc/sub_tile.hpp"
 
 namespace gca::sc {
 
@@ -17,11 +17,10 @@ class WritePort : public sc_core::sc_module {
         v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac)),
         features_(features) {}
 
-  void write(SubTile& target, int col, const double* k, const double* v, long token,
-             const sc_core::sc_time& at) {
-    k_dac.convert(features_, at);
-    v_dac.convert(features_, at);
-    target.write(col, k, v, token, at);
+  // Start of the write phase: one K column and one V line are converted and written.
+  void write() const {
+    k_dac.convert(features_);
+    v_dac.convert(features_);
   }
 
   Dac k_dac, v_dac;

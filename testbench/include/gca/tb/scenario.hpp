@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gca/spec/params.hpp"
+#include "gca/sc/attention_head.hpp"
 #include "gca/tlm/host.hpp"
 
 namespace gca::tb {
@@ -31,6 +32,12 @@ struct ExpectConfig {
   double max_rel_l2 = 1e-2;
 };
 
+// A deliberate error in one head's output (tests of the check; never in shipped scenarios).
+struct FaultConfig {
+  int layer = 0, head = 0;
+  gca::sc::InjectedFault injected;  // token -1: none
+};
+
 struct Scenario {
   std::string file;  // where it was loaded from
   std::string name;
@@ -40,7 +47,9 @@ struct Scenario {
   gca::tlm::HostConfig host;           // tokens, workload, protocol, host time, quantum
   StimulusConfig stimulus;
   TraceConfig trace;
-  bool check_against_spec = true;
+  bool check_against_oracle = true;
+  long oracle_every = 0;  // compare every n-th token of each head with the oracle; 0 = automatic
+  FaultConfig fault;
   ExpectConfig expect;
   double power_window_ns = 1000.0;
   bool plots = true;

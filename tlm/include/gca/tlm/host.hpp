@@ -1,14 +1,26 @@
 // The host model: stands in for everything outside the attention core (projections, MLP,
-// LayerNorm) and streams tokens through the accelerator over TLM-2.0. For each token and
-// layer it writes K, V and Q of every head, starts them, and reads the outputs.
+// LayerNorm) and streams tokens through the accelerator over TLM-2.0. One process per model layer
+// writes K, V and Q of every head of its layer, starts them, waits for the layer's results (on
+// the interrupt, or by polling) and reads them; the next layer's process takes them from there.
+//   decode:  token t enters layer 0 when token t-1 has left the last layer (+ host time);
+//   prefill: prompt tokens stream; each layer's process starts token t+1 before it reads the
+//            results of token t, so the next token's write overlaps the current one's work.
+// Loosely timed: b_transport with the host's local time (tlm_quantumkeeper) as the annotated
+// delay. Approximately timed: nb_transport_fw/bw with the four phases, pooled payloads (memory
+// manager), writes not waited for, reads issued for every head before any answer comes.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <systemc>
 #include <tlm>
 #include <vector>
+
+#include "gca/tlm/request_pool.hpp"
 
 namespace gca::tlm {
 
@@ -20,6 +32,10 @@ enum class Protocol {
   loosely_timed,        // b_transport with annotated delays and temporal decoupling
   approximately_timed,  // nb_transport_fw/bw with the four phases
 };
+enum class Completion {
+  interrupt,  // wait for the accelerator's interrupt, read IRQ_STATUS, then the results
+  poll,       // read each head's STATUS every poll_ns until OUT_VALID
+};
 
 struct HostConfig {
   long tokens = 1;
@@ -28,50 +44,71 @@ struct HostConfig {
   int d_head = 64;
   Workload workload = Workload::decode;
   Protocol protocol = Protocol::loosely_timed;
+  Completion completion = Completion::interrupt;
   double host_ns_per_layer = 0.0;  // projections/MLP between two layers of one token
-  double quantum_ns = 1000.0;      // temporal decoupling: sync with the kernel this often
+  double quantum_ns = 1000.0;      // loosely timed: local time ahead of the kernel at most this
+  double poll_ns = 5.0;            // polling interval
 };
 
 // Token data per (token, layer, head): fills q, k, v with d_head values each.
 using TokenSource =
     std::function<void(long token, int layer, int head, double* q, double* k, double* v)>;
-// Receives each output: d_head values, and the times of the token in that layer.
-struct OutputTiming {
-  sc_core::sc_time start;  // START accepted by the head (its write phase begins)
-  sc_core::sc_time done;   // output ready
-};
-using OutputSink = std::function<void(long token, int layer, int head, const double* out,
-                                      const OutputTiming& timing)>;
+// Receives each output (d_head values) as the host has read it.
+using OutputSink = std::function<void(long token, int layer, int head, const double* out)>;
 
 class Host : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Host);
+  // Throws gca::Error when the configuration cannot work (interrupts with more layers than
+  // the interrupt registers hold).
   Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource source, OutputSink sink);
+  ~Host() override;
   tlm_utils::simple_initiator_socket<Host> socket;
+  sc_core::sc_in<bool> irq;
 
-  // After the run: tokens that left the last layer, and when the run ended.
+  // After the run: tokens that left the last layer, and when the last one did.
   long tokens_done() const { return tokens_done_; }
   sc_core::sc_time finished() const { return finished_; }
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
+  long transactions() const { return transactions_; }
   // Called after each token has left every layer (progress reports).
   std::function<void(long tokens_done, const sc_core::sc_time& now)> on_token;
 
  private:
-  void run();
-  // One transaction at absolute time `at`; returns the time it completes.
-  sc_core::sc_time transport(::tlm::tlm_command cmd, std::uint64_t address, void* data,
-                             unsigned length, const sc_core::sc_time& at);
+  struct Thread;  // one layer's process state
+  void layer_process(int layer);
+  void irq_dispatcher();
+  void wait_for_input(Thread& th, long token);
+  void start_heads(Thread& th, long token);
+  void collect(Thread& th, long token);
+  void wait_for_results(Thread& th);
+  void publish(int layer, long token, const sc_core::sc_time& at);
+
+  // Transactions. `issue` returns once the request was accepted (AT) or done (LT); `await`
+  // returns once the response is there.
+  Request* issue(Thread& th, ::tlm::tlm_command cmd, std::uint64_t address, void* data,
+                 unsigned length, bool detached);
+  void await(Thread& th, Request* r);
+  void write(Thread& th, std::uint64_t address, const void* data, unsigned length);
+  std::uint64_t read_register(Thread& th, std::uint64_t address);
+  void fail(const ::tlm::tlm_generic_payload& trans);
+  sc_core::sc_time local_now(const Thread& th) const;
   ::tlm::tlm_sync_enum nb_transport_bw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
-  void sync_to(const sc_core::sc_time& t);
 
   HostConfig config_;
   TokenSource source_;
   OutputSink sink_;
-  ::tlm::tlm_generic_payload trans_;
-  sc_core::sc_event response_;
-  long tokens_done_ = 0;
+  RequestPool pool_;
+  sc_core::sc_mutex request_channel_;  // AT: one request in its request phase at a time
+  std::vector<std::unique_ptr<Thread>> threads_;  // per layer, then the interrupt dispatcher
+  // Per layer: times at which its outputs of each unconsumed token were read.
+  std::vector<std::deque<sc_core::sc_time>> published_;
+  std::vector<std::unique_ptr<sc_core::sc_event>> published_event_;
+  std::vector<bool> layer_irq_;
+  std::vector<std::unique_ptr<sc_core::sc_event>> layer_irq_event_;
+  long tokens_done_ = 0, transactions_ = 0;
   sc_core::sc_time finished_;
   std::string error_;
 };

@@ -1,0 +1,63 @@
+// The independent check of a run: one oracle head (rtl_spec OracleHead: plain double-precision
+// code that shares no kernel with the model) per simulated head, fed the same token data. Every
+// token is written into the oracle's window; every n-th token of each head (or every token) is
+// also read and compared output by output with the SystemC model, within the oracle's allowance
+// for float-versus-double rounding at a counter boundary. It runs on a thread of its own,
+// concurrently with the simulation; results do not depend on the timing of the two threads.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "gca/spec/oracle_head.hpp"
+
+namespace gca::tb {
+
+class OracleChecker {
+ public:
+  // every: compare every n-th token of each head (n >= 1), staggered over the heads.
+  OracleChecker(const spec::HardwareSpec& spec, int layers, int heads, long every,
+                int queue_tokens = 4);
+  ~OracleChecker();
+  OracleChecker(const OracleChecker&) = delete;
+  OracleChecker& operator=(const OracleChecker&) = delete;
+
+  // Token `token` of head h of layer l: the q, k, v (d values each) the model received and its
+  // output. Tokens of each head must come in order.
+  void submit(int layer, int head, long token, const double* q, const double* k, const double* v,
+              const double* out);
+  // Waits until every submitted output is checked; the figures below are final after it.
+  void finish();
+
+  long every() const { return every_; }
+  long compared() const { return compared_; }       // outputs compared
+  long mismatches() const { return mismatches_; }   // beyond the allowance
+  long boundary_flips() const { return flips_; }    // differing, within the allowance
+  double max_abs_error() const { return worst_abs_; }
+
+ private:
+  struct Item {
+    int layer = 0, head = 0;
+    bool compare = false;
+    std::vector<double> in, out;  // q|k|v, and the model's output
+  };
+  void run();
+  void check(const Item& it);
+
+  int heads_, d_;
+  long every_;
+  std::vector<spec::OracleHead> oracle_;
+  std::vector<Item> ring_;
+  std::size_t head_ = 0, size_ = 0;  // ring position of the oldest item, items queued
+  bool closing_ = false;
+  std::mutex mutex_;
+  std::condition_variable has_item_, has_room_, idle_;
+  bool busy_ = false;
+  long compared_ = 0, mismatches_ = 0, flips_ = 0;
+  double worst_abs_ = 0.0;
+  std::thread thread_;
+};
+
+}  // namespace gca::tb

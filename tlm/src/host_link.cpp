@@ -1,0 +1,128 @@
+#include "gca/tlm/host_link.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gca/spec/register_map.hpp"
+
+namespace gca::tlm {
+
+namespace regs = gca::spec::regs;
+using sc_core::SC_NS;
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+
+int bits_for_levels(int levels, int ideal_bits) {
+  if (levels < 2) return ideal_bits;
+  int bits = 0;
+  while ((1LL << bits) < levels) ++bits;
+  return bits;
+}
+
+// Bits per value of a buffer in the `codes` format: the converters' own resolution.
+int code_bits(const spec::HardwareSpec& s, std::uint64_t buffer) {
+  if (buffer == regs::kKBuf || buffer == regs::kVBuf) return bits_for_levels(s.quant.kv_levels, 16);
+  if (buffer == regs::kQBuf) return bits_for_levels(s.quant.q_levels, 16);
+  // The digital sum of one counter value per sub-tile, each in [-(L-1)/2, (L-1)/2] steps.
+  if (s.quant.out_levels < 2) return 32;
+  const long long span = static_cast<long long>(s.subtiles_per_head()) * (s.quant.out_levels - 1);
+  return bits_for_levels(static_cast<int>(std::min<long long>(span + 1, 1LL << 30)), 32);
+}
+
+}  // namespace
+
+WireBytes wire_bytes(const spec::HardwareSpec& s, ::tlm::tlm_command command,
+                     std::uint64_t address, unsigned length) {
+  std::uint64_t bytes = length;  // registers: 8 bytes as mapped
+  const std::uint64_t off = address % regs::kHeadStride;
+  if (address < regs::kGlobalBase && off >= regs::kKBuf && off < regs::kHeadEnd && length % 8 == 0) {
+    const std::uint64_t values = length / 8;
+    const std::uint64_t buffer = off - off % regs::kBufferSpan;
+    int bits = 64;
+    switch (s.host_link.format()) {
+      case spec::LinkFormat::codes:
+        bits = code_bits(s, buffer);
+        break;
+      case spec::LinkFormat::f16:
+        bits = 16;
+        break;
+      case spec::LinkFormat::f32:
+        bits = 32;
+        break;
+    }
+    bytes = (values * static_cast<std::uint64_t>(bits) + 7) / 8;
+  }
+  WireBytes w;
+  if (command == ::tlm::TLM_WRITE_COMMAND) {
+    w.request = bytes;
+  } else if (command == ::tlm::TLM_READ_COMMAND) {
+    w.response = bytes;
+  }
+  return w;
+}
+
+HostLink::HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec)
+    : sc_module(name),
+      from_host("from_host"),
+      to_accelerator("to_accelerator"),
+      spec_(spec),
+      bytes_per_ns_(spec.host_link.bytes_per_ns),
+      latency_(spec.host_link.latency_ns, SC_NS) {
+  from_host.register_b_transport(this, &HostLink::b_transport);
+  from_host.register_nb_transport_fw(this, &HostLink::nb_transport_fw);
+  from_host.register_transport_dbg(this, &HostLink::transport_dbg);
+  to_accelerator.register_nb_transport_bw(this, &HostLink::nb_transport_bw);
+}
+
+sc_time HostLink::move(const sc_time& earliest, std::uint64_t bytes) {
+  const sc_time start = std::max(earliest, free_at_);
+  const sc_time occupied =
+      bytes_per_ns_ > 0.0 ? sc_time(double(bytes) / bytes_per_ns_, SC_NS) : SC_ZERO_TIME;
+  free_at_ = start + occupied;
+  busy_ += occupied;
+  bytes_ += bytes;
+  return start + occupied + latency_;
+}
+
+void HostLink::b_transport(::tlm::tlm_generic_payload& trans, sc_time& delay) {
+  const WireBytes w =
+      wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+  sc_time now = sc_core::sc_time_stamp();
+  delay = move(now + delay, w.request) - now;
+  to_accelerator->b_transport(trans, delay);
+  if (w.response == 0 || !trans.is_response_ok()) return;
+  now = sc_core::sc_time_stamp();
+  delay = move(now + delay, w.response) - now;
+}
+
+::tlm::tlm_sync_enum HostLink::nb_transport_fw(::tlm::tlm_generic_payload& trans,
+                                               ::tlm::tlm_phase& phase, sc_time& delay) {
+  if (phase == ::tlm::BEGIN_REQ) {
+    const WireBytes w =
+        wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+    const sc_time now = sc_core::sc_time_stamp();
+    delay = move(now + delay, w.request) - now;
+  }
+  return to_accelerator->nb_transport_fw(trans, phase, delay);
+}
+
+::tlm::tlm_sync_enum HostLink::nb_transport_bw(::tlm::tlm_generic_payload& trans,
+                                               ::tlm::tlm_phase& phase, sc_time& delay) {
+  if (phase == ::tlm::BEGIN_RESP && trans.is_response_ok()) {
+    const WireBytes w =
+        wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+    if (w.response > 0) {
+      const sc_time now = sc_core::sc_time_stamp();
+      delay = move(now + delay, w.response) - now;
+    }
+  }
+  return from_host->nb_transport_bw(trans, phase, delay);
+}
+
+unsigned int HostLink::transport_dbg(::tlm::tlm_generic_payload& trans) {
+  return to_accelerator->transport_dbg(trans);
+}
+
+}  // namespace gca::tlm
