@@ -112,14 +112,18 @@ void AttentionHead::q_phase_ends(long) {
 
 void AttentionHead::phi_phase_begins(long) {
   analog_.times.phi_start = sc_time_stamp();
-}
-
-void AttentionHead::phi_phase_ends(long) {
   const int cols = model_->tiling().cols;
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
-    if (model_->subtile_active(i))
-      subtiles[s]->phi_phase_done(model_->subtile_activity(i), model_->phi().data() + i * cols);
+    if (model_->subtile_active(i) && subtiles[s]->hard_sigmoid.traced())
+      subtiles[s]->phi_phase_starts(model_->phi().data() + i * cols);
+  }
+}
+
+void AttentionHead::phi_phase_ends(long) {
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    const int i = static_cast<int>(s);
+    if (model_->subtile_active(i)) subtiles[s]->phi_phase_done(model_->subtile_activity(i));
   }
 }
 

@@ -21,15 +21,25 @@ PeripheralControl::PeripheralControl(sc_core::sc_module_name name, const spec::H
       power_(power) {
   SC_THREAD(analog_stage);
   SC_THREAD(digital_stage);
+  SC_METHOD(update_signals);
+  sensitive << state_changed_;
+  dont_initialize();
 }
 
 void PeripheralControl::show(Phase analog_phase) {
   analog_phase_ = analog_phase;
-  if (!tracing_) return;
+  if (tracing_) state_changed_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// The only writer of the traced signals (both stages change what they show).
+void PeripheralControl::update_signals() {
   // The phase of the newest token in flight: the analog stage's while it holds one.
   if (analog_token_ >= 0) {
     phase.write(static_cast<int>(analog_phase_));
     token.write(static_cast<int>(analog_token_));
+    const int slot = static_cast<int>(analog_token_ % window_);
+    write_pointer.write(slot);
+    active_subtile.write(slot / cols_);
   } else if (digital_token_ >= 0) {
     phase.write(static_cast<int>(Phase::digital));
     token.write(static_cast<int>(digital_token_));
@@ -37,6 +47,7 @@ void PeripheralControl::show(Phase analog_phase) {
     phase.write(static_cast<int>(Phase::idle));
   }
   busy.write(analog_token_ >= 0 || digital_token_ >= 0);
+  done.write(done_);
 }
 
 void PeripheralControl::analog_stage() {
@@ -46,11 +57,6 @@ void PeripheralControl::analog_stage() {
     while (!dp.input_latched()) wait(dp.input_event());
     const long t = dp.take_input();
     analog_token_ = t;
-    if (tracing_) {
-      const int slot = static_cast<int>(t % window_);
-      write_pointer.write(slot);
-      active_subtile.write(slot / cols_);
-    }
     show(Phase::precharge_write);
     wait(precharge_write_);
     active_for(timing_.phase_precharge_ns);
@@ -87,7 +93,7 @@ void PeripheralControl::digital_stage() {
     while (digital_token_ < 0) wait(handed_over_);
     const long t = digital_token_;
     dp.digital_phase_begins(t);
-    if (tracing_) done.write(false);
+    done_ = false;
     show(analog_phase_);
     wait(digital_);
     active_for(timing_.phase_digital_ns);
@@ -96,7 +102,7 @@ void PeripheralControl::digital_stage() {
     dp.deliver(t);
     digital_token_ = -1;
     digital_free_.notify(sc_core::SC_ZERO_TIME);
-    if (tracing_) done.write(true);
+    done_ = true;
     show(analog_phase_);
   }
 }

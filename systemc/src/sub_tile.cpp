@@ -18,8 +18,8 @@ void SubTile::q_phase_done(const spec::SubTileActivity& a) const {
   k_array.read(a);
 }
 
-void SubTile::phi_phase_done(const spec::SubTileActivity& a, const float* widths) const {
-  hard_sigmoid.convert(a, widths, columns_);
+void SubTile::phi_phase_done(const spec::SubTileActivity& a) const {
+  hard_sigmoid.convert(a);
   v_array.read(a);
 }
 

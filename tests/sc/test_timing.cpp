@@ -1,131 +1,176 @@
-// Token timing from the phases: 65 ns per token per layer with the default parameters, the
-// overlap of the next token's write with the current token's digital phase in prefill, and
-// decode vs prefill for a two-layer model worked out by hand.
+// Token timing lived by the control processes, against values worked out by hand from the
+// phases (precharge + write 5 ns, Q 15, phi 15, count 15, digital 15): 65 ns per token per layer
+// in decode; in prefill the next token enters the analog phases when the current one leaves
+// them (every 50 ns); loosely and approximately timed give the same times; host time and a
+// finite host link add what they should.
 #include "gca/tlm/system.hpp"
 #include "sc_test_main.hpp"
 
 namespace spec = gca::spec;
 namespace sc = gca::sc;
 namespace gtlm = gca::tlm;
-using sc_core::SC_NS;
 using sc_core::sc_time;
 
 namespace {
 
 struct RunResult {
-  std::vector<std::vector<gtlm::OutputTiming>> timing;  // [layer][token], head 0
+  std::vector<std::vector<sc::TokenTimes>> times;  // [layer][token], head 0
   sc_time finished;
+  long tokens_done = 0;
 };
 
-void run(const std::vector<std::string>& overrides, long tokens, gtlm::Workload w, gtlm::Protocol p,
-         double host_ns, RunResult& r) {
-  spec::HardwareSpec s = spec::load_spec(spec::default_spec_path(), overrides);
+struct RunSpec {
+  std::vector<std::string> overrides;
+  long tokens = 10;
+  gtlm::Workload workload = gtlm::Workload::decode;
+  gtlm::Protocol protocol = gtlm::Protocol::loosely_timed;
+  gtlm::Completion completion = gtlm::Completion::interrupt;
+  double host_ns = 0.0;
+  double poll_ns = 5.0;
+};
+
+void run(const RunSpec& rs, RunResult& r) {
+  spec::HardwareSpec s = spec::load_spec(spec::default_spec_path(), rs.overrides);
   gtlm::HostConfig hc;
-  hc.tokens = tokens;
-  hc.workload = w;
-  hc.protocol = p;
-  hc.host_ns_per_layer = host_ns;
-  r.timing.assign(s.model.n_layers, {});
+  hc.tokens = rs.tokens;
+  hc.workload = rs.workload;
+  hc.protocol = rs.protocol;
+  hc.completion = rs.completion;
+  hc.host_ns_per_layer = rs.host_ns;
+  hc.poll_ns = rs.poll_ns;
+  r.times.assign(s.model.n_layers, {});
   gtlm::System sys(
       "system", s, hc,
       [](long, int, int, double* q, double* k, double* v) {
         for (int i = 0; i < 64; ++i) q[i] = 0.5, k[i] = 0.3, v[i] = 0.6;
       },
-      [&](long, int l, int h, const double*, const gtlm::OutputTiming& t) {
-        if (h == 0) r.timing[l].push_back(t);
-      });
+      nullptr);
+  for (int l = 0; l < s.model.n_layers; ++l) {
+    sys.accelerator.head(l, 0).result_observer = [&r, l](const sc::HeadResult& res) {
+      r.times[l].push_back(res.times);
+    };
+  }
   sc_core::sc_start();
   ASSERT_TRUE(sys.host.ok()) << sys.host.error();
   r.finished = sys.host.finished();
+  r.tokens_done = sys.host.tokens_done();
 }
 
-// Exact for the default picosecond resolution.
 double ns(const sc_time& t) {
-  return t.value() / 1000.0;
+  return t.to_seconds() * 1e9;
 }
 
-TEST(Timing, DecodeOneLayerTakes65nsPerToken) {
-  GCA_REQUIRE_FRESH_KERNEL();
+// period: from one token's START to the next (65 ns, or the first poll after the done).
+void expect_decode_one_layer(gtlm::Protocol p, gtlm::Completion c, double period = 65.0) {
   RunResult r;
-  run({"window=128", "model.n_layers=1"}, 10, gtlm::Workload::decode, gtlm::Protocol::loosely_timed,
-      0, r);
-  ASSERT_EQ(r.timing[0].size(), 10u);
+  RunSpec rs;
+  rs.overrides = {"window=128", "model.n_layers=1", "model.n_heads=3"};
+  rs.protocol = p;
+  rs.completion = c;
+  rs.poll_ns = 4.0;
+  run(rs, r);
+  ASSERT_EQ(r.times[0].size(), 10u);
   for (int t = 0; t < 10; ++t) {
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].start), 65.0 * t);
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].done), 65.0 * (t + 1));  // 5 + 15 + 15 + 15 + 15
+    EXPECT_NEAR(ns(r.times[0][t].arrival), period * t, 1e-9);
+    EXPECT_NEAR(ns(r.times[0][t].q_start), period * t + 5.0, 1e-9);
+    EXPECT_NEAR(ns(r.times[0][t].count_end), period * t + 50.0, 1e-9);
+    EXPECT_NEAR(ns(r.times[0][t].done), period * t + 65.0, 1e-9);
   }
-  EXPECT_DOUBLE_EQ(ns(r.finished), 650.0);
+  EXPECT_NEAR(ns(r.finished), period * 9 + (period > 65.0 ? period : 65.0), 1e-9);
 }
 
-TEST(Timing, PhasesAreParameters) {
+TEST(Timing, DecodeOneLayerTakes65nsPerTokenLT) {
   GCA_REQUIRE_FRESH_KERNEL();
-  RunResult r;
-  // Longer pulses and a write longer than the precharge: 12 + 20 + 20 + 15 + 15 = 82 ns.
-  run({"window=64", "model.n_layers=1", "timing.t_max_ns=20", "timing.phase_q_ns=20",
-       "timing.phase_phi_ns=20", "timing.write_ns=12"},
-      4, gtlm::Workload::decode, gtlm::Protocol::loosely_timed, 0, r);
-  EXPECT_DOUBLE_EQ(ns(r.timing[0][3].done), 4 * 82.0);
+  expect_decode_one_layer(gtlm::Protocol::loosely_timed, gtlm::Completion::interrupt);
 }
 
-TEST(Timing, PrefillOverlapsTheNextWriteWithTheDigitalPhase) {
+TEST(Timing, DecodeOneLayerTakes65nsPerTokenAT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_decode_one_layer(gtlm::Protocol::approximately_timed, gtlm::Completion::interrupt);
+}
+
+TEST(Timing, DecodePollingEvery4nsSeesTheResultAtTheNextPoll) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  // Polls at 0, 4, ..., 64, 68: the result of 65 ns is seen at 68, the next token starts then.
+  expect_decode_one_layer(gtlm::Protocol::loosely_timed, gtlm::Completion::poll, 68.0);
+}
+
+// Two layers, prefill, window 64. By hand: layer 0 takes token t into its analog phases at
+// 50 t (each token leaves them 50 ns after entering) and delivers it at 50 t + 65; layer 1 gets
+// it then, and delivers at 50 t + 130. The run ends with the last token: 50 (T-1) + 130.
+void expect_prefill_two_layers(gtlm::Protocol p) {
+  RunResult r;
+  RunSpec rs;
+  rs.overrides = {"window=64", "model.n_layers=2", "model.n_heads=3"};
+  rs.tokens = 40;
+  rs.workload = gtlm::Workload::prefill;
+  rs.protocol = p;
+  run(rs, r);
+  ASSERT_EQ(r.times[1].size(), 40u);
+  for (int t = 0; t < 40; ++t) {
+    EXPECT_NEAR(ns(r.times[0][t].write_start), 50.0 * t, 1e-9) << "t=" << t;
+    EXPECT_NEAR(ns(r.times[0][t].done), 50.0 * t + 65.0, 1e-9) << "t=" << t;
+    EXPECT_NEAR(ns(r.times[1][t].write_start), 50.0 * t + 65.0, 1e-9) << "t=" << t;
+    EXPECT_NEAR(ns(r.times[1][t].done), 50.0 * t + 130.0, 1e-9) << "t=" << t;
+  }
+  EXPECT_NEAR(ns(r.finished), 50.0 * 39 + 130.0, 1e-9);
+}
+
+TEST(Timing, PrefillTwoLayersPipelineLT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_prefill_two_layers(gtlm::Protocol::loosely_timed);
+}
+
+TEST(Timing, PrefillTwoLayersPipelineAT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_prefill_two_layers(gtlm::Protocol::approximately_timed);
+}
+
+// A write longer than the precharge holds back the Q pulses: 12 + 15 + 15 + 15 + 15 = 72 ns.
+TEST(Timing, LongWriteDelaysTheToken) {
   GCA_REQUIRE_FRESH_KERNEL();
   RunResult r;
-  run({"window=128", "model.n_layers=1"}, 10, gtlm::Workload::prefill,
-      gtlm::Protocol::loosely_timed, 0, r);
-  // Analog phases 5 + 15 + 15 + 15 = 50 ns; the digital sum (15 ns) of token t overlaps the
-  // precharge/write and Q pulses of token t + 1.
+  RunSpec rs;
+  rs.overrides = {"window=64", "model.n_layers=1", "model.n_heads=1", "timing.write_ns=12"};
+  run(rs, r);
+  EXPECT_NEAR(ns(r.times[0][3].done) - ns(r.times[0][3].arrival), 72.0, 1e-9);
+  EXPECT_NEAR(ns(r.finished), 720.0, 1e-9);
+}
+
+// Decode with 100 ns of host time between layers (and between the last layer of a token and the
+// first of the next): a token takes 2 x (65 + 100) = 330 ns; the run ends at the last token's
+// done in layer 1: 330 (T-1) + 65 + 100 + 65.
+TEST(Timing, HostTimeBetweenLayers) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  RunResult r;
+  RunSpec rs;
+  rs.overrides = {"window=64", "model.n_layers=2", "model.n_heads=2"};
+  rs.host_ns = 100.0;
+  run(rs, r);
   for (int t = 0; t < 10; ++t) {
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].start), 50.0 * t);
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].done), 50.0 * t + 65.0);
-    if (t > 0) {
-      EXPECT_LT(r.timing[0][t].start, r.timing[0][t - 1].done);
-    }
+    EXPECT_NEAR(ns(r.times[0][t].arrival), 330.0 * t, 1e-9);
+    EXPECT_NEAR(ns(r.times[1][t].arrival), 330.0 * t + 165.0, 1e-9);
   }
-  EXPECT_DOUBLE_EQ(ns(r.finished), 65.0 + 9 * 50.0);
+  EXPECT_NEAR(ns(r.finished), 330.0 * 9 + 230.0, 1e-9);
 }
 
-// Two layers, 20 ns of host work between layers, three tokens.
-// Decode: each token goes through L0 (65), host (20), L1 (65), host (20) before the next:
-//   token 0 done at 150, token 1 enters at 170 and is done at 320, token 2 at 490.
-TEST(Timing, DecodeTwoLayersByHand) {
+// A finite link, by hand: 1 layer, 1 head, d 64, codes (3-bit K and V: 24 B each, 4-bit Q:
+// 32 B, CTRL 8 B, IRQ enable 8 B; result: 64 sums of 2 sub-tiles x 31 levels in 6 bits = 48 B;
+// the interrupt dispatcher reads IRQ_STATUS and writes IRQ_ENABLE_CLEAR, 8 B each) at 8 B/ns.
+// START arrives after K, V, Q and CTRL: (24 + 24 + 32 + 8) / 8 = 11 ns.
+TEST(Timing, LinkBytesTakeTheirTime) {
   GCA_REQUIRE_FRESH_KERNEL();
   RunResult r;
-  run({"window=64", "model.n_layers=2"}, 3, gtlm::Workload::decode, gtlm::Protocol::loosely_timed,
-      20, r);
-  const double l0_done[] = {65, 235, 405}, l1_start[] = {85, 255, 425}, l1_done[] = {150, 320, 490};
-  for (int t = 0; t < 3; ++t) {
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].done), l0_done[t]);
-    EXPECT_DOUBLE_EQ(ns(r.timing[1][t].start), l1_start[t]);
-    EXPECT_DOUBLE_EQ(ns(r.timing[1][t].done), l1_done[t]);
-  }
-  EXPECT_DOUBLE_EQ(ns(r.finished), 490.0);
-}
-
-// Prefill: layer 0 takes a token every 50 ns (done at 65, 115, 165); layer 1 takes token t
-// 20 ns after layer 0 is done with it, once its own analog phases are free:
-//   token 0: 85 -> 150; token 1: 135 -> 200; token 2: 185 -> 250.
-TEST(Timing, PrefillTwoLayersByHand) {
-  GCA_REQUIRE_FRESH_KERNEL();
-  RunResult r;
-  run({"window=64", "model.n_layers=2"}, 3, gtlm::Workload::prefill, gtlm::Protocol::loosely_timed,
-      20, r);
-  const double l0_done[] = {65, 115, 165}, l1_start[] = {85, 135, 185}, l1_done[] = {150, 200, 250};
-  for (int t = 0; t < 3; ++t) {
-    EXPECT_DOUBLE_EQ(ns(r.timing[0][t].done), l0_done[t]);
-    EXPECT_DOUBLE_EQ(ns(r.timing[1][t].start), l1_start[t]);
-    EXPECT_DOUBLE_EQ(ns(r.timing[1][t].done), l1_done[t]);
-  }
-  EXPECT_DOUBLE_EQ(ns(r.finished), 250.0);
-}
-
-TEST(Timing, ApproximatelyTimedDecodeShowsTheSameTiming) {
-  GCA_REQUIRE_FRESH_KERNEL();
-  RunResult r;
-  run({"window=64", "model.n_layers=2"}, 3, gtlm::Workload::decode,
-      gtlm::Protocol::approximately_timed, 20, r);
-  const double l1_done[] = {150, 320, 490};
-  for (int t = 0; t < 3; ++t) EXPECT_DOUBLE_EQ(ns(r.timing[1][t].done), l1_done[t]);
-  EXPECT_DOUBLE_EQ(ns(r.finished), 490.0);
+  RunSpec rs;
+  rs.overrides = {"window=128", "model.n_layers=1", "model.n_heads=1", "host_link.bytes_per_ns=8"};
+  rs.tokens = 3;
+  run(rs, r);
+  EXPECT_NEAR(ns(r.times[0][0].arrival), 11.0, 1e-9);
+  EXPECT_NEAR(ns(r.times[0][0].done), 11.0 + 65.0, 1e-9);
+  // After done: IRQ enable (written at 12 ns, long before), the dispatcher's IRQ_STATUS read and
+  // IRQ_ENABLE_CLEAR write (1 ns each), the 48-byte result (6 ns): token 1 starts at 83 ns and
+  // its START arrives 11 ns later.
+  EXPECT_NEAR(ns(r.times[0][1].arrival), 76.0 + 1.0 + 1.0 + 6.0 + 11.0, 1e-9);
 }
 
 }  // namespace

@@ -400,9 +400,9 @@ TEST(VcdTrace, PrefillTwoLayersTwoHeadsSecondSubtile) {
   for (int h = 0; h < 2; ++h) {
     const std::string head = "SystemC.accelerator.layer1.head" + std::to_string(h);
     ASSERT_EQ(results[h].size(), static_cast<std::size_t>(kPrefill));
-    EXPECT_EQ(v.timestamps.back(), v.units(ns_of(results[h].back().schedule.done)));
+    EXPECT_EQ(v.timestamps.back(), v.units(ns_of(results[h].back().times.done)));
     for (const gca::sc::HeadResult& r : results[h]) {
-      const gca::sc::TokenSchedule& when = r.schedule;
+      const gca::sc::TokenTimes& when = r.times;
       // The analog phases of the newest token; its digital phase overlaps the next precharge.
       EXPECT_EQ(v.at(head + ".control.phase", v.units(ns_of(when.write_start))), 1);
       EXPECT_EQ(v.at(head + ".control.phase", v.units(ns_of(when.q_start))), 2);
@@ -418,7 +418,7 @@ TEST(VcdTrace, PrefillTwoLayersTwoHeadsSecondSubtile) {
       }
     }
     // Sub-tile 1 holds a token from token 64 on: its values change only from then.
-    const long long first_phi = v.units(ns_of(results[h][64].schedule.phi_start));
+    const long long first_phi = v.units(ns_of(results[h][64].times.phi_start));
     bool changed = false;
     for (int i = 0; i < 2; ++i) {
       for (const auto& [time, value] :

@@ -296,6 +296,10 @@ void Host::irq_dispatcher() {
     // Masked until the layer's process has read its results and enables it again.
     write(th, regs::kGlobalBase + regs::kIrqEnableClear, &pending, 8);
     th.qk.sync();
+    // The line follows the mask two delta cycles later (the accelerator's update, then the
+    // signal's); looking earlier would see the old level and read IRQ_STATUS for nothing.
+    wait(SC_ZERO_TIME);
+    wait(SC_ZERO_TIME);
     for (int l = 0; l < config_.n_layers; ++l) {
       if (!(pending & (1ULL << l))) continue;
       layer_irq_[static_cast<std::size_t>(l)] = true;

@@ -212,6 +212,15 @@ class VcdTracer::Replay : public sc_core::sc_module {
   const sc_core::sc_signal<double>& signal(int channel, int i) const {
     return *channels_[static_cast<std::size_t>(channel)][static_cast<std::size_t>(i)];
   }
+  // The energy signals are sampled at the end of the time step in which a head delivers an
+  // output, once every module has booked what it spent at that time: cumulative energy shown at
+  // time t is then the energy of everything up to t, and never decreases.
+  void sample_power_later(int channel, const power::PowerTracker* tracker) {
+    power_channel_ = channel;
+    power_tracker_ = tracker;
+    power_pending_ = true;
+    wake_.notify(sc_core::SC_ZERO_TIME);
+  }
   template <class T>
   void post(int channel, const sc_time& at, const T* values, int n) {
     std::vector<double> v;
@@ -234,6 +243,20 @@ class VcdTracer::Replay : public sc_core::sc_module {
   };
   void apply() {
     const sc_time now = sc_core::sc_time_stamp();
+    if (power_pending_) {
+      if (sc_core::sc_pending_activity_at_current_time()) {
+        wake_.notify(sc_core::SC_ZERO_TIME);  // more happens at this time: sample after it
+      } else {
+        power_pending_ = false;
+        std::array<double, kPowerSignals> e{};
+        for (power::Group g : power::kGroups) {
+          e[power::index(g)] = power_tracker_->group_energy_pj(g);
+          e[power::kGroupCount] += e[power::index(g)];
+        }
+        auto& signals = channels_[static_cast<std::size_t>(power_channel_)];
+        for (std::size_t i = 0; i < signals.size(); ++i) signals[i]->write(e[i]);
+      }
+    }
     while (!pending_.empty() && pending_.begin()->first <= now) {
       Update& u = pending_.begin()->second;
       auto& signals = channels_[static_cast<std::size_t>(u.channel)];
@@ -248,6 +271,9 @@ class VcdTracer::Replay : public sc_core::sc_module {
 
   std::vector<std::vector<std::unique_ptr<sc_core::sc_signal<double>>>> channels_;
   std::multimap<sc_time, Update> pending_;  // equal times keep their order
+  const power::PowerTracker* power_tracker_ = nullptr;
+  int power_channel_ = -1;
+  bool power_pending_ = false;
   std::vector<std::vector<double>> spare_;  // recycled value buffers
   sc_core::sc_event wake_;
 };
@@ -271,16 +297,7 @@ class VcdTracer::Sink : public sc::TraceSink {
   void post(const sc_time& at, const T* values, int n) {
     const int m = std::min(n, width_);
     if (m > 0) replay_.post(channel_, at, values, m);
-    if (tracker_ != nullptr) {
-      // The host reads a token's output after every head of the layer has booked that
-      // token's energy: the totals now are the energy up to this token's done (`at`).
-      std::array<double, kPowerSignals> e{};
-      for (power::Group g : power::kGroups) {
-        e[power::index(g)] = tracker_->group_energy_pj(g);
-        e[power::kGroupCount] += e[power::index(g)];
-      }
-      replay_.post(power_channel_, at, e.data(), kPowerSignals);
-    }
+    if (tracker_ != nullptr) replay_.sample_power_later(power_channel_, tracker_);
   }
 
   Replay& replay_;
@@ -340,6 +357,15 @@ VcdTracer::VcdTracer(const std::string& path, sc::Accelerator& acc, const TraceS
                                    ? power::group_name(power::kGroups[static_cast<std::size_t>(i)])
                                    : "total";
       trace_replayed(power_channel, i, std::string(kPowerScope) + "." + what + "_pj");
+      // The final step (the end of the run) shows the tracker's totals, whatever was sampled.
+      values_.back() = [tracker, i] {
+        double e = 0.0;
+        for (power::Group g : power::kGroups) {
+          if (i == static_cast<int>(power::index(g)) || i == static_cast<int>(power::kGroupCount))
+            e += tracker->group_energy_pj(g);
+        }
+        return vcd_value(e);
+      };
     }
   }
 }

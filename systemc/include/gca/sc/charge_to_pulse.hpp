@@ -20,9 +20,11 @@ class ChargeToPulse : public sc_core::sc_module, public TraceSource {
  public:
   ChargeToPulse(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), TraceSource("width"), power_(power) {}
-  void convert(const spec::SubTileActivity& a, const float* widths, int columns) const {
+  // Start of the phi phase: the pulses appear.
+  void emit(const float* widths, int columns) const { trace_values(widths, columns); }
+  // End of the phi phase: the conversions are done.
+  void convert(const spec::SubTileActivity& a) const {
     power_.record(power::Action::qk_ctp, a.columns_converted);
-    trace_values(widths, columns);
   }
 
  private:

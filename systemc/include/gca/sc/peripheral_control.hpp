@@ -68,6 +68,7 @@ class PeripheralControl : public sc_core::sc_module {
   // Digital periphery active for `ns` (booked at the end of that activity).
   void active_for(double ns) const { power_.record(power::Action::digital_active, ns); }
   void show(Phase analog_phase);
+  void update_signals();
 
   HeadDatapath* datapath_ = nullptr;
   spec::TimingParams timing_;
@@ -77,7 +78,8 @@ class PeripheralControl : public sc_core::sc_module {
   bool tracing_ = false;
   long analog_token_ = -1, digital_token_ = -1;
   Phase analog_phase_ = Phase::idle;
-  sc_core::sc_event handed_over_, digital_free_;
+  bool done_ = false;
+  sc_core::sc_event handed_over_, digital_free_, state_changed_;
 };
 
 }  // namespace gca::sc

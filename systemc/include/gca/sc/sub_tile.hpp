@@ -17,8 +17,10 @@ class SubTile : public sc_core::sc_module {
 
   // End of the Q phase: the K array was read by the Q pulses.
   void q_phase_done(const spec::SubTileActivity& a) const;
-  // End of the phi phase: HardSigmoid pulses (`widths`, one per column) drove the V array.
-  void phi_phase_done(const spec::SubTileActivity& a, const float* widths) const;
+  // Start of the phi phase: the HardSigmoid pulses (`widths`, one per column) appear.
+  void phi_phase_starts(const float* widths) const { hard_sigmoid.emit(widths, columns_); }
+  // End of the phi phase: the HardSigmoid pulses drove the V array.
+  void phi_phase_done(const spec::SubTileActivity& a) const;
   // End of the count phase: signed conversions counted into `outputs` (one per feature).
   void count_phase_done(const spec::SubTileActivity& a, const double* outputs) const;
 

@@ -48,6 +48,7 @@ class OracleChecker {
 
   int heads_, d_;
   long every_;
+  bool quantized_;  // counters quantize: a difference is a level flip (else float noise)
   std::vector<spec::OracleHead> oracle_;
   std::vector<Item> ring_;
   std::size_t head_ = 0, size_ = 0;  // ring position of the oldest item, items queued

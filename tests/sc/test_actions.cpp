@@ -1,0 +1,84 @@
+// What the SystemC modules book for one token equals what the token does, counted independently:
+// the pulse sums and conversions from the oracle's view of the token (its quantized Q, its
+// HardSigmoid widths and counter outputs), the rest by hand from the structure (window 128 in
+// two 64-column sub-tiles, d = 64).
+#include <cmath>
+#include <random>
+
+#include "gca/power/power_tracker.hpp"
+#include "gca/spec/oracle_head.hpp"
+#include "gca/tlm/system.hpp"
+#include "sc_test_main.hpp"
+
+namespace spec = gca::spec;
+namespace power = gca::power;
+namespace gtlm = gca::tlm;
+using power::Action;
+
+namespace {
+
+void make_token(long t, int d, double* q, double* k, double* v) {
+  std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919u + 17u);
+  std::uniform_real_distribution<double> u(0.0, 1.0), ukv(0.0, 0.9);
+  for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = ukv(rng), v[i] = ukv(rng);
+}
+
+// The Q pulse width of the 16-level PWM: round to the nearest of 0, 1/15, ..., 1.
+double q_width(double q) {
+  return std::floor(std::min(std::max(q, 0.0), 1.0) * 15.0 + 0.5) / 15.0;
+}
+
+TEST(Actions, OneTokenBooksWhatItDoes) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  const spec::HardwareSpec s = spec::load_spec(
+      spec::default_spec_path(), {"window=128", "model.n_layers=1", "model.n_heads=1"});
+  const int d = s.model.d_head;
+  const long T = 150;  // the window is full (and has wrapped) for the last token
+  power::EnergyTable table(s);
+  power::PowerTracker tracker(table);
+  spec::OracleHead oracle(s);
+  spec::OracleToken last;
+  std::vector<double> q(d), k(d), v(d);
+  power::ActionCounts before{}, after{};
+  gtlm::HostConfig hc;
+  hc.tokens = T;
+  gtlm::System sys(
+      "system", s, hc, [&](long t, int, int, double* qq, double* kk, double* vv) {
+        make_token(t, d, qq, kk, vv);
+        if (t == T - 1) before = tracker.action_counts();  // token T-2 is done and read
+      },
+      [&](long t, int, int, const double*) {
+        make_token(t, d, q.data(), k.data(), v.data());
+        const spec::OracleToken r = oracle.step(q.data(), k.data(), v.data(), true);
+        if (t == T - 1) last = r;
+      },
+      &tracker);
+  sys.host.on_token = [&](long done, const sc_core::sc_time&) {
+    if (done == T) after = tracker.action_counts();
+  };
+  sc_core::sc_start();
+  ASSERT_TRUE(sys.host.ok()) << sys.host.error();
+
+  double q_sum = 0.0, phi_sum = 0.0, counts = 0.0;
+  make_token(T - 1, d, q.data(), k.data(), v.data());
+  for (int i = 0; i < d; ++i) q_sum += q_width(q[i]);
+  for (double p : last.phi) phi_sum += p;
+  for (const auto& o : last.o)
+    for (double x : o) counts += std::fabs(x);
+  const int subtiles = 2, M = 128;
+  auto got = [&](Action a) { return after[power::index(a)] - before[power::index(a)]; };
+  EXPECT_NEAR(got(Action::qk_cell_read), q_sum * M, 1e-3 * q_sum * M);  // every column read
+  EXPECT_DOUBLE_EQ(got(Action::qk_ctp), M);
+  EXPECT_NEAR(got(Action::av_cell_read), phi_sum * d, 1e-3 * phi_sum * d + 1e-6);
+  EXPECT_DOUBLE_EQ(got(Action::av_ctp), subtiles * d);
+  EXPECT_NEAR(got(Action::av_counter), counts, 2.0 / 31.0 * 2 + 1e-6);  // a flip at most
+  EXPECT_DOUBLE_EQ(got(Action::digital_active), 5.0 + 15.0 + 15.0);     // precharge, count, sum
+  EXPECT_DOUBLE_EQ(got(Action::digital_add), subtiles * d);
+  EXPECT_DOUBLE_EQ(got(Action::dac_kv_conversion), 2.0 * d);
+  EXPECT_DOUBLE_EQ(got(Action::cell_write), 2.0 * d);
+  EXPECT_DOUBLE_EQ(got(Action::dac_q_pulse), d);
+}
+
+}  // namespace
+
+GCA_SC_MAIN
