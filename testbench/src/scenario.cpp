@@ -122,7 +122,8 @@ Scenario load_scenario(const std::string& path) {
   const fs::path base = fs::path(path).parent_path();
   Section top(doc, path, "");
   top.allow(
-      {"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report"});
+      {"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report",
+       "fault"});
   sc.name = top.str("name", fs::path(path).stem().string());
   sc.description = top.str("description", "");
 

@@ -1,0 +1,139 @@
+// gca-sim runs that check what the timed model must show: loosely and approximately timed
+// prefill agree, a slow host link sets the pace and the run says so, an error injected into one
+// head's numerics fails the check (exit 1), and the energy traced in a VCD never decreases.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+class TimedCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() / ("gca_timed_" + std::to_string(::getpid()) + "_" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  int sim(const std::string& args, std::string* out = nullptr) {
+    const std::string o = path("stdout.txt");
+    const int status =
+        std::system((std::string(GCA_SIM) + " " + args + " >" + o + " 2>" + path("stderr.txt")).c_str());
+    if (out) *out = slurp(o);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  static std::string slurp(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const json& j) const {
+    std::ofstream(path(name)) << j.dump(2);
+    return path(name);
+  }
+  json report(const std::string& out) const {
+    return json::parse(slurp(path(out + "/report.json")));
+  }
+  static json prefill(const char* protocol) {
+    return {{"name", std::string("prefill_") + protocol},
+            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"window", 64}, {"model.n_layers", 2}}}}},
+            {"workload", {{"mode", "prefill"}, {"tokens", 120}, {"protocol", protocol}}},
+            {"report", {{"plots", false}}}};
+  }
+  fs::path dir_;
+};
+
+// 2 layers, window 64, prefill: by hand, token t leaves layer 1 at 50 t + 130 ns, so 120 tokens
+// end at 50 x 119 + 130 = 6080 ns (50.67 ns per token).
+TEST_F(TimedCli, PrefillLooselyAndApproximatelyTimedAgreeWithTheHandValue) {
+  for (const char* p : {"lt", "at"}) {
+    ASSERT_EQ(sim("run " + write(std::string(p) + ".json", prefill(p)) + " --quiet --out " +
+                  path(p)),
+              0)
+        << slurp(path("stderr.txt"));
+    EXPECT_NEAR(report(p)["simulated_time_ns"].get<double>(), 6080.0, 1e-6) << p;
+    EXPECT_EQ(report(p)["check"]["mismatches"].get<long>(), 0) << p;
+  }
+}
+
+TEST_F(TimedCli, ASlowLinkSetsThePaceAndTheRunSaysSo) {
+  const json base = {{"name", "layer"},
+                     {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 1}, {"window", 128}}}}},
+                     {"workload", {{"mode", "decode"}, {"tokens", 30}}},
+                     {"report", {{"plots", false}}}};
+  const std::string s = write("layer.json", base);
+  std::string out;
+  ASSERT_EQ(sim("run " + s + " --quiet --out " + path("ideal"), &out), 0);
+  EXPECT_DOUBLE_EQ(report("ideal")["latency"]["end_to_end_ns_per_token"].get<double>(), 65.0);
+  EXPECT_EQ(report("ideal")["latency"]["bottleneck"], "arrays");
+  ASSERT_EQ(sim("run " + s + " --quiet --out " + path("slow") + " --set host_link.bytes_per_ns=1",
+                &out),
+            0);
+  const json r = report("slow");
+  const double bytes = r["io"]["bytes_per_token"].get<double>();
+  EXPECT_GT(bytes, 1000.0);  // 12 heads x (24 + 24 + 32 + 8 B in, 56 B out) and the interrupt
+  EXPECT_GE(r["latency"]["end_to_end_ns_per_token"].get<double>(), bytes / 1.0);
+  EXPECT_EQ(r["latency"]["bottleneck"], "host link");
+  EXPECT_GT(r["io"]["link_utilization"].get<double>(), 0.9);
+  EXPECT_NE(out.find("the link, not the arrays, sets the pace"), std::string::npos) << out;
+}
+
+TEST_F(TimedCli, AWrongValueInOneHeadFailsTheCheck) {
+  json j = {{"name", "fault"},
+            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 2}, {"model.n_heads", 3}, {"window", 64}}}}},
+            {"workload", {{"mode", "decode"}, {"tokens", 20}}},
+            {"check", {{"oracle_every", 1}}},
+            {"report", {{"plots", false}}}};
+  ASSERT_EQ(sim("run " + write("ok.json", j) + " --quiet --out " + path("ok")), 0);
+  j["fault"] = {{"layer", 1}, {"head", 2}, {"token", 7}, {"feature", 5}, {"delta", 0.25}};
+  std::string out;
+  EXPECT_EQ(sim("run " + write("bad.json", j) + " --quiet --out " + path("bad"), &out), 1);
+  EXPECT_EQ(report("bad")["check"]["mismatches"].get<long>(), 1);
+}
+
+// Reads the VCD's real-valued energy signals and checks that none ever decreases.
+TEST_F(TimedCli, PrefillEnergyTraceNeverDecreases) {
+  json j = prefill("lt");
+  j["workload"]["tokens"] = 40;
+  ASSERT_EQ(sim("run " + write("p.json", j) + " --quiet --out " + path("o") + " --vcd " +
+                path("o/trace.vcd")),
+            0);
+  std::ifstream in(path("o/trace.vcd"));
+  std::map<std::string, std::string> energy_ids;  // id -> name
+  std::map<std::string, double> last;
+  std::string line;
+  long values = 0;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string w0, type, size, id, ref;
+    ls >> w0;
+    if (w0 == "$var") {
+      ls >> type >> size >> id >> ref;
+      if (ref.size() > 3 && ref.compare(ref.size() - 3, 3, "_pj") == 0) energy_ids[id] = ref;
+    } else if (!w0.empty() && w0[0] == 'r') {
+      ls >> id;
+      if (!energy_ids.count(id)) continue;
+      const double v = std::stod(w0.substr(1));
+      if (last.count(id)) EXPECT_GE(v, last[id]) << energy_ids[id];
+      last[id] = v;
+      ++values;
+    }
+  }
+  EXPECT_EQ(energy_ids.size(), 5u);
+  EXPECT_GT(values, 40);
+}
+
+}  // namespace
