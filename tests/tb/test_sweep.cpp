@@ -296,6 +296,34 @@ TEST_F(Sweep, SlurmScriptIsAJobArrayOfShards) {
   EXPECT_FALSE(fs::exists(path("s/sweep.csv")));
 }
 
+TEST_F(Sweep, ShippedSweepsAreValid) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(GCA_SWEEPS)) {
+    if (e.path().extension() != ".json") continue;
+    ++n;
+    // Loads and expands the file, writes the job script, runs nothing.
+    Result r = sim("sweep " + e.path().string() + " --backend slurm --no-submit --quiet --out " +
+                   path(e.path().stem().string()));
+    EXPECT_EQ(r.code, 0) << e.path() << ": " << r.err;
+  }
+  EXPECT_GE(n, 3);
+}
+
+TEST_F(Sweep, ScenarioSetBadInputIsOneLine) {
+  const std::string run = "run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens 5 --out " + path("o") + " ";
+  for (const auto& [args, mentions] : std::vector<std::pair<std::string, std::string>>{
+           {"--scenario-set workload", "--scenario-set"},
+           {"--scenario-set workload.tokenz=3", "workload.tokenz"},
+           {"--scenario-set workload.host_ns_per_layer=-1", "workload.host_ns_per_layer"},
+           {"--scenario-set name.x=1", "name"}}) {
+    Result r = sim(run + args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(path("o/report.json"))) << args;
+  }
+}
+
 TEST(Pareto, FrontOfHandPickedPoints) {
   // (latency, energy): a, b, c trade off; d is dominated by b; e equals c (both kept).
   const std::vector<std::pair<double, double>> pts{
