@@ -15,6 +15,9 @@ npoints = rows('sweep_plot_points.csv')
 
 # --- Energy against latency per token, the Pareto front (both minimized) marked --------------
 if (npoints > 0) {
+  # Latencies over more than two decades (e.g. host time swept) read better on a log axis.
+  stats 'sweep_plot_points.csv' using 3 nooutput
+  if (STATS_min > 0 && STATS_max > 100 * STATS_min) { set logscale x 10 }
   set output 'sweep_pareto.png'
   set title 'Energy vs latency per generated token (each point one configuration)'
   set xlabel 'end-to-end latency per token (ns)'
@@ -27,6 +30,7 @@ if (npoints > 0) {
          title 'Pareto front', \
        '' using 1:($2/1000) with points pt 6 ps 2.2 lw 2 lc rgb '#d62728' notitle
   unset output
+  unset logscale x
 }
 
 # --- Energy and area against each swept key ----------------------------------------------------
@@ -43,7 +47,7 @@ if (npoints > 0 && nkeys > 0) {
     set y2tics
     set xrange [-0.5:*]
     set offsets 0, 0.5, 0, 0
-    set key top left
+    set key outside top center horizontal
     plot f using 1:($3/1000):xtic(2) with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'energy', \
          f using ($1+0.08):4 axes x1y2 with points pt 5 ps 1.2 lc rgb '#2ca02c' title 'area'
     unset output
