@@ -100,7 +100,8 @@ std::string expand(std::string s, const fs::path& base) {
 void apply_override(json& doc, const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw Error("", "--scenario-set", "'" + text + "' is not key=value (e.g. workload.mode=prefill)");
+    throw Error("", "--scenario-set",
+                "'" + text + "' is not key=value (e.g. workload.mode=prefill)");
   const std::string key = text.substr(0, eq), value_text = text.substr(eq + 1);
   json value = json::parse(value_text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = value_text;
@@ -120,7 +121,8 @@ void apply_override(json& doc, const std::string& text) {
     json& child = (*node)[parts[i]];
     if (child.is_null()) child = json::object();
     if (!child.is_object() || parts[i].empty())
-      throw Error("", "--scenario-set", key + ": " + parts[i] + " is not a section of the scenario");
+      throw Error("", "--scenario-set",
+                  key + ": " + parts[i] + " is not a section of the scenario");
     node = &child;
   }
   if (parts.back().empty()) throw Error("", "--scenario-set", "'" + key + "' is not a key");

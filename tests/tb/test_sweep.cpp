@@ -52,9 +52,12 @@ std::vector<Row> read_csv(const fs::path& p) {
     std::string cell;
     bool quoted = false;
     for (char c : l) {
-      if (c == '"') quoted = !quoted;
-      else if (c == ',' && !quoted) cells.push_back(cell), cell.clear();
-      else cell += c;
+      if (c == '"')
+        quoted = !quoted;
+      else if (c == ',' && !quoted)
+        cells.push_back(cell), cell.clear();
+      else
+        cell += c;
     }
     cells.push_back(cell);
     return cells;
@@ -82,7 +85,8 @@ class Sweep : public ::testing::Test {
 
   Result sim(const std::string& args) {
     const std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
-    const int status = std::system((std::string(GCA_SIM) + " " + args + " >" + out + " 2>" + err).c_str());
+    const int status =
+        std::system((std::string(GCA_SIM) + " " + args + " >" + out + " 2>" + err).c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
   }
   std::string write(const std::string& name, const std::string& text) {
@@ -118,9 +122,9 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
     // The same point as one `gca-sim run`, read straight from its report.
     const std::string single = path("single" + std::to_string(i));
     Result one = sim("run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens " +
-                     std::to_string(window + 40) + " --set model.n_heads=2 --set window=" +
-                     std::to_string(window) + " --set array.cols=" + std::to_string(cols) +
-                     " --quiet --out " + single);
+                     std::to_string(window + 40) +
+                     " --set model.n_heads=2 --set window=" + std::to_string(window) +
+                     " --set array.cols=" + std::to_string(cols) + " --quiet --out " + single);
     ASSERT_EQ(one.code, 0) << one.err;
     std::ifstream in(single + "/report.json");
     const json rep = json::parse(in);
@@ -148,10 +152,9 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
 
 TEST_F(Sweep, TwoShardsInTwoProcessesMergeIntoTheSameBytes) {
   ASSERT_EQ(sim("sweep " + tiny() + " --jobs 2 --quiet --out " + path("whole")).code, 0);
-  const std::string g = std::string(GCA_SIM) + " sweep " + tiny() + " --quiet --jobs 1 --out " +
-                        path("sharded");
-  const int status =
-      std::system((g + " --shard 0/2 & " + g + " --shard 1/2 & wait").c_str());
+  const std::string g =
+      std::string(GCA_SIM) + " sweep " + tiny() + " --quiet --jobs 1 --out " + path("sharded");
+  const int status = std::system((g + " --shard 0/2 & " + g + " --shard 1/2 & wait").c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_FALSE(fs::exists(path("sharded/sweep.csv")));  // shards alone do not merge
   Result m = sim("sweep " + tiny() + " --merge --out " + path("sharded"));
@@ -249,7 +252,8 @@ TEST_F(Sweep, ScenarioKeysReachTheRun) {
   const auto rows = read_csv(path("s/sweep.csv"));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_NEAR(num(rows[0], "end_to_end_ns_per_token"), 2 * 65.0, 1e-9);
-  const double added = num(rows[1], "end_to_end_ns_per_token") - num(rows[0], "end_to_end_ns_per_token");
+  const double added =
+      num(rows[1], "end_to_end_ns_per_token") - num(rows[0], "end_to_end_ns_per_token");
   EXPECT_GE(added, 2 * 1000.0 * 9 / 10 - 1e-9);
   EXPECT_LE(added, 2 * 1000.0 + 1e-9);
   const json rep = json::parse(slurp(path("s/points/p001/report.json")));
@@ -264,11 +268,13 @@ TEST_F(Sweep, BadSweepFilesGetOneLineAndNoOutput) {
       {R"({"scenario": "gpt2_layer.json", "tokens": 10, "grid": {"windw": [64]}})", "grid.windw"},
       {R"({"scenario": "gpt2_layer.json", "tokens": 10})", "grid"},
       {R"({"scenario": "nope.json", "tokens": 10, "grid": {"window": [64]}})", "scenario"},
-      {R"({"scenario": "gpt2_layer.json", "tokens": "cols+1", "grid": {"window": [64]}})", "tokens"},
+      {R"({"scenario": "gpt2_layer.json", "tokens": "cols+1", "grid": {"window": [64]}})",
+       "tokens"},
       {R"({"scenario": "gpt2_layer.json", "tokens": 10, "grid": {"window": []}})", "grid.window"},
       {R"({"scenario": "gpt2_layer.json", "tokens": 10, "points": [{"window": 64}, {"array.cols": 32}]})",
        "points[1]"},
-      {R"({"scenario": "gpt2_layer.json", "tokens": 10, "grid": {"window": [64]}, "jobs": 2})", "jobs"},
+      {R"({"scenario": "gpt2_layer.json", "tokens": 10, "grid": {"window": [64]}, "jobs": 2})",
+       "jobs"},
   };
   for (const auto& c : cases) {
     const std::string file = write("bad.json", c.text);
@@ -310,7 +316,8 @@ TEST_F(Sweep, ShippedSweepsAreValid) {
 }
 
 TEST_F(Sweep, ScenarioSetBadInputIsOneLine) {
-  const std::string run = "run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens 5 --out " + path("o") + " ";
+  const std::string run =
+      "run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens 5 --out " + path("o") + " ";
   for (const auto& [args, mentions] : std::vector<std::pair<std::string, std::string>>{
            {"--scenario-set workload", "--scenario-set"},
            {"--scenario-set workload.tokenz=3", "workload.tokenz"},

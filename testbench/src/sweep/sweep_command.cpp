@@ -104,7 +104,8 @@ SweepArgs parse(const std::vector<std::string>& v) {
     }
   }
   if (a.help) return a;
-  if (a.file.empty()) throw Error("", "SWEEP.json", "missing (usage: gca-sim sweep SWEEP.json ...)");
+  if (a.file.empty())
+    throw Error("", "SWEEP.json", "missing (usage: gca-sim sweep SWEEP.json ...)");
   if (a.slurm && a.shards > 0)
     throw Error("", "--shard", "not with --backend slurm (the job array makes the shards)");
   if (a.slurm && a.merge)
@@ -125,10 +126,11 @@ void prepare_out_dir(const std::string& dir) {
 
 int report_merge(const MergeResult& m, bool quiet) {
   if (!quiet) {
-    std::printf("merged %d points into %s: %d ok, %d check failed, %d failed, %d missing; %d on "
-                "the Pareto front\n%s\n",
-                m.points, m.csv_path.c_str(), m.ok, m.check_failed, m.failed, m.missing, m.pareto,
-                m.plots_message.c_str());
+    std::printf(
+        "merged %d points into %s: %d ok, %d check failed, %d failed, %d missing; %d on "
+        "the Pareto front\n%s\n",
+        m.points, m.csv_path.c_str(), m.ok, m.check_failed, m.failed, m.missing, m.pareto,
+        m.plots_message.c_str());
   }
   return m.ok == m.points ? 0 : 1;
 }
@@ -140,18 +142,19 @@ int run_local(const SweepFile& sweep, const SweepArgs& a, const std::string& exe
   o.out_dir = out;
   o.quiet = a.quiet;
   o.jobs = a.jobs > 0 ? a.jobs : std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
-  const auto points = a.shards > 0 ? shard_points(sweep, a.shard, a.shards)
-                                   : shard_points(sweep, 0, 1);
+  const auto points =
+      a.shards > 0 ? shard_points(sweep, a.shard, a.shards) : shard_points(sweep, 0, 1);
   const LocalRunResult r = run_points_local(sweep, points, o);
   if (r.interrupted) return 130;
   if (!a.quiet) {
-    std::printf("%s%s: %d points, %d run now, %d already complete; %d ok, %d check failed, %d "
-                "failed\n",
-                sweep.name.c_str(),
-                a.shards > 0 ? (" shard " + std::to_string(a.shard) + "/" +
-                                std::to_string(a.shards)).c_str()
-                             : "",
-                r.selected, r.ran, r.already_done, r.ok, r.check_failed, r.failed);
+    std::printf(
+        "%s%s: %d points, %d run now, %d already complete; %d ok, %d check failed, %d "
+        "failed\n",
+        sweep.name.c_str(),
+        a.shards > 0
+            ? (" shard " + std::to_string(a.shard) + "/" + std::to_string(a.shards)).c_str()
+            : "",
+        r.selected, r.ran, r.already_done, r.ok, r.check_failed, r.failed);
   }
   return r.ok == r.selected ? 0 : 1;
 }
@@ -170,10 +173,10 @@ int run_slurm(const SweepFile& sweep, const SweepArgs& a, const std::string& exe
   power::write_file_atomic(script, sbatch_script(sweep, job));
   if (!a.submit) {
     if (!a.quiet)
-      std::printf("wrote %s (%d array tasks); submit with `sbatch %s`, then merge with "
-                  "`gca-sim sweep %s --out %s --merge`\n",
-                  script.c_str(), slurm_shards(sweep), script.c_str(), a.file.c_str(),
-                  out.c_str());
+      std::printf(
+          "wrote %s (%d array tasks); submit with `sbatch %s`, then merge with "
+          "`gca-sim sweep %s --out %s --merge`\n",
+          script.c_str(), slurm_shards(sweep), script.c_str(), a.file.c_str(), out.c_str());
     return 0;
   }
   std::string message;

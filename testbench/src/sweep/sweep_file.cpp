@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kMaxPoints = 100000;
 
 const std::set<std::string>& scenario_sections() {
-  static const std::set<std::string> s{"workload", "stimulus", "trace", "check", "report",
-                                       "hardware"};
+  static const std::set<std::string> s{"workload", "stimulus", "trace",
+                                       "check",    "report",   "hardware"};
   return s;
 }
 
@@ -94,9 +94,10 @@ long point_tokens(const std::string& file, const ojson& spec, const std::vector<
     if (v.key != key) continue;
     if (!v.is_number) throw Error(file, "tokens", allowed);
     const double t = std::strtod(v.text.c_str(), nullptr) + double(extra);
-    if (t < 1 || t != double(long(t))) throw Error(file, "tokens", "'" + text + "' gives " +
-                                                   v.text + " + " + std::to_string(extra) +
-                                                   ", not an integer >= 1");
+    if (t < 1 || t != double(long(t)))
+      throw Error(file, "tokens",
+                  "'" + text + "' gives " + v.text + " + " + std::to_string(extra) +
+                      ", not an integer >= 1");
     return long(t);
   }
   throw Error(file, "tokens", allowed);
@@ -167,8 +168,9 @@ SlurmSettings load_slurm(const std::string& file, const ojson& s) {
     if (k == "cpus_per_point" || k == "mem_mb") {
       if (!it->is_number_integer() || it->get<long>() < (k == "mem_mb" ? 0 : 1) ||
           it->get<long>() > 1000000)
-        throw Error(file, where, "must be an integer in [" + std::string(k == "mem_mb" ? "0" : "1") +
-                                     ", 1000000]");
+        throw Error(
+            file, where,
+            "must be an integer in [" + std::string(k == "mem_mb" ? "0" : "1") + ", 1000000]");
       if (k == "mem_mb")
         out.mem_mb = it->get<long>();
       else
@@ -176,24 +178,26 @@ SlurmSettings load_slurm(const std::string& file, const ojson& s) {
     } else if (k == "time" || k == "partition" || k == "account") {
       if (!it->is_string() || it->get<std::string>().find_first_of(" \n\t'\"") != std::string::npos)
         throw Error(file, where, "must be a string without spaces or quotes");
-      (k == "time" ? out.time : k == "partition" ? out.partition : out.account) =
-          it->get<std::string>();
+      (k == "time"        ? out.time
+       : k == "partition" ? out.partition
+                          : out.account) = it->get<std::string>();
     } else {
-      throw Error(file, where, "unknown key (allowed: cpus_per_point, mem_mb, time, partition, account)");
+      throw Error(file, where,
+                  "unknown key (allowed: cpus_per_point, mem_mb, time, partition, account)");
     }
   }
   return out;
 }
 
 std::string resolve_scenario(const std::string& file, const std::string& name) {
-  fs::path p = name.find('/') == std::string::npos
-                   ? fs::path(default_scenarios_dir()) / name
-                   : fs::path(file).parent_path() / name;
+  fs::path p = name.find('/') == std::string::npos ? fs::path(default_scenarios_dir()) / name
+                                                   : fs::path(file).parent_path() / name;
   if (fs::path(name).is_absolute()) p = name;
   std::error_code ec;
   if (!fs::is_regular_file(p, ec))
-    throw Error(file, "scenario", "'" + name + "' not found (looked for " + p.string() +
-                                      "; a bare name is one of " + default_scenarios_dir() + ")");
+    throw Error(file, "scenario",
+                "'" + name + "' not found (looked for " + p.string() + "; a bare name is one of " +
+                    default_scenarios_dir() + ")");
   return fs::absolute(p).lexically_normal().string();
 }
 
@@ -223,9 +227,8 @@ SweepFile load_sweep(const std::string& path) {
     throw Error(path, "", "malformed JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
   }
   if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
-  static const std::set<std::string> allowed{"name",  "description", "scenario",    "tokens",
-                                             "grid",  "points",      "set",         "point_plots",
-                                             "slurm"};
+  static const std::set<std::string> allowed{
+      "name", "description", "scenario", "tokens", "grid", "points", "set", "point_plots", "slurm"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!allowed.count(it.key()))
       throw Error(path, it.key(),
@@ -238,8 +241,9 @@ SweepFile load_sweep(const std::string& path) {
   if (doc.contains("name")) {
     const auto& n = doc["name"];
     if (!n.is_string() || n.get<std::string>().empty() ||
-        n.get<std::string>().find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789_-.") != std::string::npos)
+        n.get<std::string>().find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            "0123456789_-.") != std::string::npos)
       throw Error(path, "name", "must be a non-empty string of letters, digits, '_', '-', '.'");
     sw.name = n.get<std::string>();
   }
@@ -289,8 +293,9 @@ SweepFile load_sweep(const std::string& path) {
 
 std::vector<std::string> point_run_args(const SweepFile& sweep, const SweepPoint& point,
                                         const std::string& point_dir) {
-  std::vector<std::string> args{"run", sweep.scenario_path, "--tokens",
-                                std::to_string(point.tokens), "--out", point_dir, "--quiet"};
+  std::vector<std::string> args{
+      "run",   sweep.scenario_path, "--tokens", std::to_string(point.tokens),
+      "--out", point_dir,           "--quiet"};
   if (!sweep.point_plots) {
     args.push_back("--scenario-set");
     args.push_back("report.plots=false");

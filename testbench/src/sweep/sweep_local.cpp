@@ -24,7 +24,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 volatile sig_atomic_t g_stop_signal = 0;
-void on_stop_signal(int sig) { g_stop_signal = sig; }
+void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 // SIGINT/SIGTERM interrupt the wait for children instead of killing the driver outright, so
 // that it can stop the running points; the previous handlers come back on destruction.
@@ -45,7 +47,8 @@ class StopSignals {
   }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 // The child: output into the point's folder, dies with the driver, threads shared fairly.
@@ -73,7 +76,11 @@ class StopSignals {
 class ProgressLine {
  public:
   ProgressLine(const std::string& name, int total, int done, bool quiet)
-      : name_(name), total_(total), done_(done), on_(!quiet), tty_(::isatty(2)),
+      : name_(name),
+        total_(total),
+        done_(done),
+        on_(!quiet),
+        tty_(::isatty(2)),
         start_(Clock::now()) {}
   void point_finished(const std::string& id, const PointStatus& s, int failed) {
     ++done_;
@@ -110,7 +117,8 @@ int exit_code_of(int status) {
 
 }  // namespace
 
-LocalRunResult run_points_local(const SweepFile& sweep, const std::vector<const SweepPoint*>& points,
+LocalRunResult run_points_local(const SweepFile& sweep,
+                                const std::vector<const SweepPoint*>& points,
                                 const LocalRunOptions& o) {
   LocalRunResult r;
   r.selected = static_cast<int>(points.size());
@@ -164,9 +172,12 @@ LocalRunResult run_points_local(const SweepFile& sweep, const std::vector<const 
     const PointStatus s =
         write_point_status(dir, *p, point_run_args(sweep, *p, dir), exit_code_of(status));
     ++r.ran;
-    if (s.status == "ok") ++r.ok;
-    else if (s.status == "check_failed") ++r.check_failed;
-    else ++r.failed;
+    if (s.status == "ok")
+      ++r.ok;
+    else if (s.status == "check_failed")
+      ++r.check_failed;
+    else
+      ++r.failed;
     progress.point_finished(p->id, s, r.failed);
   }
   if (g_stop_signal) {

@@ -129,10 +129,11 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
   for (const auto& f : sweep.fixed) fixed[f.key] = f.text;
   j["set"] = fixed;
   ojson cols = ojson::array();
-  for (const auto& c : report_columns()) cols.push_back({{"name", c.name}, {"description", c.description}});
+  for (const auto& c : report_columns())
+    cols.push_back({{"name", c.name}, {"description", c.description}});
   j["columns"] = cols;
-  j["summary"] = {{"points", m.points},       {"ok", m.ok},         {"check_failed", m.check_failed},
-                  {"failed", m.failed},       {"missing", m.missing}, {"pareto", m.pareto}};
+  j["summary"] = {{"points", m.points}, {"ok", m.ok},           {"check_failed", m.check_failed},
+                  {"failed", m.failed}, {"missing", m.missing}, {"pareto", m.pareto}};
   ojson points = ojson::array(), front = ojson::array();
   for (const auto& r : rows) {
     ojson p;
@@ -217,8 +218,8 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
     for (const auto& r : rows) {
       auto e = cell_number(r, column::energy), a = cell_number(r, column::area);
       if (!e) continue;
-      const auto pos = std::find(distinct.begin(), distinct.end(), r.point->values[k].text) -
-                       distinct.begin();
+      const auto pos =
+          std::find(distinct.begin(), distinct.end(), r.point->values[k].text) - distinct.begin();
       char buf[80];
       std::snprintf(buf, sizeof buf, "%ld,", long(pos));
       out << buf << plot_safe(r.point->values[k].text);
@@ -285,10 +286,14 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   mark_pareto(rows);
   for (const auto& r : rows) {
     ++m.points;
-    if (r.status == "ok") ++m.ok;
-    else if (r.status == "check_failed") ++m.check_failed;
-    else if (r.status == "failed") ++m.failed;
-    else ++m.missing;
+    if (r.status == "ok")
+      ++m.ok;
+    else if (r.status == "check_failed")
+      ++m.check_failed;
+    else if (r.status == "failed")
+      ++m.failed;
+    else
+      ++m.missing;
     if (r.pareto) ++m.pareto;
   }
   const fs::path dir(out_dir);
@@ -296,8 +301,8 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   power::write_file_atomic(m.csv_path, csv_text(sweep, rows));
   power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m));
   const int plotted = write_plot_data(sweep, rows, dir);
-  m.plots_message = plotted == 0 ? "no point with latency and energy: no plots"
-                                 : render_sweep_plots(sweep, dir);
+  m.plots_message =
+      plotted == 0 ? "no point with latency and energy: no plots" : render_sweep_plots(sweep, dir);
   return m;
 }
 

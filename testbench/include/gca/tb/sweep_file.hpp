@@ -34,11 +34,11 @@ struct SlurmSettings {
 struct SweepFile {
   std::string file;  // as given
   std::string name, description;
-  std::string scenario_path;             // absolute
-  std::vector<std::string> keys;         // swept keys, in the order of the file
-  std::vector<SweepValue> fixed;         // "set": applied to every point
+  std::string scenario_path;      // absolute
+  std::vector<std::string> keys;  // swept keys, in the order of the file
+  std::vector<SweepValue> fixed;  // "set": applied to every point
   std::vector<SweepPoint> points;
-  bool point_plots = false;              // each point's own gnuplot plots
+  bool point_plots = false;  // each point's own gnuplot plots
   SlurmSettings slurm;
 };
 

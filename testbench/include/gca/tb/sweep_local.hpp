@@ -17,16 +17,17 @@ struct LocalRunOptions {
 };
 
 struct LocalRunResult {
-  int selected = 0;     // points of this run (all, or one shard's)
-  int already_done = 0; // complete before this run (resumed)
-  int ran = 0;          // run now
-  int ok = 0;           // complete and their check passed (this run and before)
+  int selected = 0;      // points of this run (all, or one shard's)
+  int already_done = 0;  // complete before this run (resumed)
+  int ran = 0;           // run now
+  int ok = 0;            // complete and their check passed (this run and before)
   int check_failed = 0;
   int failed = 0;
   bool interrupted = false;  // SIGINT/SIGTERM: running points were stopped
 };
 
-LocalRunResult run_points_local(const SweepFile& sweep, const std::vector<const SweepPoint*>& points,
+LocalRunResult run_points_local(const SweepFile& sweep,
+                                const std::vector<const SweepPoint*>& points,
                                 const LocalRunOptions& options);
 
 }  // namespace gca::tb

@@ -13,7 +13,7 @@ namespace gca::tb {
 
 struct MergeResult {
   int points = 0, ok = 0, check_failed = 0, failed = 0, missing = 0;
-  int pareto = 0;            // points on the front
+  int pareto = 0;  // points on the front
   std::string plots_message;
   std::string csv_path;
 };

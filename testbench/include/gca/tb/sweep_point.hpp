@@ -12,10 +12,10 @@
 namespace gca::tb {
 
 struct PointStatus {
-  bool present = false;    // point.json exists and parses
-  std::string status;      // "ok", "check_failed" (report written, check failed), "failed"
-  int exit_code = -1;      // of gca-sim run; 128 + signal when it was killed
-  std::string error;       // last line of its stderr when it did not exit 0
+  bool present = false;           // point.json exists and parses
+  std::string status;             // "ok", "check_failed" (report written, check failed), "failed"
+  int exit_code = -1;             // of gca-sim run; 128 + signal when it was killed
+  std::string error;              // last line of its stderr when it did not exit 0
   std::vector<std::string> args;  // the run's arguments
 };
 
