@@ -90,7 +90,8 @@ done
 
 "$gca_sim" sweep "$sweep" --jobs 2 --out "$tmp/out_local" --quiet
 local_rc=$?
-timeout 300 "$gca_sim" sweep "$sweep" --backend slurm --out "$tmp/out_slurm"
+# Well inside ctest's TIMEOUT (180 s), so that the cleanup trap always runs.
+timeout 120 "$gca_sim" sweep "$sweep" --backend slurm --out "$tmp/out_slurm"
 slurm_rc=$?
 status=0
 if [ $local_rc -ne 0 ] || [ $slurm_rc -ne 0 ]; then
