@@ -4,6 +4,7 @@
 //   gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value ...]
 //                [--dump-scores]
 //   gca-sim spec [--spec FILE] [--set key=value ...]
+//   gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge] [--backend local|slurm]
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "gca/spec/params.hpp"
 #include "gca/tb/scenario.hpp"
 #include "gca/tb/simulation.hpp"
+#include "gca/tb/sweep.hpp"
 
 namespace {
 
@@ -29,17 +31,20 @@ const char* kUsage =
     "  run SCENARIO.json   simulate a scenario (testbench/scenarios/*.json) and write reports\n"
     "  head                run one SystemC head over Q, K, V from .npy files\n"
     "  spec                print the resolved hardware parameters with units and sources\n"
+    "  sweep SWEEP.json    run a design-space sweep (testbench/sweeps/*.json), one run per point\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
     "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
     "3 simulation error.\n";
 
 const char* kRunUsage =
     "usage: gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]\n"
-    "                                 [--seed S] [--quiet]\n"
+    "                                 [--scenario-set key=value ...] [--seed S] [--quiet]\n"
     "  --tokens N      tokens to generate (overrides workload.tokens; N >= 1)\n"
     "  --out DIR       output folder for report.json, modules.csv, plots (default out/<scenario>)\n"
     "  --vcd FILE      write a VCD trace of what the scenario's \"trace\" section selects\n"
     "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
+    "  --scenario-set key=value  override a key of the scenario file before it is validated\n"
+    "                  (e.g. workload.host_ns_per_layer=1000, stimulus.seed=7); repeatable\n"
     "  --seed S        seed of the uniform stimulus (overrides stimulus.seed)\n"
     "  --quiet         no progress line on stderr\n";
 
@@ -113,7 +118,7 @@ int cmd_run(Args& a) {
   long tokens = -1;
   long seed = -1;
   bool quiet = false;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, scenario_sets;
   while (a.more()) {
     std::string f = a.next("");
     if (f == "--help" || f == "-h") {
@@ -127,6 +132,8 @@ int cmd_run(Args& a) {
       vcd = a.next(f);
     } else if (f == "--set") {
       sets.push_back(a.next(f));
+    } else if (f == "--scenario-set") {
+      scenario_sets.push_back(a.next(f));
     } else if (f == "--seed") {
       seed = parse_long(f, a.next(f), 0, 1L << 53);
     } else if (f == "--quiet") {
@@ -141,7 +148,7 @@ int cmd_run(Args& a) {
   }
   if (scenario_path.empty())
     throw Error("", "SCENARIO.json", "missing (usage: gca-sim run SCENARIO.json ...)");
-  gca::tb::Scenario sc = gca::tb::load_scenario(scenario_path);
+  gca::tb::Scenario sc = gca::tb::load_scenario(scenario_path, scenario_sets);
   if (tokens > 0) sc.host.tokens = tokens;
   if (seed >= 0) sc.stimulus.seed = static_cast<std::uint64_t>(seed);
   for (auto& s : sets) sc.overrides.push_back(s);
@@ -204,7 +211,9 @@ int sc_main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(a);
     if (cmd == "head") return cmd_head(a);
     if (cmd == "spec") return cmd_spec(a);
-    throw Error("", cmd, "unknown command (allowed: run, head, spec)");
+    if (cmd == "sweep")
+      return gca::tb::run_sweep_command({a.v.begin() + a.i, a.v.end()}, "/proc/self/exe");
+    throw Error("", cmd, "unknown command (allowed: run, head, spec, sweep)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gca-sim: %s\n", e.what());
     return gca::tb::kExitBadInput;

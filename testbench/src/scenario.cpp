@@ -96,6 +96,39 @@ std::string expand(std::string s, const fs::path& base) {
   return path.lexically_normal().string();
 }
 
+// One "dotted.key=value" of --scenario-set into the scenario's JSON.
+void apply_override(json& doc, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("", "--scenario-set",
+                "'" + text + "' is not key=value (e.g. workload.mode=prefill)");
+  const std::string key = text.substr(0, eq), value_text = text.substr(eq + 1);
+  json value = json::parse(value_text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = value_text;
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    const auto dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  // hardware.set holds dotted parameter names as single keys.
+  if (parts.size() > 2 && parts[0] == "hardware" && parts[1] == "set") {
+    parts = {"hardware", "set", key.substr(std::string("hardware.set.").size())};
+  }
+  json* node = &doc;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    json& child = (*node)[parts[i]];
+    if (child.is_null()) child = json::object();
+    if (!child.is_object() || parts[i].empty())
+      throw Error("", "--scenario-set",
+                  key + ": " + parts[i] + " is not a section of the scenario");
+    node = &child;
+  }
+  if (parts.back().empty()) throw Error("", "--scenario-set", "'" + key + "' is not a key");
+  (*node)[parts.back()] = value;
+}
+
 }  // namespace
 
 std::string shared_data_dir() {
@@ -103,7 +136,7 @@ std::string shared_data_dir() {
   return GCA_SHARED_DATA_DIR;
 }
 
-Scenario load_scenario(const std::string& path) {
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   Scenario sc;
   sc.file = path;
   std::ifstream in(path);
@@ -119,6 +152,9 @@ Scenario load_scenario(const std::string& path) {
     auto p = msg.find("parse error");
     throw Error(path, "", "malformed JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
   }
+  if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
+  for (const auto& o : overrides) apply_override(doc, o);
+  if (!overrides.empty()) sc.json_text = doc.dump(2) + "\n";
   const fs::path base = fs::path(path).parent_path();
   Section top(doc, path, "");
   top.allow(

@@ -58,8 +58,12 @@ struct Scenario {
 
 // Loads and validates a scenario; paths inside are resolved relative to the scenario file,
 // "${data}" expands to the shared data folder (GCA_DATA_DIR or the build-time default).
+// `overrides` ("dotted.key=value", as `gca-sim run --scenario-set`) are applied to the JSON
+// before it is validated: the value is JSON when it parses as JSON (numbers, true/false, lists,
+// "quoted strings"), plain text otherwise; keys under hardware.set take the rest of the key
+// whole (hardware.set.model.n_heads=2). The report then shows the scenario with the overrides.
 // Throws gca::Error naming the file, the key and the allowed values.
-Scenario load_scenario(const std::string& path);
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 std::string shared_data_dir();
 

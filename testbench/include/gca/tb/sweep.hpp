@@ -1,0 +1,17 @@
+// gca-sim sweep: a design-space sweep over hardware and scenario keys, one gca-sim run per
+// point (SystemC allows one elaboration per process), run locally or as a Slurm job array,
+// merged into sweep.csv / sweep.json with plots. testbench/README.md documents the sweep files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gca::tb {
+
+// The whole `gca-sim sweep` command: `args` are the words after "sweep"; `self_exe` is the
+// gca-sim binary that runs each point (e.g. "/proc/self/exe"). Returns the exit code: 0 every
+// point ran and passed its check, 1 a point failed or its check failed, 2 bad input,
+// 130 interrupted. Throws gca::Error for bad input.
+int run_sweep_command(const std::vector<std::string>& args, const std::string& self_exe);
+
+}  // namespace gca::tb

@@ -1,0 +1,219 @@
+// `gca-sim sweep`: argument parsing and the order of run, submit and merge.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "gca/power/report.hpp"
+#include "gca/spec/error.hpp"
+#include "gca/tb/sweep.hpp"
+#include "gca/tb/sweep_file.hpp"
+#include "gca/tb/sweep_local.hpp"
+#include "gca/tb/sweep_merge.hpp"
+#include "gca/tb/sweep_slurm.hpp"
+
+namespace gca::tb {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kSweepUsage =
+    "usage: gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge]\n"
+    "                                [--backend local|slurm] [--no-submit] [--quiet]\n"
+    "  Runs every point of the sweep (testbench/sweeps/*.json) as its own `gca-sim run` into\n"
+    "  DIR/points/<id>/, then merges them into DIR/sweep.csv, DIR/sweep.json and plots.\n"
+    "  Points whose report is complete are not run again (resume after an interruption).\n"
+    "  --jobs N        points at a time (default: the number of cores); with slurm: at most N\n"
+    "                  array tasks at a time (default: no limit)\n"
+    "  --out DIR       output folder (default out/sweeps/<sweep name>)\n"
+    "  --shard I/N     run only the points with index mod N = I (0 <= I < N), no merge unless\n"
+    "                  --merge is given too\n"
+    "  --merge         merge (alone: merge only, run nothing)\n"
+    "  --backend B     local (default) or slurm: write DIR/sweep.sbatch, a job array of shards,\n"
+    "                  submit it with sbatch --wait, then merge\n"
+    "  --no-submit     with slurm: only write DIR/sweep.sbatch (submit it yourself, then --merge)\n"
+    "  --quiet         no progress line\n"
+    "Exit codes: 0 every point ran and passed its check, 1 a point failed, its check failed or\n"
+    "it is missing from the merge, 2 bad input, 130 interrupted.\n";
+
+struct SweepArgs {
+  std::string file, out;
+  int jobs = 0;  // 0: default
+  int shard = -1, shards = 0;
+  bool merge = false, slurm = false, submit = true, quiet = false, help = false;
+};
+
+int parse_int(const std::string& flag, const std::string& text, int lo, int hi) {
+  errno = 0;
+  char* end = nullptr;
+  const long x = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || x < lo || x > hi)
+    throw Error("", flag,
+                "'" + text + "' is not an integer in [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "]");
+  return static_cast<int>(x);
+}
+
+void parse_shard(const std::string& text, SweepArgs& a) {
+  const auto slash = text.find('/');
+  const std::string allowed = "'" + text + "' is not I/N with 0 <= I < N (e.g. 0/4)";
+  if (slash == std::string::npos) throw Error("", "--shard", allowed);
+  try {
+    a.shards = parse_int("--shard", text.substr(slash + 1), 1, 1000000);
+    a.shard = parse_int("--shard", text.substr(0, slash), 0, a.shards - 1);
+  } catch (const Error&) {
+    throw Error("", "--shard", allowed);
+  }
+}
+
+SweepArgs parse(const std::vector<std::string>& v) {
+  SweepArgs a;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string& f = v[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= v.size()) throw Error("", f, "needs a value");
+      return v[++i];
+    };
+    if (f == "--help" || f == "-h") {
+      a.help = true;
+    } else if (f == "--jobs") {
+      a.jobs = parse_int(f, value(), 1, 4096);
+    } else if (f == "--out") {
+      a.out = value();
+    } else if (f == "--shard") {
+      parse_shard(value(), a);
+    } else if (f == "--merge") {
+      a.merge = true;
+    } else if (f == "--backend") {
+      const std::string b = value();
+      if (b != "local" && b != "slurm")
+        throw Error("", f, "'" + b + "' is not a backend (allowed: local, slurm)");
+      a.slurm = b == "slurm";
+    } else if (f == "--no-submit") {
+      a.submit = false;
+    } else if (f == "--quiet") {
+      a.quiet = true;
+    } else if (!f.empty() && f[0] == '-') {
+      throw Error("", f, "unknown option of `gca-sim sweep` (see --help)");
+    } else if (a.file.empty()) {
+      a.file = f;
+    } else {
+      throw Error("", f, "only one sweep file per call");
+    }
+  }
+  if (a.help) return a;
+  if (a.file.empty())
+    throw Error("", "SWEEP.json", "missing (usage: gca-sim sweep SWEEP.json ...)");
+  if (a.slurm && a.shards > 0)
+    throw Error("", "--shard", "not with --backend slurm (the job array makes the shards)");
+  if (a.slurm && a.merge)
+    throw Error("", "--merge", "not with --backend slurm (it merges when the job has ended)");
+  if (!a.submit && !a.slurm) throw Error("", "--no-submit", "only with --backend slurm");
+  return a;
+}
+
+void prepare_out_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "points", ec);
+  const fs::path probe = fs::path(dir) / (".gca-write-test-" + std::to_string(::getpid()));
+  FILE* f = ec ? nullptr : std::fopen(probe.c_str(), "w");
+  if (!f) throw Error(dir, "--out", "cannot write to the output folder");
+  std::fclose(f);
+  fs::remove(probe, ec);
+}
+
+int report_merge(const MergeResult& m, bool quiet) {
+  if (!quiet) {
+    std::printf(
+        "merged %d points into %s: %d ok, %d check failed, %d failed, %d missing; %d on "
+        "the Pareto front\n%s\n",
+        m.points, m.csv_path.c_str(), m.ok, m.check_failed, m.failed, m.missing, m.pareto,
+        m.plots_message.c_str());
+  }
+  return m.ok == m.points ? 0 : 1;
+}
+
+int run_local(const SweepFile& sweep, const SweepArgs& a, const std::string& exe,
+              const std::string& out) {
+  LocalRunOptions o;
+  o.exe = exe;
+  o.out_dir = out;
+  o.quiet = a.quiet;
+  o.jobs = a.jobs > 0 ? a.jobs : std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  const auto points =
+      a.shards > 0 ? shard_points(sweep, a.shard, a.shards) : shard_points(sweep, 0, 1);
+  const LocalRunResult r = run_points_local(sweep, points, o);
+  if (r.interrupted) return 130;
+  if (!a.quiet) {
+    std::printf(
+        "%s%s: %d points, %d run now, %d already complete; %d ok, %d check failed, %d "
+        "failed\n",
+        sweep.name.c_str(),
+        a.shards > 0
+            ? (" shard " + std::to_string(a.shard) + "/" + std::to_string(a.shards)).c_str()
+            : "",
+        r.selected, r.ran, r.already_done, r.ok, r.check_failed, r.failed);
+  }
+  return r.ok == r.selected ? 0 : 1;
+}
+
+int run_slurm(const SweepFile& sweep, const SweepArgs& a, const std::string& exe,
+              const std::string& out) {
+  SlurmJob job;
+  job.exe = exe;
+  job.sweep_file = fs::absolute(a.file).lexically_normal().string();
+  job.out_dir = out;
+  job.work_dir = fs::current_path().string();
+  job.max_running = a.jobs;
+  std::error_code ec;
+  fs::create_directories(fs::path(out) / "slurm", ec);
+  const std::string script = (fs::path(out) / "sweep.sbatch").string();
+  power::write_file_atomic(script, sbatch_script(sweep, job));
+  if (!a.submit) {
+    if (!a.quiet)
+      std::printf(
+          "wrote %s (%d array tasks); submit with `sbatch %s`, then merge with "
+          "`gca-sim sweep %s --out %s --merge`\n",
+          script.c_str(), slurm_shards(sweep), script.c_str(), a.file.c_str(), out.c_str());
+    return 0;
+  }
+  std::string message;
+  const int code = submit_and_wait(script, out, message);
+  if (!a.quiet) std::printf("%s\n", message.c_str());
+  if (code == 127) {
+    std::fprintf(stderr, "gca-sim: %s\n", message.c_str());
+    return 2;
+  }
+  const int merged = report_merge(merge_sweep(sweep, out), a.quiet);
+  return code == 0 ? merged : 1;
+}
+
+}  // namespace
+
+int run_sweep_command(const std::vector<std::string>& args, const std::string& self_exe) {
+  const SweepArgs a = parse(args);
+  if (a.help) {
+    std::printf("%s", kSweepUsage);
+    return 0;
+  }
+  const SweepFile sweep = load_sweep(a.file);
+  // Absolute paths: a point's command (and so its resume check) is the same from any shard.
+  const std::string out =
+      fs::absolute(a.out.empty() ? "out/sweeps/" + sweep.name : a.out).lexically_normal().string();
+  std::error_code ec;
+  const std::string exe = fs::canonical(self_exe, ec).string();
+  if (ec) throw Error(self_exe, "", "cannot locate the gca-sim binary: " + ec.message());
+  prepare_out_dir(out);
+  if (a.slurm) return run_slurm(sweep, a, exe, out);
+  const bool run = !a.merge || a.shards > 0;
+  int code = 0;
+  if (run) code = run_local(sweep, a, exe, out);
+  if (code == 130) return code;
+  const bool merge = a.merge || a.shards == 0;
+  if (merge) code = std::max(code, report_merge(merge_sweep(sweep, out), a.quiet));
+  return code;
+}
+
+}  // namespace gca::tb

@@ -1,0 +1,309 @@
+#include "gca/tb/sweep_merge.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/power/report.hpp"
+#include "gca/spec/error.hpp"
+#include "gca/tb/sweep_columns.hpp"
+#include "gca/tb/sweep_point.hpp"
+
+namespace gca::tb {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+// What the merge knows of one point.
+struct Row {
+  const SweepPoint* point = nullptr;
+  std::string status = "missing";  // ok, check_failed, failed, missing
+  int exit_code = -1;
+  std::string error;
+  std::vector<std::optional<json>> cells;  // one per report column
+  bool pareto = false;
+};
+
+std::string format_cell(const std::optional<json>& v) {
+  if (!v) return "";
+  if (v->is_number_integer()) return std::to_string(v->get<long long>());
+  if (v->is_number()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.12g", v->get<double>());
+    return buf;
+  }
+  if (v->is_boolean()) return v->get<bool>() ? "true" : "false";
+  if (v->is_string()) return v->get<std::string>();
+  return v->dump();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  return q + "\"";
+}
+
+// The number as sweep.csv shows it (12 significant digits), so that the Pareto front and the
+// plots agree with the table: 65.00000000000001 ns and 65 ns are the same latency.
+std::optional<double> cell_number(const Row& r, const std::string& column) {
+  const auto& cols = report_columns();
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].name == column && r.cells[i] && r.cells[i]->is_number())
+      return std::strtod(format_cell(r.cells[i]).c_str(), nullptr);
+  }
+  return std::nullopt;
+}
+
+Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out_dir) {
+  Row row;
+  row.point = &p;
+  row.cells.resize(report_columns().size());
+  const std::string dir = point_dir(out_dir, p);
+  const PointStatus s = read_point_status(dir);
+  if (!s.present || s.args != point_run_args(sweep, p, dir)) return row;  // not run (or stale)
+  row.status = s.status;
+  row.exit_code = s.exit_code;
+  row.error = s.error;
+  if (s.status == "failed") return row;
+  std::ifstream in(fs::path(dir) / "report.json");
+  json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (report.is_discarded()) {
+    row.status = "failed";
+    row.error = "report.json does not parse";
+    return row;
+  }
+  const auto& cols = report_columns();
+  for (std::size_t i = 0; i < cols.size(); ++i) row.cells[i] = cols[i].read(report);
+  return row;
+}
+
+void mark_pareto(std::vector<Row>& rows) {
+  std::vector<std::pair<double, double>> le;
+  std::vector<Row*> with;
+  for (auto& r : rows) {
+    auto l = cell_number(r, column::latency), e = cell_number(r, column::energy);
+    if (r.status == "missing" || r.status == "failed" || !l || !e) continue;
+    le.emplace_back(*l, *e);
+    with.push_back(&r);
+  }
+  const auto front = pareto_front(le);
+  for (std::size_t i = 0; i < with.size(); ++i) with[i]->pareto = front[i];
+}
+
+std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows) {
+  std::ostringstream out;
+  out << "id";
+  for (const auto& k : sweep.keys) out << "," << csv_field(k);
+  out << ",tokens,status,exit_code";
+  for (const auto& c : report_columns()) out << "," << c.name;
+  out << ",pareto,error\n";
+  for (const auto& r : rows) {
+    out << r.point->id;
+    for (const auto& v : r.point->values) out << "," << csv_field(v.text);
+    out << "," << r.point->tokens << "," << r.status << ","
+        << (r.status == "missing" ? "" : std::to_string(r.exit_code));
+    for (const auto& c : r.cells) out << "," << csv_field(format_cell(c));
+    out << "," << (r.pareto ? 1 : 0) << "," << csv_field(r.error) << "\n";
+  }
+  return out.str();
+}
+
+std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, const MergeResult& m) {
+  ojson j;
+  j["schema"] = "gca-tlm.sweep/1";
+  j["name"] = sweep.name;
+  j["description"] = sweep.description;
+  j["scenario"] = fs::path(sweep.scenario_path).filename().string();
+  j["keys"] = sweep.keys;
+  ojson fixed = ojson::object();
+  for (const auto& f : sweep.fixed) fixed[f.key] = f.text;
+  j["set"] = fixed;
+  ojson cols = ojson::array();
+  for (const auto& c : report_columns())
+    cols.push_back({{"name", c.name}, {"description", c.description}});
+  j["columns"] = cols;
+  j["summary"] = {{"points", m.points}, {"ok", m.ok},           {"check_failed", m.check_failed},
+                  {"failed", m.failed}, {"missing", m.missing}, {"pareto", m.pareto}};
+  ojson points = ojson::array(), front = ojson::array();
+  for (const auto& r : rows) {
+    ojson p;
+    p["id"] = r.point->id;
+    ojson values = ojson::object();
+    for (const auto& v : r.point->values)
+      values[v.key] = v.is_number ? ojson::parse(v.text) : ojson(v.text);
+    p["values"] = values;
+    p["tokens"] = r.point->tokens;
+    p["status"] = r.status;
+    p["exit_code"] = r.status == "missing" ? ojson(nullptr) : ojson(r.exit_code);
+    if (!r.error.empty()) p["error"] = r.error;
+    ojson metrics = ojson::object();
+    const auto& c = report_columns();
+    for (std::size_t i = 0; i < c.size(); ++i)
+      metrics[c[i].name] = r.cells[i] ? ojson::parse(r.cells[i]->dump()) : ojson(nullptr);
+    p["metrics"] = metrics;
+    p["pareto"] = r.pareto;
+    points.push_back(p);
+    if (r.pareto) front.push_back(r.point->id);
+  }
+  j["pareto"] = front;
+  j["points"] = points;
+  return j.dump(2) + "\n";
+}
+
+std::string plot_safe(std::string s) {
+  std::replace(s.begin(), s.end(), ',', ';');
+  return s;
+}
+
+// The data files the gnuplot script reads (fixed column order, no header parsing needed).
+int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const fs::path& dir) {
+  std::ostringstream points, front;
+  points << "# index,id,latency_ns,energy_pj,area_mm2,pareto";
+  for (const auto& g : column::energy_groups()) points << "," << g;
+  points << "\n";
+  std::vector<std::pair<double, double>> pareto;
+  int n = 0;
+  for (const auto& r : rows) {
+    auto l = cell_number(r, column::latency), e = cell_number(r, column::energy);
+    if (!l || !e) continue;
+    auto a = cell_number(r, column::area);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%d,%s,%.12g,%.12g,%.12g,%d", n++, r.point->id.c_str(), *l, *e,
+                  a ? *a : 0.0, r.pareto ? 1 : 0);
+    points << buf;
+    for (const auto& g : column::energy_groups()) {
+      auto v = cell_number(r, g);
+      std::snprintf(buf, sizeof buf, ",%.12g", v ? *v : 0.0);
+      points << buf;
+    }
+    points << "\n";
+    if (r.pareto) pareto.emplace_back(*l, *e);
+  }
+  std::sort(pareto.begin(), pareto.end());
+  front << "# latency_ns,energy_pj\n";
+  for (const auto& [l, e] : pareto) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%.12g,%.12g\n", l, e);
+    front << buf;
+  }
+  power::write_file_atomic((dir / "sweep_plot_points.csv").string(), points.str());
+  power::write_file_atomic((dir / "sweep_plot_pareto.csv").string(), front.str());
+  // Per swept key: its distinct values at evenly spaced positions (numbers in order, strings in
+  // the order they appear), each point's energy and area at its value's position.
+  for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
+    std::vector<std::string> distinct;
+    bool numeric = true;
+    for (const auto& p : sweep.points) {
+      const SweepValue& v = p.values[k];
+      numeric = numeric && v.is_number;
+      if (std::find(distinct.begin(), distinct.end(), v.text) == distinct.end())
+        distinct.push_back(v.text);
+    }
+    if (numeric)
+      std::stable_sort(distinct.begin(), distinct.end(), [](const auto& a, const auto& b) {
+        return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
+      });
+    std::ostringstream out;
+    out << "# position,value,energy_pj,area_mm2,id\n";
+    for (const auto& r : rows) {
+      auto e = cell_number(r, column::energy), a = cell_number(r, column::area);
+      if (!e) continue;
+      const auto pos =
+          std::find(distinct.begin(), distinct.end(), r.point->values[k].text) - distinct.begin();
+      char buf[80];
+      std::snprintf(buf, sizeof buf, "%ld,", long(pos));
+      out << buf << plot_safe(r.point->values[k].text);
+      std::snprintf(buf, sizeof buf, ",%.12g,%.12g,", *e, a ? *a : 0.0);
+      out << buf << r.point->id << "\n";
+    }
+    power::write_file_atomic((dir / ("sweep_plot_key" + std::to_string(k + 1) + ".csv")).string(),
+                             out.str());
+  }
+  return n;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string render_sweep_plots(const SweepFile& sweep, const fs::path& dir) {
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
+    return "gnuplot not found on PATH: plots not rendered (data files are in " + dir.string() + ")";
+  const std::string script = default_sweep_plot_script();
+  std::error_code ec;
+  if (!fs::is_regular_file(script, ec)) return "plot script " + script + " not found";
+  std::string names;
+  for (const auto& k : sweep.keys) names += (names.empty() ? "" : " ") + k;
+  const std::string vars =
+      "nkeys=" + std::to_string(sweep.keys.size()) + "; keynames='" + names + "'";
+  const std::string cmd = "cd " + shell_quote(dir.string()) + " && gnuplot -e " +
+                          shell_quote(vars) + " " + shell_quote(fs::absolute(script).string()) +
+                          " > sweep_gnuplot.log 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    return "gnuplot failed; see " + (dir / "sweep_gnuplot.log").string();
+  int images = 0;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.rfind("sweep_", 0) == 0 && e.path().extension() == ".png") ++images;
+  }
+  return "plots written: " + std::to_string(images) + " PNG files in " + dir.string();
+}
+
+}  // namespace
+
+std::string default_sweep_plot_script() {
+  return (fs::path(power::default_plot_script()).parent_path() / "plot_sweep.gp").string();
+}
+
+std::vector<bool> pareto_front(const std::vector<std::pair<double, double>>& le) {
+  std::vector<bool> front(le.size(), true);
+  for (std::size_t i = 0; i < le.size(); ++i) {
+    for (std::size_t j = 0; j < le.size() && front[i]; ++j) {
+      const bool as_good = le[j].first <= le[i].first && le[j].second <= le[i].second;
+      const bool better = le[j].first < le[i].first || le[j].second < le[i].second;
+      if (j != i && as_good && better) front[i] = false;
+    }
+  }
+  return front;
+}
+
+MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
+  MergeResult m;
+  std::vector<Row> rows;
+  for (const auto& p : sweep.points) rows.push_back(read_row(sweep, p, out_dir));
+  mark_pareto(rows);
+  for (const auto& r : rows) {
+    ++m.points;
+    if (r.status == "ok")
+      ++m.ok;
+    else if (r.status == "check_failed")
+      ++m.check_failed;
+    else if (r.status == "failed")
+      ++m.failed;
+    else
+      ++m.missing;
+    if (r.pareto) ++m.pareto;
+  }
+  const fs::path dir(out_dir);
+  m.csv_path = (dir / "sweep.csv").string();
+  power::write_file_atomic(m.csv_path, csv_text(sweep, rows));
+  power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m));
+  const int plotted = write_plot_data(sweep, rows, dir);
+  m.plots_message =
+      plotted == 0 ? "no point with latency and energy: no plots" : render_sweep_plots(sweep, dir);
+  return m;
+}
+
+}  // namespace gca::tb
