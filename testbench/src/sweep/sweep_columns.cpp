@@ -66,7 +66,7 @@ Value peak_power_mw(const json& r) {
 }
 
 Value check_result(const json& r) {
-  auto against = at(r, "check.against_spec");
+  auto against = at(r, "check.against_oracle");
   if (!against) return std::nullopt;
   if (!against->is_boolean() || !against->get<bool>()) return json("off");
   auto mismatches = number(r, "check.mismatches");
@@ -104,9 +104,12 @@ const std::vector<ReportColumn>& report_columns() {
        peak_power_mw},
       field("average_power_mw", "power.average_mw.total", "mW over the run"),
       field("simulated_time_ns", "simulated_time_ns", "ns of simulated time"),
-      {"check", "pass / fail / off: outputs against the executable spec [check.mismatches]",
+      field("io_bytes_per_token", "io.bytes_per_token", "bytes on the host link per token per layer"),
+      field("link_utilization", "io.link_utilization", "share of the run the host link was busy"),
+      field("bottleneck", "latency.bottleneck", "what sets the pace: arrays or host link"),
+      {"check", "pass / fail / off: outputs against the oracle [check.mismatches]",
        check_result},
-      field("check_mismatches", "check.mismatches", "outputs that differ from the executable spec"),
+      field("check_mismatches", "check.mismatches", "outputs that differ from the oracle beyond its allowance"),
       field("outputs_fnv1a64", "outputs.fnv1a64", "fingerprint of every output of the run"),
   };
   return columns;
