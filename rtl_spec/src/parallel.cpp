@@ -50,10 +50,26 @@ TaskPool::Ticket TaskPool::fork(std::function<void()> fn) {
   return task;
 }
 
+bool TaskPool::run_one_queued() {
+  Ticket task;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (queue_.empty()) return false;
+    task = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.fetch_sub(1);
+  }
+  run_if_queued(*task);
+  return true;
+}
+
 void TaskPool::join(const Ticket& ticket) {
   if (!ticket) return;
   if (run_if_queued(*ticket)) return;  // no worker took it yet: run it here
-  while (ticket->state_.load(std::memory_order_acquire) != Task::kDone) std::this_thread::yield();
+  // A worker runs it: meanwhile help with the tasks still queued (other heads' numerics).
+  while (ticket->state_.load(std::memory_order_acquire) != Task::kDone) {
+    if (!run_one_queued()) std::this_thread::yield();
+  }
 }
 
 void TaskPool::work() {
