@@ -12,9 +12,11 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       TraceSource("out"),
       control(
           "control", spec,
-          power.child(this->name(), "control", power::Group::digital, power.digital_static_mw())),
+          power.child(this->name(), "control", power::Group::digital,
+                       power.static_power().control_mw)),
       write_port("write_port", spec.model.d_head, power),
-      q_pulses("q_pulses", *circuits, power.child(this->name(), "q_pulses", power::Group::dac)),
+      q_pulses("q_pulses", *circuits, power.child(this->name(), "q_pulses", power::Group::dac,
+                                      power.static_power().q_pulses_mw)),
       adder("adder", power.child(this->name(), "adder", power::Group::digital)),
       spec_(&spec),
       circuits_(std::move(circuits)),

@@ -6,14 +6,17 @@ SubTile::SubTile(sc_core::sc_module_name name, const spec::CircuitModel& circuit
                  int columns, PowerFactory& power)
     : sc_module(name),
       k_array("k_array", circuits, features, columns,
-              power.child(this->name(), "k_array", power::Group::qk, power.array_static_mw())),
+              power.child(this->name(), "k_array", power::Group::qk,
+                          power.static_power().k_array_mw)),
       v_array("v_array", circuits, features, columns,
-              power.child(this->name(), "v_array", power::Group::av, power.array_static_mw())),
+              power.child(this->name(), "v_array", power::Group::av,
+                          power.static_power().v_array_mw)),
       hard_sigmoid("hard_sigmoid", circuits.hard_sigmoid,
                    power.child(this->name(), "hard_sigmoid", power::Group::qk)),
       signed_ctp("signed_ctp", circuits.signed_ctp,
                  power.child(this->name(), "signed_ctp", power::Group::av),
-                 power.child(this->name(), "signed_ctp.counter", power::Group::av)),
+                 power.child(this->name(), "signed_ctp.counter", power::Group::digital,
+                             power.static_power().counters_mw)),
       charge_(features) {}
 
 void SubTile::write(int col, const double* k_volts, const double* v_volts, long token,

@@ -69,8 +69,9 @@ class Counter : public sc_core::sc_module, public TraceSource {
  public:
   Counter(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), TraceSource("value"), power_(power) {}
-  void count(double fullscale_counts, const sc_core::sc_time& at) const {
-    power_.record(power::Action::av_counter, fullscale_counts, at);
+  void count(double fullscale_counts, int counters, const sc_core::sc_time& at) const {
+    power_.record(power::Action::counter_count, fullscale_counts, at);
+    power_.record(power::Action::counter_clock, counters, at);
   }
 
  private:
@@ -88,7 +89,7 @@ class SignedChargeToPulse : public sc_core::sc_module {
                  const sc_core::sc_time& count_at) const {
     power_.record(power::Action::av_ctp, features, at);
     const double counts = circuit_.convert(charge, features, out);
-    counter.count(counts, count_at);
+    counter.count(counts, features, count_at);
     return counts;
   }
   Counter counter;

@@ -13,8 +13,10 @@ class WritePort : public sc_core::sc_module {
  public:
   WritePort(sc_core::sc_module_name name, int features, PowerFactory& power)
       : sc_module(name),
-        k_dac("k_dac", power.child(this->name(), "k_dac", power::Group::dac)),
-        v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac)),
+        k_dac("k_dac", power.child(this->name(), "k_dac", power::Group::dac,
+                                   power.static_power().write_dac_mw)),
+        v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac,
+                                   power.static_power().write_dac_mw)),
         features_(features) {}
 
   void write(SubTile& target, int col, const double* k, const double* v, long token,
