@@ -71,7 +71,9 @@ class ReferenceHead {
       const double decay = std::exp(-s_.retention.decay_per_token * double(t - j));
       double S = 0.0;
       for (int i = 0; i < d; ++i) S += qq[i] * ref_g(gc, (keys_[j][i] - gc.w_center_v) * decay);
-      double phi = std::min(std::max(S / s_.charge_to_pulse.s_sat_qk, 0.0), 1.0);
+      // The column integrates for T_max; the saturation charge holds for t_ref.
+      const double charge_scale = s_.timing.t_max_ns / s_.charge_to_pulse.t_ref_ns;
+      double phi = std::min(std::max(S * charge_scale / s_.charge_to_pulse.s_sat_qk, 0.0), 1.0);
       r.scores[slot] = S;
       r.phi[slot] = phi;
       r.active[sub] = true;
@@ -82,7 +84,9 @@ class ReferenceHead {
     for (int s = 0; s < n_sub; ++s) {
       if (!r.active[s]) continue;
       for (int i = 0; i < d; ++i) {
-        double y = std::min(std::max(acc[s][i] / s_.charge_to_pulse.s_sat_av, -1.0), 1.0);
+        const double charge_scale = s_.timing.t_max_ns / s_.charge_to_pulse.t_ref_ns;
+        double y =
+            std::min(std::max(acc[s][i] * charge_scale / s_.charge_to_pulse.s_sat_av, -1.0), 1.0);
         r.pre_quant[s][i] = y;
         r.o[s][i] = ref_quantize(y, s_.quant.out_levels, -1.0, 1.0);
         r.out[i] += r.o[s][i];
