@@ -161,10 +161,12 @@ double g_by_hand(const HardwareSpec& s, double w) {
 // One sub-tile (window 4, 4 x 4 arrays, d 4), three tokens. K stored at 4/7 x 0.9 V (a level of
 // the 3-bit DAC), V at 0.9 V; s_sat small enough that every valid column's HardSigmoid pulse
 // is the full T_max and every output saturates at +1. Q pulses 1, 2/3, 1/3, 0.
-TEST(HandAccounting, TinySubTileThreeTokens) {
+// `extra` changes the read voltage: the cell currents (g depends on V_in) and the word-line
+// energies follow it.
+void tiny_subtile_three_tokens(const std::string& extra) {
   const HardwareSpec spec =
       default_spec({"window=4", "array.rows=4", "array.cols=4", "model.d_head=4",
-                    "charge_to_pulse.s_sat_qk=0.1", "charge_to_pulse.s_sat_av=0.01"});
+                    "charge_to_pulse.s_sat_qk=0.1", "charge_to_pulse.s_sat_av=0.01", extra});
   const double k_volts = 0.9 * 4 / 7;
   const double q[4] = {1.0, 10.0 / 15, 5.0 / 15, 0.0}, k[4] = {k_volts, k_volts, k_volts, k_volts},
                v[4] = {0.9, 0.9, 0.9, 0.9};
@@ -231,6 +233,14 @@ TEST(HandAccounting, TinySubTileThreeTokens) {
   EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::counter_count), 12.0);
   EXPECT_DOUBLE_EQ(tr.module_count(m.dac, Action::dac_kv_conversion), 24.0);
   EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::digital_active), 3 * latency);
+}
+
+TEST(HandAccounting, TinySubTileThreeTokens) {
+  tiny_subtile_three_tokens("gain_cell.v_in_v=0.9");
+}
+
+TEST(HandAccounting, TinySubTileThreeTokensAtALowerReadVoltage) {
+  tiny_subtile_three_tokens("gain_cell.v_in_v=0.6");
 }
 
 namespace {
