@@ -192,21 +192,38 @@ double digital_active_ns_per_token(const gca::spec::TimingParams& timing) {
   return timing.token_latency_ns();
 }
 
-ActionCounts token_actions(const gca::spec::SubTileActivity& a, int active_subtiles,
-                           const gca::spec::HardwareSpec& spec) {
-  const int d = spec.model.d_head;
+ActionCounts subtile_actions(const gca::spec::SubTileActivity& a,
+                             const gca::spec::HardwareSpec& spec) {
   ActionCounts c{};
   c[index(Action::qk_cell_read)] = a.qk_read_charge;
   c[index(Action::qk_ctp)] = a.columns_converted;
   c[index(Action::av_cell_read)] = a.av_read_charge;
   c[index(Action::av_ctp)] = a.outputs_converted;
   c[index(Action::counter_count)] = a.counter_fullscale;
-  c[index(Action::counter_clock)] = double(active_subtiles) * d;
+  c[index(Action::counter_clock)] = spec.model.d_head;
+  c[index(Action::digital_add)] = spec.model.d_head;
+  return c;
+}
+
+ActionCounts head_actions(const gca::spec::HardwareSpec& spec) {
+  const int d = spec.model.d_head;
+  ActionCounts c{};
   c[index(Action::digital_active)] = digital_active_ns_per_token(spec.timing);
-  c[index(Action::digital_add)] = double(active_subtiles) * d;
   c[index(Action::dac_kv_conversion)] = 2.0 * d;
   c[index(Action::dac_q_pulse)] = d;
   c[index(Action::cell_write)] = 2.0 * d;
+  return c;
+}
+
+ActionCounts token_actions(const gca::spec::SubTileActivity& a, int active_subtiles,
+                           const gca::spec::HardwareSpec& spec) {
+  // The summed activity holds every active sub-tile's amounts; the per-sub-tile constants
+  // (counters clocked, tree inputs) scale with the active sub-tiles.
+  ActionCounts c = subtile_actions(a, spec);
+  c[index(Action::counter_clock)] *= active_subtiles;
+  c[index(Action::digital_add)] *= active_subtiles;
+  const ActionCounts h = head_actions(spec);
+  for (std::size_t i = 0; i < kActionCount; ++i) c[i] += h[i];
   return c;
 }
 

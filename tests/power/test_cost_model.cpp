@@ -173,3 +173,28 @@ TEST(CostModel, DigitalPerSubTileAndPerHead) {
                   1e-3,
               1e-12);
 }
+
+TEST(TokenActions, SubTilesAndHeadAddUp) {
+  const HardwareSpec s = spec_with({"window=256"});
+  gca::spec::SubTileActivity one;
+  one.qk_read_charge = 100.0;
+  one.columns_converted = 64;
+  one.av_read_charge = 50.0;
+  one.outputs_converted = 64;
+  one.counter_fullscale = 3.0;
+  gca::spec::SubTileActivity sum;
+  for (int i = 0; i < 3; ++i) sum.add(one);
+  const ActionCounts c = token_actions(sum, 3, s);
+  // By hand: 3 active sub-tiles of d = 64 outputs; the head writes one K column and one V line
+  // and sends 64 Q pulses; its control runs for the token (63 ns with 4 sub-tiles).
+  EXPECT_DOUBLE_EQ(c[index(Action::qk_cell_read)], 300.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::qk_ctp)], 192.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::av_cell_read)], 150.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::counter_count)], 9.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::counter_clock)], 192.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::digital_add)], 192.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::dac_kv_conversion)], 128.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::cell_write)], 128.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::dac_q_pulse)], 64.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::digital_active)], 63.0);
+}

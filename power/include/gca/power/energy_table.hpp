@@ -78,6 +78,12 @@ class EnergyTable {
 //   dac_kv_conversion = cell_write = 2 d, dac_q_pulse = d.
 ActionCounts token_actions(const gca::spec::SubTileActivity& summed, int active_subtiles,
                            const gca::spec::HardwareSpec& spec);
+// The same split by who books it: the actions of one active sub-tile (its arrays, converters
+// and counters, and its d inputs into the adder tree) and those of the head (write DACs, Q
+// pulses, control). token_actions = sum over active sub-tiles + head_actions.
+ActionCounts subtile_actions(const gca::spec::SubTileActivity& subtile,
+                             const gca::spec::HardwareSpec& spec);
+ActionCounts head_actions(const gca::spec::HardwareSpec& spec);
 
 // Time per token during which a head's control is clocked: the whole token latency.
 double digital_active_ns_per_token(const gca::spec::TimingParams& timing);
