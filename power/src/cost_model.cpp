@@ -112,8 +112,7 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
 
   // Counters: a full-scale count is counter_levels - 1 increments of about two bit toggles
   // each; every counter is clocked through the count phase and loads its output register.
-  add("counter increments", Action::counter_count,
-      (z.counter_levels - 1) * 2.0 * c.full_adder_fj,
+  add("counter increments", Action::counter_count, (z.counter_levels - 1) * 2.0 * c.full_adder_fj,
       "(counter levels - 1) x 2 x cost.full_adder_fj",
       format("%d x 2 x %g fJ", z.counter_levels - 1, c.full_adder_fj));
   add("counter and output register clocking", Action::counter_clock,
@@ -147,8 +146,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
       a * units * c.dac_unit_cap_ff * vdd2 + c.dac_buffer_ua_per_bit * z.kv_bits * vdd * t_write,
       "cost.switching_activity x 2^kv_bits x cost.dac_unit_cap_ff x cost.vdd_v^2 + "
       "cost.dac_buffer_ua_per_bit x kv_bits x cost.vdd_v x timing.write_ns",
-      format("%g x %g x %g fF x (%g V)^2 + %g uA x %d x %g V x %g ns", a, units,
-             c.dac_unit_cap_ff, vdd, c.dac_buffer_ua_per_bit, z.kv_bits, vdd, t_write));
+      format("%g x %g x %g fF x (%g V)^2 + %g uA x %d x %g V x %g ns", a, units, c.dac_unit_cap_ff,
+             vdd, c.dac_buffer_ua_per_bit, z.kv_bits, vdd, t_write));
   add("write bit line driver", Action::dac_kv_conversion,
       a * z.cols * c.c_write_bitline_per_cell_ff * vdd2,
       "cost.switching_activity x array.cols x cost.c_write_bitline_per_cell_ff x cost.vdd_v^2",
@@ -165,8 +164,7 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   add("Q read word line driver", Action::dac_q_pulse,
       double(z.subtiles) * z.cols * c.c_read_wordline_per_cell_ff * vin2,
       "sub-tiles x array.cols x cost.c_read_wordline_per_cell_ff x gain_cell.v_in_v^2",
-      format("%d x %d x %g fF x (%g V)^2", z.subtiles, z.cols, c.c_read_wordline_per_cell_ff,
-             vin));
+      format("%d x %d x %g fF x (%g V)^2", z.subtiles, z.cols, c.c_read_wordline_per_cell_ff, vin));
 }
 
 AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {

@@ -11,9 +11,9 @@ namespace {
 
 constexpr const char* kGroupNames[kGroupCount] = {"qk", "av", "digital", "dac"};
 constexpr const char* kActionNames[kActionCount] = {
-    "qk_cell_read",   "qk_ctp",      "av_cell_read",      "av_ctp",
-    "counter_count",  "counter_clock", "digital_active",  "digital_add",
-    "dac_kv_conversion", "dac_q_pulse", "cell_write",     "static_time"};
+    "qk_cell_read",      "qk_ctp",        "av_cell_read",   "av_ctp",
+    "counter_count",     "counter_clock", "digital_active", "digital_add",
+    "dac_kv_conversion", "dac_q_pulse",   "cell_write",     "static_time"};
 
 // Group of the modules that book each action (actions.hpp).
 Group group_of(Action a) {
@@ -155,8 +155,8 @@ EnergyTable::EnergyTable(const gca::spec::HardwareSpec& spec) {
              area.control_um2 + area.adder_tree_um2, "each head's control and adder tree");
   add_static("q_pulses_static", Group::dac, static_power_.q_pulses_mw, area.q_generators_um2,
              "each head's Q pulse generators");
-  add_static("write_dac_static", Group::dac, static_power_.write_dac_mw,
-             0.5 * area.write_dacs_um2, "each head's K write DACs, and its V write DACs");
+  add_static("write_dac_static", Group::dac, static_power_.write_dac_mw, 0.5 * area.write_dacs_um2,
+             "each head's K write DACs, and its V write DACs");
 }
 
 std::string EnergyTable::to_text() const {

@@ -35,8 +35,8 @@ using gca::spec::HardwareSpec;
 
 namespace {
 
-constexpr double kPaperHeadMm2 = 0.5;       // paper: one head with control
-constexpr double kPaperTokenNs = 65.0;      // paper Fig. 5c
+constexpr double kPaperHeadMm2 = 0.5;   // paper: one head with control
+constexpr double kPaperTokenNs = 65.0;  // paper Fig. 5c
 
 // Uniform stimulus of SPEC.md section 5 / issue 6.
 struct Stimulus {
@@ -95,7 +95,6 @@ double round4(double x) {  // 4 significant digits
   const double p = std::pow(10.0, 3 - std::floor(std::log10(std::fabs(x))));
   return std::round(x * p) / p;
 }
-
 
 // Solves group(x) = target for one constant x that the group's energy is linear in.
 double solve_linear(const std::function<double(double)>& group_at, double target) {
@@ -271,7 +270,8 @@ int main(int argc, char** argv) {
         return head_energy(m, trial)[index(g)];
       };
       const double x = round4(solve_linear(group_at, paper.paper_head_pj[index(g)]));
-      if (x < 0.0) throw gca::Error("", key, "fit is negative: the fixed components exceed the target");
+      if (x < 0.0)
+        throw gca::Error("", key, "fit is negative: the fixed components exceed the target");
       set(key, x);
       fitted.push_back({key, x, what});
     };

@@ -447,12 +447,12 @@ void derive_timing(HardwareSpec& s, const std::string& file) {
   if (s.quant.q_levels >= 2) {
     const double step_ns = t.t_max_ns / (s.quant.q_levels - 1);
     if (step_ns < t.pwm_time_base_ns * (1.0 - 1e-12)) {
-      throw SpecError(file, "timing.t_max_ns",
-                      "Q pulse step T_max / (quant.q_levels - 1) = " + format_number(step_ns) +
-                          " ns is shorter than timing.pwm_time_base_ns = " +
-                          format_number(t.pwm_time_base_ns) +
-                          " ns (allowed: T_max >= (q_levels - 1) x time base = " +
-                          format_number(t.pwm_time_base_ns * (s.quant.q_levels - 1)) + " ns)");
+      throw SpecError(
+          file, "timing.t_max_ns",
+          "Q pulse step T_max / (quant.q_levels - 1) = " + format_number(step_ns) +
+              " ns is shorter than timing.pwm_time_base_ns = " + format_number(t.pwm_time_base_ns) +
+              " ns (allowed: T_max >= (q_levels - 1) x time base = " +
+              format_number(t.pwm_time_base_ns * (s.quant.q_levels - 1)) + " ns)");
     }
   }
   const double cycle_ns = t.clock_period_ns();

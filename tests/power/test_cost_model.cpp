@@ -108,8 +108,9 @@ TEST(CostModel, PhasesDeriveFromTheCircuitsUnlessSet) {
   EXPECT_DOUBLE_EQ(s.timing.phase_digital_ns, 4 + handoff);
   EXPECT_DOUBLE_EQ(spec_with({"window=256"}).timing.phase_digital_ns, 2 + handoff);
   EXPECT_DOUBLE_EQ(spec_with({"window=4096"}).timing.phase_digital_ns, 6 + handoff);
-  EXPECT_DOUBLE_EQ(spec_with({"window=4096", "timing.adder_stage_cycles=2"}).timing.phase_digital_ns,
-                   12 + handoff);
+  EXPECT_DOUBLE_EQ(
+      spec_with({"window=4096", "timing.adder_stage_cycles=2"}).timing.phase_digital_ns,
+      12 + handoff);
   EXPECT_DOUBLE_EQ(s.timing.phase_q_ns, 15.0);
   EXPECT_DOUBLE_EQ(s.timing.phase_phi_ns, 15.0);
   // A key set to a duration overrides the derivation.
@@ -127,9 +128,9 @@ TEST(CostModel, PwmStepShorterThanTheTimeBaseIsRejected) {
   const std::string msg = spec_error({"timing.t_max_ns=7"});
   EXPECT_NE(msg.find("timing.t_max_ns"), std::string::npos) << msg;
   EXPECT_NE(msg.find("timing.pwm_time_base_ns"), std::string::npos) << msg;
-  EXPECT_EQ(msg.find('\n'), std::string::npos);  // one line
+  EXPECT_EQ(msg.find('\n'), std::string::npos);        // one line
   EXPECT_EQ(spec_error({"timing.t_max_ns=7.5"}), "");  // exactly the time base
-  EXPECT_NE(spec_error({"quant.q_levels=64"}), "");  // 15/63 ns steps
+  EXPECT_NE(spec_error({"quant.q_levels=64"}), "");    // 15/63 ns steps
 }
 
 TEST(CostModel, AreaGrowsWithTheSubTiles) {

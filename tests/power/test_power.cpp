@@ -106,7 +106,6 @@ SteadyResult steady_state(const HardwareSpec& spec, long steady, std::uint64_t s
   return r;
 }
 
-
 std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
   std::ifstream in(p);
   std::vector<std::vector<std::string>> rows;
@@ -217,8 +216,7 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   const double value_fj = a * 8 * c.dac_unit_cap_ff * V2 + c.dac_buffer_ua_per_bit * 3 * V * 5.0 +
                           a * 4 * c.c_write_bitline_per_cell_ff * V2;
   const double pulse_fj = 15 * 4 * e_fa + 4 * c.c_read_wordline_per_cell_ff * vin2;
-  const double dac =
-      3 * (8 * value_fj + 8 * a * c.c_storage_ff * V2 + 4 * pulse_fj) / 1000;
+  const double dac = 3 * (8 * value_fj + 8 * a * c.c_storage_ff * V2 + 4 * pulse_fj) / 1000;
   const EnergyTotals tot = tr.totals();
   EXPECT_NEAR(tot.group_pj[index(Group::qk)], qk, 1e-6 * qk);  // Q widths are floats
   EXPECT_NEAR(tot.group_pj[index(Group::av)], av, 1e-6 * av);
@@ -255,11 +253,12 @@ SteadyResult window_steady(int window) {
 TEST(Scaling, WindowSweep) {
   const SteadyResult w256 = window_steady(256), w1024 = window_steady(1024),
                      w4096 = window_steady(4096);
-  std::printf("steady state per head per token, pJ (qk av digital dac): window 256: %.1f %.1f "
-              "%.1f %.1f; 1024: %.1f %.1f %.1f %.1f; 4096: %.1f %.1f %.1f %.1f\n",
-              w256.per_token[0], w256.per_token[1], w256.per_token[2], w256.per_token[3],
-              w1024.per_token[0], w1024.per_token[1], w1024.per_token[2], w1024.per_token[3],
-              w4096.per_token[0], w4096.per_token[1], w4096.per_token[2], w4096.per_token[3]);
+  std::printf(
+      "steady state per head per token, pJ (qk av digital dac): window 256: %.1f %.1f "
+      "%.1f %.1f; 1024: %.1f %.1f %.1f %.1f; 4096: %.1f %.1f %.1f %.1f\n",
+      w256.per_token[0], w256.per_token[1], w256.per_token[2], w256.per_token[3],
+      w1024.per_token[0], w1024.per_token[1], w1024.per_token[2], w1024.per_token[3],
+      w4096.per_token[0], w4096.per_token[1], w4096.per_token[2], w4096.per_token[3]);
   const auto qk = index(Group::qk), av = index(Group::av), dig = index(Group::digital);
   EXPECT_NEAR(w1024.per_token[qk] / w256.per_token[qk], 4.0, 0.08);
   EXPECT_NEAR(w4096.per_token[qk] / w1024.per_token[qk], 4.0, 0.08);
@@ -276,8 +275,8 @@ TEST(Scaling, WindowSweep) {
   const double route = 5 * c.switching_activity * c.c_route_per_bit_ff * c.vdd_v * c.vdd_v;
   const double add256 = 7 * (c.full_adder_fj + c.ff_clock_fj) + route;
   const double add1024 = 9 * (c.full_adder_fj + c.ff_clock_fj) + route;
-  const double expected_fj = 12 * 64 * 16 * 5 * c.ff_clock_fj + 1024 * add1024 - 256 * add256 +
-                             2.0 * 1578 * c.ff_clock_fj;
+  const double expected_fj =
+      12 * 64 * 16 * 5 * c.ff_clock_fj + 1024 * add1024 - 256 * add256 + 2.0 * 1578 * c.ff_clock_fj;
   const double counts_fj = 15 * 2 * c.full_adder_fj;  // per full-scale count, both windows
   const double diff = w1024.per_token[dig] - w256.per_token[dig];
   // The counts differ with the data: bound them by the outputs' full scale (d per sub-tile).

@@ -18,19 +18,19 @@ namespace gca::power {
 
 // The sizes and resolutions the formulas use, derived once from the spec.
 struct CircuitSizes {
-  int rows = 0;             // cells per K column = V outputs per sub-tile
-  int cols = 0;             // token slots per sub-tile
-  int d_head = 0;           // features a head uses
-  int subtiles = 0;         // sub-tiles per head
-  int q_bits = 0;           // Q pulse generator resolution
-  int q_levels = 0;         // Q pulse widths (2^q_bits when ideal)
-  int kv_bits = 0;          // K/V write DAC resolution
-  int counter_levels = 0;   // magnitude levels of an output counter
-  int counter_bits = 0;     // bits of that counter
-  int output_bits = 0;      // counter bits + sign bit: one sub-tile output
-  int tree_depth = 0;       // levels of the adder tree over the sub-tiles
-  int tree_width_bits = 0;  // width of the tree's last adder: output bits + depth
-  int control_ffs = 0;      // flip-flops of a head's control
+  int rows = 0;               // cells per K column = V outputs per sub-tile
+  int cols = 0;               // token slots per sub-tile
+  int d_head = 0;             // features a head uses
+  int subtiles = 0;           // sub-tiles per head
+  int q_bits = 0;             // Q pulse generator resolution
+  int q_levels = 0;           // Q pulse widths (2^q_bits when ideal)
+  int kv_bits = 0;            // K/V write DAC resolution
+  int counter_levels = 0;     // magnitude levels of an output counter
+  int counter_bits = 0;       // bits of that counter
+  int output_bits = 0;        // counter bits + sign bit: one sub-tile output
+  int tree_depth = 0;         // levels of the adder tree over the sub-tiles
+  int tree_width_bits = 0;    // width of the tree's last adder: output bits + depth
+  int control_ffs = 0;        // flip-flops of a head's control
   double count_cycles = 0.0;  // clock cycles of the count phase
 };
 CircuitSizes circuit_sizes(const gca::spec::HardwareSpec& spec);
@@ -57,7 +57,7 @@ struct AreaBreakdown {
   double counters_um2 = 0.0;  // counters and output registers
   // One head, besides its sub-tiles.
   double adder_tree_um2 = 0.0;
-  double write_dacs_um2 = 0.0;  // K and V write DACs with their drivers
+  double write_dacs_um2 = 0.0;    // K and V write DACs with their drivers
   double q_generators_um2 = 0.0;  // Q pulse generators with their line drivers
   double control_um2 = 0.0;       // sequencer, registers, host interface, routing
   // Sums.
@@ -74,11 +74,11 @@ AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec);
 // Leakage power (mW) of each kind of module: area x cost.leakage_mw_per_mm2. Summed over a
 // head's modules it is head_mm2 x the density.
 struct StaticPower {
-  double k_array_mw = 0.0;  // per sub-tile: K cells, HardSigmoid converters and drivers
-  double v_array_mw = 0.0;  // per sub-tile: V cells, signed converters
-  double counters_mw = 0.0;  // per sub-tile: counters and output registers
-  double control_mw = 0.0;   // per head: control and adder tree
-  double q_pulses_mw = 0.0;  // per head: Q pulse generators
+  double k_array_mw = 0.0;    // per sub-tile: K cells, HardSigmoid converters and drivers
+  double v_array_mw = 0.0;    // per sub-tile: V cells, signed converters
+  double counters_mw = 0.0;   // per sub-tile: counters and output registers
+  double control_mw = 0.0;    // per head: control and adder tree
+  double q_pulses_mw = 0.0;   // per head: Q pulse generators
   double write_dac_mw = 0.0;  // per head and per array kind (K or V): write DACs
   double head_mw(int subtiles) const {
     return subtiles * (k_array_mw + v_array_mw + counters_mw) + control_mw + q_pulses_mw +

@@ -127,14 +127,14 @@ struct CostParams {
 
 // Silicon area of the components (power/ sums them per sub-tile, head, layer and model).
 struct AreaParams {
-  double cell_um2 = 0.0;             // one gain cell
-  double hs_ctp_um2 = 0.0;           // one HardSigmoid charge-to-pulse circuit (per K column)
-  double signed_ctp_um2 = 0.0;       // one signed charge-to-pulse circuit (per V output)
-  double ff_um2 = 0.0;               // one flip-flop
-  double full_adder_um2 = 0.0;       // one full-adder bit
-  double dac_unit_cap_um2 = 0.0;     // one unit capacitor of a write DAC with its switch
-  double line_driver_um2 = 0.0;      // one word-line pulse driver
-  double control_um2 = 0.0;          // per head: sequencer, host interface, routing channels
+  double cell_um2 = 0.0;          // one gain cell
+  double hs_ctp_um2 = 0.0;        // one HardSigmoid charge-to-pulse circuit (per K column)
+  double signed_ctp_um2 = 0.0;    // one signed charge-to-pulse circuit (per V output)
+  double ff_um2 = 0.0;            // one flip-flop
+  double full_adder_um2 = 0.0;    // one full-adder bit
+  double dac_unit_cap_um2 = 0.0;  // one unit capacitor of a write DAC with its switch
+  double line_driver_um2 = 0.0;   // one word-line pulse driver
+  double control_um2 = 0.0;       // per head: sequencer, host interface, routing channels
 };
 
 // Where a value came from, for reports and `gca-sim spec`.
