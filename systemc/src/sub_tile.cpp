@@ -5,12 +5,12 @@ namespace gca::sc {
 SubTile::SubTile(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
                  int columns, PowerFactory& power)
     : sc_module(name),
-      k_array("k_array", circuits, features, columns,
-              power.child(this->name(), "k_array", power::Group::qk,
-                          power.static_power().k_array_mw)),
-      v_array("v_array", circuits, features, columns,
-              power.child(this->name(), "v_array", power::Group::av,
-                          power.static_power().v_array_mw)),
+      k_array(
+          "k_array", circuits, features, columns,
+          power.child(this->name(), "k_array", power::Group::qk, power.static_power().k_array_mw)),
+      v_array(
+          "v_array", circuits, features, columns,
+          power.child(this->name(), "v_array", power::Group::av, power.static_power().v_array_mw)),
       hard_sigmoid("hard_sigmoid", circuits.hard_sigmoid,
                    power.child(this->name(), "hard_sigmoid", power::Group::qk)),
       signed_ctp("signed_ctp", circuits.signed_ctp,

@@ -74,9 +74,9 @@ struct Bench {
 
 // The digital phase is pinned to 15 ns (the 65 ns below); its derivation from the adder tree
 // is tested in tests/power.
-const std::vector<std::string> kSmall{"window=3",          "array.cols=2",
-                                      "model.d_head=4",    "model.n_layers=2",
-                                      "model.n_heads=2",   "timing.phase_digital_ns=15"};
+const std::vector<std::string> kSmall{"window=3",        "array.cols=2",
+                                      "model.d_head=4",  "model.n_layers=2",
+                                      "model.n_heads=2", "timing.phase_digital_ns=15"};
 
 TEST(Registers, IdentityAndShape) {
   GCA_REQUIRE_FRESH_KERNEL();

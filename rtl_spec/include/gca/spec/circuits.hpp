@@ -158,9 +158,9 @@ struct CircuitModel {
         // at charges (in units at t_ref_ns) scaled by the inverse.
         hard_sigmoid(spec.charge_to_pulse.s_sat_qk /
                      spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns)),
-        signed_ctp(spec.charge_to_pulse.s_sat_av /
-                       spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns),
-                   Quantizer(spec.quant.out_levels, -1.0, 1.0)),
+        signed_ctp(
+            spec.charge_to_pulse.s_sat_av / spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns),
+            Quantizer(spec.quant.out_levels, -1.0, 1.0)),
         scalers(spec.scalers) {}
 
   Quantizer q_dac;   // Q pulse width in units of T_max, [0, 1]

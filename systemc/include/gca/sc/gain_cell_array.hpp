@@ -38,8 +38,8 @@ class KeyGainCellArray : public sc_core::sc_module {
             const sc_core::sc_time& at) const {
     cells_.integrate(q_pulse, now, charge);
     power_.record(power::Action::qk_cell_read,
-                  drawn_charge(charge, cells_.columns(), double(q_pulse_sum) * cells_.valid_columns(),
-                               current_offset_),
+                  drawn_charge(charge, cells_.columns(),
+                               double(q_pulse_sum) * cells_.valid_columns(), current_offset_),
                   at);
   }
   void clear() { cells_.clear(); }
