@@ -11,23 +11,67 @@ namespace {
 
 constexpr const char* kGroupNames[kGroupCount] = {"qk", "av", "digital", "dac"};
 constexpr const char* kActionNames[kActionCount] = {
-    "qk_cell_read", "qk_ctp",         "av_cell_read", "av_ctp",
-    "av_counter",   "digital_active", "digital_add",  "dac_kv_conversion",
-    "dac_q_pulse",  "cell_write",     "static_time"};
+    "qk_cell_read",      "qk_ctp",        "av_cell_read",   "av_ctp",
+    "counter_count",     "counter_clock", "digital_active", "digital_add",
+    "dac_kv_conversion", "dac_q_pulse",   "cell_write",     "static_time"};
 
-std::string source_of(const gca::spec::HardwareSpec& spec, const std::string& key) {
-  auto it = spec.meta.find(key);
-  if (it == spec.meta.end() || it->second.source.empty()) return "(no source given)";
-  return it->second.source;
+// Group of the modules that book each action (actions.hpp).
+Group group_of(Action a) {
+  switch (a) {
+    case Action::qk_cell_read:
+    case Action::qk_ctp:
+      return Group::qk;
+    case Action::av_cell_read:
+    case Action::av_ctp:
+      return Group::av;
+    case Action::dac_kv_conversion:
+    case Action::dac_q_pulse:
+    case Action::cell_write:
+      return Group::dac;
+    default:
+      return Group::digital;
+  }
 }
 
-std::string unit_of(const gca::spec::HardwareSpec& spec, const std::string& key) {
-  auto it = spec.meta.find(key);
-  if (it != spec.meta.end() && !it->second.unit.empty()) return it->second.unit;
-  for (const auto& p : gca::spec::param_catalog()) {
-    if (p.key == key) return p.unit;
+const char* unit_of(Action a) {
+  switch (a) {
+    case Action::qk_cell_read:
+      return "charge unit drawn by K cells (sum of Q width x (g + offset))";
+    case Action::qk_ctp:
+      return "K column precharged, converted and driving its V line";
+    case Action::av_cell_read:
+      return "charge unit drawn by V cells (sum of phi width x (g + offset))";
+    case Action::av_ctp:
+      return "V output precharged and converted";
+    case Action::counter_count:
+      return "full-scale count (sum of |output|)";
+    case Action::counter_clock:
+      return "counter clocked through one count phase";
+    case Action::digital_active:
+      return "ns of clocked head control";
+    case Action::digital_add:
+      return "sub-tile output routed and added";
+    case Action::dac_kv_conversion:
+      return "K or V value converted and driven";
+    case Action::dac_q_pulse:
+      return "Q pulse generated and driven";
+    case Action::cell_write:
+      return "gain cell written";
+    default:
+      return "mW x ns of static power (booked to the recording module's group)";
   }
-  return "";
+}
+
+std::string components_text(const std::vector<Component>& all, Action a) {
+  std::string text;
+  for (const auto& c : all) {
+    if (c.action != a) continue;
+    if (!text.empty()) text += "; ";
+    char num[64];
+    std::snprintf(num, sizeof num, "%.6g fJ", c.energy_fj);
+    text += c.name + ": " + c.formula + " = " + c.values + " = " + num;
+  }
+  return text;
 }
 
 }  // namespace
@@ -57,72 +101,62 @@ const std::array<Action, kActionCount>& all_actions() {
 }
 
 EnergyTable::EnergyTable(const gca::spec::HardwareSpec& spec) {
-  const gca::spec::EnergyParams& e = spec.energy;
-  // to_pj: factor from the parameter's unit to pJ per unit of amount.
-  auto add = [&](Action a, Group g, const char* key, double value, double to_pj, const char* unit) {
+  const CostModel model(spec);
+  components_ = model.components();
+  for (Action a : all_actions()) {
     EnergyEntry en;
     en.action = a;
     en.name = action_name(a);
-    en.group = g;
-    en.energy_pj_per_unit = value * to_pj;
-    en.unit = unit;
-    en.param_key = key;
-    en.param_value = value;
-    en.param_unit = unit_of(spec, key);
-    en.source = source_of(spec, key);
+    en.group = group_of(a);
+    en.unit = unit_of(a);
+    if (a == Action::static_time) {
+      en.energy_pj_per_unit = 1.0;
+      en.param_unit = "pJ/(mW ns)";
+      en.param_value = 1.0;
+      en.source = "definition: 1 mW for 1 ns = 1 pJ";
+    } else {
+      en.energy_pj_per_unit = model.energy_pj(a);
+      en.param_key = "cost model";
+      en.param_value = en.energy_pj_per_unit;
+      en.param_unit = "pJ";
+      en.source = components_text(components_, a);
+    }
     per_unit_pj_[index(a)] = en.energy_pj_per_unit;
     entries_.push_back(std::move(en));
-  };
-  add(Action::qk_cell_read, Group::qk, "energy.qk_cell_read_fj", e.qk_cell_read_fj, 1e-3,
-      "K cell read x (Q pulse width / T_max)");
-  add(Action::qk_ctp, Group::qk, "energy.qk_ctp_pj", e.qk_ctp_pj, 1.0,
-      "HardSigmoid conversion (one K column)");
-  add(Action::av_cell_read, Group::av, "energy.av_cell_read_fj", e.av_cell_read_fj, 1e-3,
-      "V cell read x (HardSigmoid pulse width / T_max)");
-  add(Action::av_ctp, Group::av, "energy.av_ctp_pj", e.av_ctp_pj, 1.0,
-      "signed conversion (one V output)");
-  add(Action::av_counter, Group::av, "energy.av_counter_fullscale_pj", e.av_counter_fullscale_pj,
-      1.0, "full-scale count (sum of |output|)");
-  add(Action::digital_active, Group::digital, "energy.digital_power_mw", e.digital_power_mw, 1.0,
-      "ns of active digital periphery (1 mW x 1 ns = 1 pJ)");
-  add(Action::digital_add, Group::digital, "energy.digital_add_pj", e.digital_add_pj, 1.0,
-      "add of one sub-tile output");
-  add(Action::dac_kv_conversion, Group::dac, "energy.dac_kv_conversion_pj", e.dac_kv_conversion_pj,
-      1.0, "K or V value converted");
-  add(Action::dac_q_pulse, Group::dac, "energy.dac_q_conversion_pj", e.dac_q_conversion_pj, 1.0,
-      "Q pulse generated");
-  add(Action::cell_write, Group::dac, "energy.cell_write_fj", e.cell_write_fj, 1e-3,
-      "gain cell written");
-  // Static energy booked explicitly: the amount is already mW x ns = pJ.
-  EnergyEntry st;
-  st.action = Action::static_time;
-  st.name = action_name(Action::static_time);
-  st.group = Group::digital;
-  st.energy_pj_per_unit = 1.0;
-  st.unit = "mW x ns of static power (booked to the recording module's group)";
-  st.param_unit = "pJ/(mW ns)";
-  st.param_value = 1.0;
-  st.source = "definition: 1 mW for 1 ns = 1 pJ";
-  per_unit_pj_[index(Action::static_time)] = 1.0;
-  entries_.push_back(std::move(st));
+  }
 
-  auto add_static = [&](const char* name, Group g, const char* key, double value, double to_mw,
+  static_power_ = gca::power::static_power(spec);
+  const AreaBreakdown area = compute_area(spec);
+  const double density = spec.cost.leakage_mw_per_mm2;
+  auto add_static = [&](const char* name, Group g, double mw, double area_um2,
                         const char* applies_to) {
     StaticEntry s;
     s.name = name;
     s.group = g;
-    s.power_mw = value * to_mw;
+    s.power_mw = mw;
     s.applies_to = applies_to;
-    s.param_key = key;
-    s.param_value = value;
-    s.param_unit = unit_of(spec, key);
-    s.source = source_of(spec, key);
+    s.param_key = "cost.leakage_mw_per_mm2";
+    s.param_value = density;
+    s.param_unit = "mW/mm^2";
+    char text[160];
+    std::snprintf(text, sizeof text, "area %.6g um^2 x %.6g mW/mm^2", area_um2, density);
+    s.source = text;
     statics_.push_back(std::move(s));
   };
-  add_static("array_static", Group::qk, "energy.array_static_uw", e.array_static_uw, 1e-3,
-             "each K array (group qk) and V array (group av) with its periphery");
-  add_static("digital_static", Group::digital, "energy.digital_static_mw", e.digital_static_mw, 1.0,
-             "each head's digital control");
+  add_static("k_array_static", Group::qk, static_power_.k_array_mw,
+             area.k_cells_um2 + area.hs_converters_um2,
+             "each K array with its HardSigmoid converters and line drivers");
+  add_static("v_array_static", Group::av, static_power_.v_array_mw,
+             area.v_cells_um2 + area.signed_converters_um2,
+             "each V array with its signed converters");
+  add_static("counters_static", Group::digital, static_power_.counters_mw, area.counters_um2,
+             "each sub-tile's counters and output registers");
+  add_static("control_static", Group::digital, static_power_.control_mw,
+             area.control_um2 + area.adder_tree_um2, "each head's control and adder tree");
+  add_static("q_pulses_static", Group::dac, static_power_.q_pulses_mw, area.q_generators_um2,
+             "each head's Q pulse generators");
+  add_static("write_dac_static", Group::dac, static_power_.write_dac_mw, 0.5 * area.write_dacs_um2,
+             "each head's K write DACs, and its V write DACs");
 }
 
 std::string EnergyTable::to_text() const {
@@ -134,8 +168,17 @@ std::string EnergyTable::to_text() const {
   for (const auto& e : entries_) {
     std::snprintf(line, sizeof line, "%-18s %-8s %14.6g  %s\n", e.name.c_str(), group_name(e.group),
                   e.energy_pj_per_unit, e.unit.c_str());
-    os << line << std::string(43, ' ') << "  " << e.param_key << (e.param_key.empty() ? "" : ": ")
-       << e.source << "\n";
+    os << line;
+    if (e.action == Action::static_time) {
+      os << std::string(45, ' ') << e.source << "\n";
+      continue;
+    }
+    for (const auto& c : components_) {
+      if (c.action != e.action) continue;
+      std::snprintf(line, sizeof line, "%45s%s: %.6g fJ = %s\n", "", c.name.c_str(), c.energy_fj,
+                    c.values.c_str());
+      os << line << std::string(47, ' ') << c.formula << "\n";
+    }
   }
   for (const auto& s : statics_) {
     std::snprintf(line, sizeof line, "%-18s %-8s %11.6g mW  static, %s\n", s.name.c_str(),
@@ -146,42 +189,42 @@ std::string EnergyTable::to_text() const {
 }
 
 double digital_active_ns_per_token(const gca::spec::TimingParams& timing) {
-  return timing.phase_count_ns + timing.phase_precharge_ns + timing.phase_digital_ns;
+  return timing.token_latency_ns();
 }
 
-ActionCounts head_token_actions(const gca::spec::SubTileActivity& a, int active_subtiles,
-                                int d_head, const gca::spec::TimingParams& timing) {
+ActionCounts subtile_actions(const gca::spec::SubTileActivity& a,
+                             const gca::spec::HardwareSpec& spec) {
   ActionCounts c{};
-  c[index(Action::qk_cell_read)] = a.q_pulse_sum;
+  c[index(Action::qk_cell_read)] = a.qk_read_charge;
   c[index(Action::qk_ctp)] = a.columns_converted;
-  c[index(Action::av_cell_read)] = a.phi_pulse_sum;
+  c[index(Action::av_cell_read)] = a.av_read_charge;
   c[index(Action::av_ctp)] = a.outputs_converted;
-  c[index(Action::av_counter)] = a.counter_fullscale;
-  c[index(Action::digital_active)] = digital_active_ns_per_token(timing);
-  c[index(Action::digital_add)] = double(active_subtiles) * d_head;
-  c[index(Action::dac_kv_conversion)] = 2.0 * d_head;
-  c[index(Action::dac_q_pulse)] = d_head;
-  c[index(Action::cell_write)] = 2.0 * d_head;
+  c[index(Action::counter_count)] = a.counter_fullscale;
+  c[index(Action::counter_clock)] = spec.model.d_head;
+  c[index(Action::digital_add)] = spec.model.d_head;
   return c;
 }
 
-AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {
-  const auto& ar = spec.area;
-  AreaBreakdown b;
-  const long rows = spec.array.rows, cols = spec.array.cols;
-  b.cell_um2 = ar.cell_um2;
-  b.cells_per_subtile = 2 * rows * cols;  // K array (rows x cols) + V array (cols x rows)
-  b.subtiles_per_head = spec.subtiles_per_head();
-  b.cells_per_head = b.cells_per_subtile * b.subtiles_per_head;
-  b.subtile_cells_mm2 = b.cells_per_subtile * ar.cell_um2 * 1e-6;
-  // One HardSigmoid circuit per K column, one signed circuit + counter per V output.
-  b.subtile_periphery_mm2 = (cols * ar.hs_ctp_um2 + rows * ar.signed_ctp_um2) * 1e-6;
-  b.subtile_mm2 = b.subtile_cells_mm2 + b.subtile_periphery_mm2;
-  b.head_control_mm2 = ar.head_control_um2 * 1e-6;
-  b.head_mm2 = b.subtiles_per_head * b.subtile_mm2 + b.head_control_mm2;
-  b.layer_mm2 = spec.model.n_heads * b.head_mm2;
-  b.model_mm2 = spec.model.n_layers * b.layer_mm2;
-  return b;
+ActionCounts head_actions(const gca::spec::HardwareSpec& spec) {
+  const int d = spec.model.d_head;
+  ActionCounts c{};
+  c[index(Action::digital_active)] = digital_active_ns_per_token(spec.timing);
+  c[index(Action::dac_kv_conversion)] = 2.0 * d;
+  c[index(Action::dac_q_pulse)] = d;
+  c[index(Action::cell_write)] = 2.0 * d;
+  return c;
+}
+
+ActionCounts token_actions(const gca::spec::SubTileActivity& a, int active_subtiles,
+                           const gca::spec::HardwareSpec& spec) {
+  // The summed activity holds every active sub-tile's amounts; the per-sub-tile constants
+  // (counters clocked, tree inputs) scale with the active sub-tiles.
+  ActionCounts c = subtile_actions(a, spec);
+  c[index(Action::counter_clock)] *= active_subtiles;
+  c[index(Action::digital_add)] *= active_subtiles;
+  const ActionCounts h = head_actions(spec);
+  for (std::size_t i = 0; i < kActionCount; ++i) c[i] += h[i];
+  return c;
 }
 
 }  // namespace gca::power

@@ -60,6 +60,8 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
   const int out_levels = spec_.quant.out_levels;
   const long now = tokens_ - 1;
   const bool decays = spec_.retention.decay_per_token > 0.0;
+  // A column integrates for T_max; the saturation charges hold for a pulse of t_ref.
+  const double charge_scale = spec_.timing.t_max_ns / ctp.t_ref_ns;
   std::vector<double> q(d_);
   for (int i = 0; i < d_; ++i) q[i] = quantize(spec_.scalers.q.apply(q_in[i]), spec_.quant.q_levels, 0.0, 1.0);
 
@@ -80,7 +82,7 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
     double S = 0.0;
     for (int i = 0; i < d_; ++i)
       S += q[i] * (decays ? g((key_v_[base + i] - gc.w_center_v) * f) : key_g_[base + i]);
-    const double phi = std::min(std::max(S / ctp.s_sat_qk, 0.0), 1.0);
+    const double phi = std::min(std::max(S * charge_scale / ctp.s_sat_qk, 0.0), 1.0);
     if (detail) {
       r.scores[slot] = S;
       r.phi[slot] = phi;
@@ -96,7 +98,8 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
   for (int s = 0; s < subtiles_; ++s) {
     if (!r.active[s]) continue;
     for (int i = 0; i < d_; ++i) {
-      const double y = std::min(std::max(acc[std::size_t(s) * d_ + i] / ctp.s_sat_av, -1.0), 1.0);
+      const double y =
+          std::min(std::max(acc[std::size_t(s) * d_ + i] * charge_scale / ctp.s_sat_av, -1.0), 1.0);
       const double o = quantize(y, out_levels, -1.0, 1.0);
       if (detail) {
         r.pre_quant[s][i] = y;

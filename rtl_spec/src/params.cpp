@@ -98,6 +98,8 @@ const std::vector<Field>& fields() {
                            [](HardwareSpec& s) -> double& { return s.charge_to_pulse.s_sat_qk; }));
     v.push_back(real_field("charge_to_pulse.s_sat_av", 0, 1e9, true, "charge units",
                            [](HardwareSpec& s) -> double& { return s.charge_to_pulse.s_sat_av; }));
+    v.push_back(real_field("charge_to_pulse.t_ref_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.charge_to_pulse.t_ref_ns; }));
     auto affine = [&v](const char* name, const char* offset_unit, Affine ScalerParams::*member) {
       std::string base = std::string("scalers.") + name;
       v.push_back(
@@ -113,18 +115,6 @@ const std::vector<Field>& fields() {
     affine("out", "1", &ScalerParams::out);
     v.push_back(real_field("timing.t_max_ns", 0, 1e6, true, "ns",
                            [](HardwareSpec& s) -> double& { return s.timing.t_max_ns; }));
-    v.push_back(real_field("timing.phase_q_ns", 0, 1e6, true, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.phase_q_ns; }));
-    v.push_back(real_field("timing.phase_phi_ns", 0, 1e6, true, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.phase_phi_ns; }));
-    v.push_back(real_field("timing.phase_count_ns", 0, 1e6, true, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.phase_count_ns; }));
-    v.push_back(real_field("timing.phase_precharge_ns", 0, 1e6, false, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.phase_precharge_ns; }));
-    v.push_back(real_field("timing.phase_digital_ns", 0, 1e6, false, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.phase_digital_ns; }));
-    v.push_back(real_field("timing.write_ns", 0, 1e6, false, "ns",
-                           [](HardwareSpec& s) -> double& { return s.timing.write_ns; }));
     v.push_back(real_field("host_link.bytes_per_ns", 0, 1e6, false, "B/ns",
                            [](HardwareSpec& s) -> double& { return s.host_link.bytes_per_ns; }));
     v.push_back(real_field("host_link.latency_ns", 0, 1e6, false, "ns",
@@ -135,23 +125,56 @@ const std::vector<Field>& fields() {
       f.info.choices = {"codes", "f16", "f32"};
       v.push_back(std::move(f));
     }
-    // Energy per action and static power: power/ multiplies action counts by these.
-    auto energy = [&v](const char* key, const char* unit, double EnergyParams::*member) {
-      v.push_back(real_field(key, 0, 1e6, false, unit,
-                             [member](HardwareSpec& s) -> double& { return s.energy.*member; }));
+    v.push_back(real_field("timing.clock_ghz", 0, 100, true, "GHz",
+                           [](HardwareSpec& s) -> double& { return s.timing.clock_ghz; }));
+    v.push_back(real_field("timing.pwm_time_base_ns", 0, 1e6, true, "ns",
+                           [](HardwareSpec& s) -> double& { return s.timing.pwm_time_base_ns; }));
+    v.push_back(int_field("timing.adder_stage_cycles", 1, 1024, "cycles",
+                          [](HardwareSpec& s) -> int& { return s.timing.adder_stage_cycles; }));
+    v.push_back(int_field("timing.handoff_cycles", 0, 1 << 20, "cycles",
+                          [](HardwareSpec& s) -> int& { return s.timing.handoff_cycles; }));
+    // Phases: 0 = derived from the circuits (derive_timing), otherwise the duration in ns.
+    auto phase = [&v](const char* key, double TimingParams::*member) {
+      v.push_back(real_field(key, 0, 1e6, false, "ns",
+                             [member](HardwareSpec& s) -> double& { return s.timing.*member; }));
     };
-    energy("energy.qk_cell_read_fj", "fJ", &EnergyParams::qk_cell_read_fj);
-    energy("energy.qk_ctp_pj", "pJ", &EnergyParams::qk_ctp_pj);
-    energy("energy.av_cell_read_fj", "fJ", &EnergyParams::av_cell_read_fj);
-    energy("energy.av_ctp_pj", "pJ", &EnergyParams::av_ctp_pj);
-    energy("energy.av_counter_fullscale_pj", "pJ", &EnergyParams::av_counter_fullscale_pj);
-    energy("energy.digital_power_mw", "mW", &EnergyParams::digital_power_mw);
-    energy("energy.digital_add_pj", "pJ", &EnergyParams::digital_add_pj);
-    energy("energy.dac_kv_conversion_pj", "pJ", &EnergyParams::dac_kv_conversion_pj);
-    energy("energy.dac_q_conversion_pj", "pJ", &EnergyParams::dac_q_conversion_pj);
-    energy("energy.cell_write_fj", "fJ", &EnergyParams::cell_write_fj);
-    energy("energy.array_static_uw", "uW", &EnergyParams::array_static_uw);
-    energy("energy.digital_static_mw", "mW", &EnergyParams::digital_static_mw);
+    phase("timing.phase_q_ns", &TimingParams::phase_q_set_ns);
+    phase("timing.phase_phi_ns", &TimingParams::phase_phi_set_ns);
+    phase("timing.phase_count_ns", &TimingParams::phase_count_set_ns);
+    phase("timing.phase_precharge_ns", &TimingParams::phase_precharge_ns);
+    phase("timing.phase_digital_ns", &TimingParams::phase_digital_set_ns);
+    phase("timing.write_ns", &TimingParams::write_ns);
+    // Physical quantities of the circuits: power/ computes the energy per action from them.
+    auto cost = [&v](const char* key, double max, bool min_exclusive, const char* unit,
+                     double CostParams::*member) {
+      v.push_back(real_field(key, 0, max, min_exclusive, unit,
+                             [member](HardwareSpec& s) -> double& { return s.cost.*member; }));
+    };
+    cost("cost.vdd_v", 10, true, "V", &CostParams::vdd_v);
+    cost("cost.read_charge_unit_fc", 1e6, false, "fC", &CostParams::read_charge_unit_fc);
+    cost("cost.c_read_bitline_per_cell_ff", 1e3, false, "fF",
+         &CostParams::c_read_bitline_per_cell_ff);
+    cost("cost.c_read_wordline_per_cell_ff", 1e3, false, "fF",
+         &CostParams::c_read_wordline_per_cell_ff);
+    cost("cost.c_ctp_integrator_ff", 1e6, false, "fF", &CostParams::c_ctp_integrator_ff);
+    cost("cost.hs_ctp_bias_ua", 1e6, false, "uA", &CostParams::hs_ctp_bias_ua);
+    cost("cost.signed_ctp_bias_ua", 1e6, false, "uA", &CostParams::signed_ctp_bias_ua);
+    cost("cost.ff_clock_fj", 1e6, false, "fJ", &CostParams::ff_clock_fj);
+    cost("cost.full_adder_fj", 1e6, false, "fJ", &CostParams::full_adder_fj);
+    cost("cost.c_route_per_bit_ff", 1e6, false, "fF", &CostParams::c_route_per_bit_ff);
+    cost("cost.switching_activity", 1, false, "1", &CostParams::switching_activity);
+    v.push_back(int_field("cost.input_register_bits", 1, 64, "bits",
+                          [](HardwareSpec& s) -> int& { return s.cost.input_register_bits; }));
+    v.push_back(int_field("cost.control_fsm_ffs", 0, 1 << 20, "flip-flops",
+                          [](HardwareSpec& s) -> int& { return s.cost.control_fsm_ffs; }));
+    cost("cost.dac_unit_cap_ff", 1e6, false, "fF", &CostParams::dac_unit_cap_ff);
+    cost("cost.dac_buffer_ua_per_bit", 1e6, false, "uA", &CostParams::dac_buffer_ua_per_bit);
+    cost("cost.c_write_bitline_per_cell_ff", 1e3, false, "fF",
+         &CostParams::c_write_bitline_per_cell_ff);
+    cost("cost.c_storage_ff", 1e3, false, "fF", &CostParams::c_storage_ff);
+    cost("cost.leakage_mw_per_mm2", 1e6, false, "mW/mm^2", &CostParams::leakage_mw_per_mm2);
+    v.push_back(int_field("cost.ideal_equivalent_bits", 1, 24, "bits",
+                          [](HardwareSpec& s) -> int& { return s.cost.ideal_equivalent_bits; }));
     // Silicon area (power/ reports it per sub-tile, head, layer and model).
     auto area = [&v](const char* key, double max, bool min_exclusive, double AreaParams::*member) {
       v.push_back(real_field(key, 0, max, min_exclusive, "um^2",
@@ -160,7 +183,11 @@ const std::vector<Field>& fields() {
     area("area.cell_um2", 1e6, true, &AreaParams::cell_um2);
     area("area.hs_ctp_um2", 1e9, false, &AreaParams::hs_ctp_um2);
     area("area.signed_ctp_um2", 1e9, false, &AreaParams::signed_ctp_um2);
-    area("area.head_control_um2", 1e12, false, &AreaParams::head_control_um2);
+    area("area.ff_um2", 1e6, false, &AreaParams::ff_um2);
+    area("area.full_adder_um2", 1e6, false, &AreaParams::full_adder_um2);
+    area("area.dac_unit_cap_um2", 1e6, false, &AreaParams::dac_unit_cap_um2);
+    area("area.line_driver_um2", 1e6, false, &AreaParams::line_driver_um2);
+    area("area.control_um2", 1e12, false, &AreaParams::control_um2);
     return v;
   }();
   return all;
@@ -371,6 +398,7 @@ void set_override(HardwareSpec& spec, const std::string& assignment) {
 void apply_override(HardwareSpec& spec, const std::string& assignment) {
   set_override(spec, assignment);
   validate(spec, "--set");
+  derive_timing(spec, "--set");
 }
 
 void validate(const HardwareSpec& s, const std::string& file) {
@@ -405,12 +433,12 @@ void validate(const HardwareSpec& s, const std::string& file) {
                         format_number(s.gain_cell.v_min_v) + ", " +
                         format_number(s.gain_cell.v_max_v) + "]");
   }
-  if (s.timing.phase_q_ns < s.timing.t_max_ns) {
+  if (s.timing.phase_q_set_ns > 0.0 && s.timing.phase_q_set_ns < s.timing.t_max_ns) {
     throw SpecError(file, "timing.phase_q_ns",
                     "shorter than the longest Q pulse (allowed: >= timing.t_max_ns = " +
                         format_number(s.timing.t_max_ns) + ")");
   }
-  if (s.timing.phase_phi_ns < s.timing.t_max_ns) {
+  if (s.timing.phase_phi_set_ns > 0.0 && s.timing.phase_phi_set_ns < s.timing.t_max_ns) {
     throw SpecError(file, "timing.phase_phi_ns",
                     "shorter than the longest HardSigmoid pulse (allowed: >= timing.t_max_ns = " +
                         format_number(s.timing.t_max_ns) + ")");
@@ -430,7 +458,53 @@ HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& 
   validate(loader.spec, path);
   for (const auto& o : overrides) set_override(loader.spec, o);
   if (!overrides.empty()) validate(loader.spec, "--set");
+  derive_timing(loader.spec, overrides.empty() ? path : "--set");
   return loader.spec;
+}
+
+int converter_bits(int levels, int ideal_equivalent_bits) {
+  if (levels < 2) return ideal_equivalent_bits;
+  int bits = 0;
+  while ((1L << bits) < levels) ++bits;
+  return bits;
+}
+
+int counter_levels(int out_levels, int ideal_equivalent_bits) {
+  if (out_levels < 2) return 1 << ideal_equivalent_bits;
+  return (out_levels + 1) / 2;
+}
+
+int adder_tree_depth(int n) {
+  int depth = 0;
+  while ((1L << depth) < n) ++depth;
+  return depth;
+}
+
+void derive_timing(HardwareSpec& s, const std::string& file) {
+  TimingParams& t = s.timing;
+  // The Q pulse generator resolves widths in steps of T_max / (q_levels - 1); a step finer
+  // than its time base cannot be generated.
+  if (s.quant.q_levels >= 2) {
+    const double step_ns = t.t_max_ns / (s.quant.q_levels - 1);
+    if (step_ns < t.pwm_time_base_ns * (1.0 - 1e-12)) {
+      throw SpecError(
+          file, "timing.t_max_ns",
+          "Q pulse step T_max / (quant.q_levels - 1) = " + format_number(step_ns) +
+              " ns is shorter than timing.pwm_time_base_ns = " + format_number(t.pwm_time_base_ns) +
+              " ns (allowed: T_max >= (q_levels - 1) x time base = " +
+              format_number(t.pwm_time_base_ns * (s.quant.q_levels - 1)) + " ns)");
+    }
+  }
+  const double cycle_ns = t.clock_period_ns();
+  // The magnitude counter needs one clock per level above zero to count a full-scale pulse.
+  const int count_cycles = counter_levels(s.quant.out_levels, s.cost.ideal_equivalent_bits) - 1;
+  const int sum_cycles =
+      adder_tree_depth(s.subtiles_per_head()) * t.adder_stage_cycles + t.handoff_cycles;
+  t.phase_q_ns = t.phase_q_set_ns > 0.0 ? t.phase_q_set_ns : t.t_max_ns;
+  t.phase_phi_ns = t.phase_phi_set_ns > 0.0 ? t.phase_phi_set_ns : t.t_max_ns;
+  t.phase_count_ns = t.phase_count_set_ns > 0.0 ? t.phase_count_set_ns : count_cycles * cycle_ns;
+  t.phase_digital_ns =
+      t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns : sum_cycles * cycle_ns;
 }
 
 std::string default_params_dir() {

@@ -11,12 +11,13 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
                              PowerFactory& power, spec::TaskPool* pool)
     : sc_module(name),
       TraceSource("out"),
-      control(
-          "control", spec,
-          power.child(this->name(), "control", power::Group::digital, power.digital_static_mw())),
-      write_port("write_port", spec.model.d_head, power),
+      control("control", spec,
+              power.child(this->name(), "control", power::Group::digital,
+                          power.static_power().control_mw)),
+      write_port("write_port", power),
       q_pulses("q_pulses", std::make_shared<spec::CircuitModel>(spec),
-               power.child(this->name(), "q_pulses", power::Group::dac)),
+               power.child(this->name(), "q_pulses", power::Group::dac,
+                           power.static_power().q_pulses_mw)),
       adder("adder", power.child(this->name(), "adder", power::Group::digital)),
       spec_(&spec),
       d_(spec.model.d_head),
@@ -25,7 +26,9 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       power_(&power),
       k_in_(d_, 0.0),
       v_in_(d_, 0.0),
-      q_in_(d_, 0.0) {
+      q_in_(d_, 0.0),
+      head_actions_(power::head_actions(spec)),
+      subtile_actions_(static_cast<std::size_t>(spec.subtiles_per_head())) {
   for (Stage* s : {&latch_, &analog_, &digital_}) sized(*s, d_);
   build_subtiles();
   control.attach(*this);
@@ -82,7 +85,7 @@ long AttentionHead::take_input() {
   latched_ = false;
   input_space_.notify(sc_core::SC_ZERO_TIME);
   analog_.times.write_start = sc_time_stamp();
-  write_port.write();
+  write_port.write(head_actions_);
   // The token's numerics (write of its column, reads of every sub-tile) run now, off the
   // simulation thread; they are joined at the end of the Q phase, before anything uses them.
   Stage& a = analog_;
@@ -98,15 +101,19 @@ long AttentionHead::take_input() {
 
 void AttentionHead::q_phase_begins(long) {
   analog_.times.q_start = sc_time_stamp();
-  q_pulses.generate(analog_.q.data(), d_);
+  q_pulses.generate(analog_.q.data(), d_,
+                    head_actions_[power::index(power::Action::dac_q_pulse)]);
 }
 
 void AttentionHead::q_phase_ends(long) {
   if (pool_) pool_->join(numerics_);
   numerics_.reset();
+  // What each sub-tile's modules book for this token: the one mapping of power/.
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    if (model_->subtile_active(static_cast<int>(s)))
-      subtiles[s]->q_phase_done(model_->subtile_activity(static_cast<int>(s)));
+    const int i = static_cast<int>(s);
+    if (!model_->subtile_active(i)) continue;
+    subtile_actions_[s] = power::subtile_actions(model_->subtile_activity(i), *spec_);
+    subtiles[s]->q_phase_done(subtile_actions_[s]);
   }
 }
 
@@ -123,7 +130,7 @@ void AttentionHead::phi_phase_begins(long) {
 void AttentionHead::phi_phase_ends(long) {
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
-    if (model_->subtile_active(i)) subtiles[s]->phi_phase_done(model_->subtile_activity(i));
+    if (model_->subtile_active(i)) subtiles[s]->phi_phase_done(subtile_actions_[s]);
   }
 }
 
@@ -136,13 +143,17 @@ void AttentionHead::count_phase_ends(long) {
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
     if (model_->subtile_active(i))
-      subtiles[s]->count_phase_done(model_->subtile_activity(i), model_->subtile_output(i));
+      subtiles[s]->count_phase_done(subtile_actions_[s], model_->subtile_output(i));
   }
 }
 
 void AttentionHead::hand_to_digital(long) {
   std::swap(analog_, digital_);
-  digital_.active_subtiles = model_->active_subtiles();
+  digital_.adds = 0.0;
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    if (model_->subtile_active(static_cast<int>(s)))
+      digital_.adds += subtile_actions_[s][power::index(power::Action::digital_add)];
+  }
   if (capture_) {
     digital_.scores = model_->scores();
     digital_.phi = model_->phi();
@@ -154,7 +165,7 @@ void AttentionHead::digital_phase_begins(long) {
 }
 
 void AttentionHead::digital_phase_ends(long token) {
-  adder.sum(digital_.active_subtiles, d_);
+  adder.sum(digital_.adds);
   if (token == fault_.token && fault_.feature >= 0 && fault_.feature < d_)
     digital_.out[static_cast<std::size_t>(fault_.feature)] += fault_.delta;
 }

@@ -18,7 +18,8 @@ PeripheralControl::PeripheralControl(sc_core::sc_module_name name, const spec::H
       phi_(spec.timing.phase_phi_ns, SC_NS),
       count_(spec.timing.phase_count_ns, SC_NS),
       digital_(spec.timing.phase_digital_ns, SC_NS),
-      power_(power) {
+      power_(power),
+      active_ns_per_token_(power::head_actions(spec)[power::index(power::Action::digital_active)]) {
   SC_THREAD(analog_stage);
   SC_THREAD(digital_stage);
   SC_METHOD(update_signals);
@@ -59,7 +60,6 @@ void PeripheralControl::analog_stage() {
     analog_token_ = t;
     show(Phase::precharge_write);
     wait(precharge_write_);
-    active_for(timing_.phase_precharge_ns);
 
     dp.q_phase_begins(t);
     show(Phase::q_pulses);
@@ -74,7 +74,6 @@ void PeripheralControl::analog_stage() {
     dp.count_phase_begins(t);
     show(Phase::count);
     wait(count_);
-    active_for(timing_.phase_count_ns);
     dp.count_phase_ends(t);
 
     // Hand-off: the digital stage holds one token at a time.
@@ -96,7 +95,7 @@ void PeripheralControl::digital_stage() {
     done_ = false;
     show(analog_phase_);
     wait(digital_);
-    active_for(timing_.phase_digital_ns);
+    power_.record(power::Action::digital_active, active_ns_per_token_);
     dp.digital_phase_ends(t);
     while (dp.output_full()) wait(dp.output_space_event());
     dp.deliver(t);

@@ -1,7 +1,7 @@
 // What the SystemC modules book for one token equals what the token does, counted independently:
-// the pulse sums and conversions from the oracle's view of the token (its quantized Q, its
-// HardSigmoid widths and counter outputs), the rest by hand from the structure (window 128 in
-// two 64-column sub-tiles, d = 64).
+// the charge the cells draw worked out by hand from the stored values (a cell's current is
+// g(w) - g(v_min), paper Eq. 4 evaluated here term by term), the counter outputs from the oracle,
+// the rest by hand from the structure (window 128 in two 64-column sub-tiles, d = 64).
 #include <cmath>
 #include <random>
 
@@ -27,11 +27,26 @@ void make_token(long t, int d, double* q, double* k, double* v) {
 double q_width(double q) {
   return std::floor(std::min(std::max(q, 0.0), 1.0) * 15.0 + 0.5) / 15.0;
 }
+// The stored voltage of the 3-bit DAC over [0, 0.9] V.
+double stored(double v) {
+  return std::floor(std::min(std::max(v, 0.0), 0.9) / (0.9 / 7) + 0.5 + 1e-9) * (0.9 / 7);
+}
+// Gain-cell current (paper Eq. 4) at stored voltage v, minus its value at 0 V: what a cell draws.
+double current(const spec::GainCellParams& p, double v) {
+  auto g = [&p](double w) {
+    double sum = 0.0;
+    for (int i = 0; i <= 3; ++i)
+      for (int j = 0; i + j <= 3; ++j) sum += p.c[i][j] * std::pow(p.v_in_v, j) * std::pow(w, i);
+    return sum;
+  };
+  return g(v - p.w_center_v) - g(p.v_min_v - p.w_center_v);
+}
 
 TEST(Actions, OneTokenBooksWhatItDoes) {
   GCA_REQUIRE_FRESH_KERNEL();
   const spec::HardwareSpec s = spec::load_spec(
-      spec::default_spec_path(), {"window=128", "model.n_layers=1", "model.n_heads=1"});
+      spec::default_spec_path(),
+      {"window=128", "model.n_layers=1", "model.n_heads=1", "timing.phase_digital_ns=15"});
   const int d = s.model.d_head;
   const long T = 150;  // the window is full (and has wrapped) for the last token
   power::EnergyTable table(s);
@@ -59,20 +74,29 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
   sc_core::sc_start();
   ASSERT_TRUE(sys.host.ok()) << sys.host.error();
 
-  double q_sum = 0.0, phi_sum = 0.0, counts = 0.0;
+  // The window holds tokens T-128 .. T-1; slot j of the last read has HardSigmoid width phi_j.
+  const int subtiles = 2, M = 128;
+  std::vector<double> qq(d), kk(d), vv(d);
   make_token(T - 1, d, q.data(), k.data(), v.data());
-  for (int i = 0; i < d; ++i) q_sum += q_width(q[i]);
-  for (double p : last.phi) phi_sum += p;
+  double qk_charge = 0.0, av_charge = 0.0, counts = 0.0;
+  for (long t = T - M; t < T; ++t) {
+    make_token(t, d, qq.data(), kk.data(), vv.data());
+    const double phi = last.phi[static_cast<std::size_t>(t % M)];
+    for (int i = 0; i < d; ++i) {
+      qk_charge += q_width(q[i]) * current(s.gain_cell, stored(kk[i]));
+      av_charge += phi * current(s.gain_cell, stored(vv[i]));
+    }
+  }
   for (const auto& o : last.o)
     for (double x : o) counts += std::fabs(x);
-  const int subtiles = 2, M = 128;
   auto got = [&](Action a) { return after[power::index(a)] - before[power::index(a)]; };
-  EXPECT_NEAR(got(Action::qk_cell_read), q_sum * M, 1e-3 * q_sum * M);  // every column read
+  EXPECT_NEAR(got(Action::qk_cell_read), qk_charge, 1e-4 * qk_charge);
   EXPECT_DOUBLE_EQ(got(Action::qk_ctp), M);
-  EXPECT_NEAR(got(Action::av_cell_read), phi_sum * d, 1e-3 * phi_sum * d + 1e-6);
+  EXPECT_NEAR(got(Action::av_cell_read), av_charge, 1e-4 * av_charge);
   EXPECT_DOUBLE_EQ(got(Action::av_ctp), subtiles * d);
-  EXPECT_NEAR(got(Action::av_counter), counts, 2.0 / 31.0 * 2 + 1e-6);  // a flip at most
-  EXPECT_DOUBLE_EQ(got(Action::digital_active), 5.0 + 15.0 + 15.0);     // precharge, count, sum
+  EXPECT_NEAR(got(Action::counter_count), counts, 2.0 / 31.0 * 2 + 1e-6);  // a flip at most
+  EXPECT_DOUBLE_EQ(got(Action::counter_clock), subtiles * d);
+  EXPECT_DOUBLE_EQ(got(Action::digital_active), 5.0 + 15.0 + 15.0 + 15.0 + 15.0);  // the token
   EXPECT_DOUBLE_EQ(got(Action::digital_add), subtiles * d);
   EXPECT_DOUBLE_EQ(got(Action::dac_kv_conversion), 2.0 * d);
   EXPECT_DOUBLE_EQ(got(Action::cell_write), 2.0 * d);

@@ -98,6 +98,8 @@ INSTANTIATE_TEST_SUITE_P(
                    {"window=37", "scalers.q_gain=0.8", "scalers.q_offset=0.1", "scalers.k_gain=0.9",
                     "scalers.v_offset=0.05", "scalers.out_gain=2", "scalers.out_offset=-0.5"},
                    120},
+        // Shorter pulses: a 10 ns T_max integrates 2/3 of the charge of the 15 ns reference.
+        StreamCase{"tmax10_window128", {"window=128", "timing.t_max_ns=10"}, 200},
         // The full GPT-2 window, filled and wrapped once (fewer tokens: the reference is slow).
         StreamCase{"gpt2_window1024", {}, 1100}),
     [](const auto& info) { return std::string(info.param.name); });

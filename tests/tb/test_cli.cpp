@@ -93,7 +93,8 @@ TEST_P(Scenarios, RunsAndMatchesTheOracle) {
   EXPECT_EQ(j["check"]["mismatches"].get<long>(), 0);
   EXPECT_GT(j["check"]["outputs_compared"].get<long>(), 0);
   EXPECT_TRUE(fs::exists(path("out/modules.csv")));
-  EXPECT_NE(slurp(path("out/energy_table.txt")).find("energy.qk_cell_read_fj"), std::string::npos);
+  EXPECT_NE(slurp(path("out/energy_table.txt")).find("cost.read_charge_unit_fc"),
+            std::string::npos);
   EXPECT_NE(r.out.find("check against the oracle"), std::string::npos);
 }
 

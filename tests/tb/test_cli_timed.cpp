@@ -49,14 +49,14 @@ class TimedCli : public ::testing::Test {
   }
   static json prefill(const char* protocol) {
     return {{"name", std::string("prefill_") + protocol},
-            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"window", 64}, {"model.n_layers", 2}}}}},
+            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"window", 64}, {"model.n_layers", 2}, {"timing.phase_digital_ns", 15}}}}},
             {"workload", {{"mode", "prefill"}, {"tokens", 120}, {"protocol", protocol}}},
             {"report", {{"plots", false}}}};
   }
   fs::path dir_;
 };
 
-// 2 layers, window 64, prefill: by hand, token t leaves layer 1 at 50 t + 130 ns, so 120 tokens
+// 2 layers, window 64, prefill, digital phase pinned to 15 ns: by hand, token t leaves layer 1 at 50 t + 130 ns, so 120 tokens
 // end at 50 x 119 + 130 = 6080 ns (50.67 ns per token).
 TEST_F(TimedCli, PrefillLooselyAndApproximatelyTimedAgreeWithTheHandValue) {
   for (const char* p : {"lt", "at"}) {
@@ -71,7 +71,7 @@ TEST_F(TimedCli, PrefillLooselyAndApproximatelyTimedAgreeWithTheHandValue) {
 
 TEST_F(TimedCli, ASlowLinkSetsThePaceAndTheRunSaysSo) {
   const json base = {{"name", "layer"},
-                     {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 1}, {"window", 128}}}}},
+                     {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 1}, {"window", 128}, {"timing.phase_digital_ns", 15}}}}},
                      {"workload", {{"mode", "decode"}, {"tokens", 30}}},
                      {"report", {{"plots", false}}}};
   const std::string s = write("layer.json", base);

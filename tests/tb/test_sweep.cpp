@@ -123,7 +123,7 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
     const std::string single = path("single" + std::to_string(i));
     Result one = sim("run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens " +
                      std::to_string(window + 40) +
-                     " --set model.n_heads=2 --set window=" + std::to_string(window) +
+                     " --set model.n_heads=2 --set timing.phase_digital_ns=15 --set window=" + std::to_string(window) +
                      " --set array.cols=" + std::to_string(cols) + " --quiet --out " + single);
     ASSERT_EQ(one.code, 0) << one.err;
     std::ifstream in(single + "/report.json");
@@ -135,7 +135,7 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
     EXPECT_NEAR(num(row, "energy_per_token_pj"), energy, 1e-9 * energy);
     EXPECT_NEAR(num(row, "area_mm2"), rep["area_mm2"]["model"].get<double>(), 1e-9);
     EXPECT_EQ(row.at("outputs_fnv1a64"), rep["outputs"]["fnv1a64"].get<std::string>());
-    // One layer of the default phases: 5 + 15 + 15 + 15 + 15 ns (SPEC.md section 4).
+    // One layer, the digital phase pinned: 5 + 15 + 15 + 15 + 15 ns.
     EXPECT_NEAR(num(row, "end_to_end_ns_per_token"), 65.0, 1e-9);
   }
   // The window's columns cost energy: window 128 spends more per token than window 64.
@@ -245,7 +245,7 @@ TEST_F(Sweep, ScenarioKeysReachTheRun) {
   // layer of every token but possibly the run's very last one: between L*h*(T-1)/T and L*h.
   const std::string file = write("host.json", R"({
     "scenario": "gpt2_layer.json", "tokens": 10,
-    "set": {"model.n_heads": 1, "model.n_layers": 2, "window": 64},
+    "set": {"model.n_heads": 1, "model.n_layers": 2, "window": 64, "timing.phase_digital_ns": 15},
     "grid": {"workload.host_ns_per_layer": [0, 1000]}})");
   Result r = sim("sweep " + file + " --jobs 2 --quiet --out " + path("s"));
   ASSERT_EQ(r.code, 0) << r.err;

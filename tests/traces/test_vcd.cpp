@@ -1,4 +1,5 @@
-// VCD traces: a decode run of one layer (window 64, 2 heads, d 64) traced on layer 0 head 0
+// VCD traces: a decode run of one layer (window 64, 2 heads, d 64, digital phase pinned to
+// 15 ns so that tokens take 65 ns) traced on layer 0 head 0
 // sub-tile 0, read back with a small VCD parser: header and scope tree, the phase schedule of
 // every token, the Q pulse widths against a hand-computed 16-level quantization, the
 // HardSigmoid widths, counters and outputs against the head's own results, the energy steps;
@@ -167,7 +168,8 @@ double ns_of(const sc_core::sc_time& t) {
 TEST(VcdTrace, DecodeRunReadsBack) {
   GCA_REQUIRE_FRESH_KERNEL();
   const spec::HardwareSpec s = spec::load_spec(
-      spec::default_spec_path(), {"window=64", "model.n_layers=1", "model.n_heads=2"});
+      spec::default_spec_path(),
+      {"window=64", "model.n_layers=1", "model.n_heads=2", "timing.phase_digital_ns=15"});
   ASSERT_EQ(s.model.d_head, 64);
   gpow::PowerTracker tracker(gpow::EnergyTable(s), 1000.0);
   gtlm::HostConfig hc;
@@ -350,7 +352,8 @@ TEST(VcdTrace, DecodeRunReadsBack) {
 TEST(VcdTrace, PrefillTwoLayersTwoHeadsSecondSubtile) {
   GCA_REQUIRE_FRESH_KERNEL();
   const spec::HardwareSpec s = spec::load_spec(
-      spec::default_spec_path(), {"window=128", "model.n_layers=2", "model.n_heads=2"});
+      spec::default_spec_path(),
+      {"window=128", "model.n_layers=2", "model.n_heads=2", "timing.phase_digital_ns=15"});
   constexpr long kPrefill = 70;  // tokens 64.. land in sub-tile 1
   gtlm::HostConfig hc;
   hc.tokens = kPrefill;
@@ -436,7 +439,8 @@ TEST(VcdTrace, PrefillTwoLayersTwoHeadsSecondSubtile) {
 TEST(VcdTrace, SelectionOutOfRangeIsRejected) {
   GCA_REQUIRE_FRESH_KERNEL();
   const spec::HardwareSpec s = spec::load_spec(
-      spec::default_spec_path(), {"window=64", "model.n_layers=1", "model.n_heads=2"});
+      spec::default_spec_path(),
+      {"window=64", "model.n_layers=1", "model.n_heads=2", "timing.phase_digital_ns=15"});
   gtlm::HostConfig hc;
   gtlm::System sys("system", s, hc, nullptr, nullptr);
   const std::string path = std::string(GCA_TRACES_TEST_OUT_DIR) + "/rejected.vcd";

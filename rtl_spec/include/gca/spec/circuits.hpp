@@ -153,8 +153,14 @@ struct CircuitModel {
         kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
         gain_cell(spec.gain_cell),
         retention(spec.retention.decay_per_token, spec.window),
-        hard_sigmoid(spec.charge_to_pulse.s_sat_qk),
-        signed_ctp(spec.charge_to_pulse.s_sat_av, Quantizer(spec.quant.out_levels, -1.0, 1.0)),
+        // A column integrates for as long as its pulses last: with T_max other than t_ref_ns
+        // the same inputs give T_max / t_ref_ns times the charge, so the converters saturate
+        // at charges (in units at t_ref_ns) scaled by the inverse.
+        hard_sigmoid(spec.charge_to_pulse.s_sat_qk /
+                     spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns)),
+        signed_ctp(
+            spec.charge_to_pulse.s_sat_av / spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns),
+            Quantizer(spec.quant.out_levels, -1.0, 1.0)),
         scalers(spec.scalers) {}
 
   Quantizer q_dac;   // Q pulse width in units of T_max, [0, 1]

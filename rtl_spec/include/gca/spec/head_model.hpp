@@ -38,7 +38,13 @@ struct SubTileActivity {
   double phi_pulse_sum = 0.0;      // sum over V-array cells read of the HardSigmoid pulse width
   int outputs_converted = 0;       // signed charge-to-pulse conversions (one per feature)
   double counter_fullscale = 0.0;  // sum of |output| in units of a full-scale count
+  // Charge the cells drew, in charge units at t_ref_ns (see cell_current_offset):
+  // sum over cells read of width x (g(w) + offset).
+  double qk_read_charge = 0.0;
+  double av_read_charge = 0.0;
   void add(const SubTileActivity& o) {
+    qk_read_charge += o.qk_read_charge;
+    av_read_charge += o.av_read_charge;
     q_pulse_sum += o.q_pulse_sum;
     columns_converted += o.columns_converted;
     phi_pulse_sum += o.phi_pulse_sum;
@@ -46,6 +52,14 @@ struct SubTileActivity {
     counter_fullscale += o.counter_fullscale;
   }
 };
+
+// A cell's read current is never negative: it is (g(w) + offset) in units of g, where the
+// offset is -g at the lowest storable voltage (that cell conducts nothing). The signed product
+// g(w) is what remains after the converter subtracts the offset charge as its reference, so a
+// column of cells read with widths x_i draws sum_i x_i (g(w_i) + offset) = S + offset sum_i x_i.
+inline double cell_current_offset(const CircuitModel& circuits) {
+  return -circuits.gain_cell.g_of_voltage(circuits.kv_dac.lo());
+}
 
 // One sub-tile: K array + HardSigmoid charge-to-pulse per column, V array + signed
 // charge-to-pulse and counter per output.

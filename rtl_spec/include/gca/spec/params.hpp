@@ -50,9 +50,14 @@ struct RetentionParams {
   double tau_ms = 0.0;           // informational
 };
 
+// The saturation charges are those of a read with pulses of t_ref_ns at full width: a column
+// integrates charge for as long as its pulses last, so with another T_max the same stored
+// values and inputs give T_max / t_ref_ns times the charge.
 struct ChargeToPulseParams {
   double s_sat_qk = 0.0;  // HardSigmoid: phi = clip(S / s_sat_qk, 0, 1)
   double s_sat_av = 0.0;  // signed output: clip(A / s_sat_av, -1, 1)
+  double t_ref_ns = 0.0;  // T_max at which s_sat_qk and s_sat_av hold
+  double charge_scale(double t_max_ns) const { return t_max_ns / t_ref_ns; }
 };
 
 // Digital affine scalers x' = gain * x + offset, applied before the input clamps and
@@ -68,19 +73,33 @@ struct ScalerParams {
   Affine q, k, v, out;
 };
 
+// Phase durations. A phase key set to 0 means "derive it" (derive_timing): Q and HardSigmoid
+// phases last T_max, the count phase counts the counter's levels at the clock, the digital
+// phase climbs the adder tree and hands off. The *_set_ns members hold the keys; the phase_*_ns
+// members hold the durations in force, which every consumer reads.
 struct TimingParams {
   double t_max_ns = 0.0;
+  double clock_ghz = 0.0;           // digital clock: counters, adder tree, control
+  double pwm_time_base_ns = 0.0;    // finest step the Q pulse generators can resolve
+  int adder_stage_cycles = 0;       // clock cycles per level of the adder tree
+  int handoff_cycles = 0;           // cycles to hand the head's sum to the host side
+  double phase_q_set_ns = 0.0;      // 0 = derived
+  double phase_phi_set_ns = 0.0;    // 0 = derived
+  double phase_count_set_ns = 0.0;  // 0 = derived
+  double phase_precharge_ns = 0.0;
+  double phase_digital_set_ns = 0.0;  // 0 = derived
+  double write_ns = 0.0;
+  // In force (derived or set): filled by derive_timing.
   double phase_q_ns = 0.0;
   double phase_phi_ns = 0.0;
   double phase_count_ns = 0.0;
-  double phase_precharge_ns = 0.0;
   double phase_digital_ns = 0.0;
-  double write_ns = 0.0;
   // The write of a token's K column and V line runs alongside the precharge; the longer of
   // the two holds back the Q pulses.
   double precharge_write_ns() const {
     return phase_precharge_ns > write_ns ? phase_precharge_ns : write_ns;
   }
+  double clock_period_ns() const { return 1.0 / clock_ghz; }
   // Latency of one token through one layer: the sequential compute phases.
   double token_latency_ns() const {
     return precharge_write_ns() + phase_q_ns + phase_phi_ns + phase_count_ns + phase_digital_ns;
@@ -91,22 +110,28 @@ struct TimingParams {
   }
 };
 
-// Energy per action, in the spirit of CiMLoop/Accelergy: the power model (power/) multiplies
-// action counts by these. Each is a per-action or per-time quantity; the unit is in the name.
-// Pulse-width-weighted reads count a cell read with a pulse of width x * T_max as x reads.
-struct EnergyParams {
-  double qk_cell_read_fj = 0.0;          // per K cell read with a full T_max pulse (x Q width)
-  double qk_ctp_pj = 0.0;                // per HardSigmoid charge-to-pulse conversion (column)
-  double av_cell_read_fj = 0.0;          // per V cell read with a full T_max pulse (x phi width)
-  double av_ctp_pj = 0.0;                // per signed charge-to-pulse conversion (output)
-  double av_counter_fullscale_pj = 0.0;  // per full-scale count of an output counter (x |o|)
-  double digital_power_mw = 0.0;         // digital periphery power while active (per head)
-  double digital_add_pj = 0.0;           // per digital add of one sub-tile output
-  double dac_kv_conversion_pj = 0.0;     // per K or V value converted by a write DAC
-  double dac_q_conversion_pj = 0.0;      // per Q pulse generated (PWM DAC)
-  double cell_write_fj = 0.0;            // per gain cell written
-  double array_static_uw = 0.0;          // static power of one K or V array with its periphery
-  double digital_static_mw = 0.0;        // static power of one head's digital control
+// Physical quantities of the circuits, from which power/ computes the energy of every action
+// (docs/cost_model.md holds the formulas). Units are in the names.
+struct CostParams {
+  double vdd_v = 0.0;                        // supply of arrays, converters and logic
+  double read_charge_unit_fc = 0.0;          // charge of g = 1 over one pulse of t_ref_ns
+  double c_read_bitline_per_cell_ff = 0.0;   // read bit line / output line load per cell
+  double c_read_wordline_per_cell_ff = 0.0;  // read word line load per cell (gate + wire)
+  double c_ctp_integrator_ff = 0.0;          // node a charge-to-pulse converter resets per use
+  double hs_ctp_bias_ua = 0.0;               // HardSigmoid comparator bias while converting
+  double signed_ctp_bias_ua = 0.0;           // signed converter bias during the count phase
+  double ff_clock_fj = 0.0;                  // flip-flop with its clock-tree share, per cycle
+  double full_adder_fj = 0.0;                // one full-adder bit operation
+  double c_route_per_bit_ff = 0.0;           // wire from a sub-tile output bit to the tree
+  double switching_activity = 0.0;           // fraction of data nodes that toggle per use
+  int input_register_bits = 0;               // bits of each q, k, v input register
+  int control_fsm_ffs = 0;                   // flip-flops of the phase sequencer
+  double dac_unit_cap_ff = 0.0;              // unit capacitor of the binary-weighted write DAC
+  double dac_buffer_ua_per_bit = 0.0;        // DAC output buffer bias per bit of resolution
+  double c_write_bitline_per_cell_ff = 0.0;  // write bit line load per cell
+  double c_storage_ff = 0.0;                 // storage node of a gain cell
+  double leakage_mw_per_mm2 = 0.0;           // static power density of the whole silicon
+  int ideal_equivalent_bits = 0;             // bits an unquantized converter is costed with
 };
 
 // The link between the host and the accelerator (tlm/HostLink). Every transaction occupies
@@ -123,12 +148,16 @@ struct HostLinkParams {
   LinkFormat format() const { return static_cast<LinkFormat>(format_code); }
 };
 
-// Silicon area, for the area report (per sub-tile, head, layer, model).
+// Silicon area of the components (power/ sums them per sub-tile, head, layer and model).
 struct AreaParams {
   double cell_um2 = 0.0;          // one gain cell
   double hs_ctp_um2 = 0.0;        // one HardSigmoid charge-to-pulse circuit (per K column)
-  double signed_ctp_um2 = 0.0;    // one signed charge-to-pulse + counter (per V output)
-  double head_control_um2 = 0.0;  // per head: digital control, adder tree, DACs, drivers
+  double signed_ctp_um2 = 0.0;    // one signed charge-to-pulse circuit (per V output)
+  double ff_um2 = 0.0;            // one flip-flop
+  double full_adder_um2 = 0.0;    // one full-adder bit
+  double dac_unit_cap_um2 = 0.0;  // one unit capacitor of a write DAC with its switch
+  double line_driver_um2 = 0.0;   // one word-line pulse driver
+  double control_um2 = 0.0;       // per head: sequencer, host interface, routing channels
 };
 
 // Where a value came from, for reports and `gca-sim spec`.
@@ -149,7 +178,7 @@ struct HardwareSpec {
   ScalerParams scalers;
   TimingParams timing;
   HostLinkParams host_link;
-  EnergyParams energy;
+  CostParams cost;
   AreaParams area;
 
   std::map<std::string, ParamMeta> meta;  // by dotted key
@@ -181,6 +210,21 @@ void apply_override(HardwareSpec& spec, const std::string& assignment);
 
 // Value of a key as a double (for printing and reports).
 double get_param(const HardwareSpec& spec, const std::string& key);
+
+// Fills the phase durations in force from the keys (0 = derived); throws SpecError when a
+// derived quantity is impossible (a Q pulse step finer than the PWM time base).
+void derive_timing(HardwareSpec& spec, const std::string& file = "");
+
+// Bits of a converter or counter with `levels` levels (ceil(log2 levels)); an ideal one
+// (levels 0) is costed with cost.ideal_equivalent_bits.
+int converter_bits(int levels, int ideal_equivalent_bits);
+
+// Levels of an output counter: the signed result of out_levels levels is a sign bit and a
+// magnitude counter of ceil(out_levels / 2) levels.
+int counter_levels(int out_levels, int ideal_equivalent_bits);
+
+// Depth of the adder tree that sums n sub-tile outputs: ceil(log2 n).
+int adder_tree_depth(int n);
 
 // Range and consistency checks; throws SpecError.
 void validate(const HardwareSpec& spec, const std::string& file = "");

@@ -11,9 +11,7 @@ class AdderTree : public sc_core::sc_module {
  public:
   AdderTree(sc_core::sc_module_name name, PowerPort power) : sc_module(name), power_(power) {}
   // End of the digital phase: each active sub-tile's output was added into the head's sum.
-  void sum(int active_subtiles, int features) const {
-    power_.record(power::Action::digital_add, double(active_subtiles) * features);
-  }
+  void sum(double adds) const { power_.record(power::Action::digital_add, adds); }
 
  private:
   PowerPort power_;

@@ -98,7 +98,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
     TokenTimes times;
     std::vector<double> q, k, v, out;
     std::vector<float> scores, phi;
-    int active_subtiles = 0;
+    double adds = 0.0;  // sub-tile outputs the adder tree sums (power::Action::digital_add)
   };
   // HeadDatapath: called by the control's processes at the phase boundaries.
   bool input_latched() const override { return latched_; }
@@ -127,6 +127,8 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   spec::TaskPool::Ticket numerics_;
   PowerFactory* power_;
   std::vector<double> k_in_, v_in_, q_in_;  // input registers
+  power::ActionCounts head_actions_;                   // per token, the same for every token
+  std::vector<power::ActionCounts> subtile_actions_;  // of the token in the analog stage
   Stage latch_, analog_, digital_;
   bool latched_ = false;
   long started_ = 0;

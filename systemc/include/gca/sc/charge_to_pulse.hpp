@@ -9,6 +9,7 @@
 
 #include "gca/sc/power_port.hpp"
 #include "gca/sc/trace_source.hpp"
+#include "gca/power/energy_table.hpp"
 #include "gca/spec/head_model.hpp"
 
 namespace gca::sc {
@@ -23,8 +24,8 @@ class ChargeToPulse : public sc_core::sc_module, public TraceSource {
   // Start of the phi phase: the pulses appear.
   void emit(const float* widths, int columns) const { trace_values(widths, columns); }
   // End of the phi phase: the conversions are done.
-  void convert(const spec::SubTileActivity& a) const {
-    power_.record(power::Action::qk_ctp, a.columns_converted);
+  void convert(const power::ActionCounts& a) const {
+    power_.record(power::Action::qk_ctp, a[power::index(power::Action::qk_ctp)]);
   }
 
  private:
@@ -37,8 +38,9 @@ class Counter : public sc_core::sc_module, public TraceSource {
  public:
   Counter(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), TraceSource("value"), power_(power) {}
-  void count(const spec::SubTileActivity& a, const double* values, int outputs) const {
-    power_.record(power::Action::av_counter, a.counter_fullscale);
+  void count(const power::ActionCounts& a, const double* values, int outputs) const {
+    power_.record(power::Action::counter_count, a[power::index(power::Action::counter_count)]);
+    power_.record(power::Action::counter_clock, a[power::index(power::Action::counter_clock)]);
     trace_values(values, outputs);
   }
 
@@ -51,8 +53,8 @@ class SignedChargeToPulse : public sc_core::sc_module {
  public:
   SignedChargeToPulse(sc_core::sc_module_name name, PowerPort ctp_power, PowerPort counter_power)
       : sc_module(name), counter("counter", counter_power), power_(ctp_power) {}
-  void convert(const spec::SubTileActivity& a) const {
-    power_.record(power::Action::av_ctp, a.outputs_converted);
+  void convert(const power::ActionCounts& a) const {
+    power_.record(power::Action::av_ctp, a[power::index(power::Action::av_ctp)]);
   }
   Counter counter;
 

@@ -18,9 +18,9 @@ namespace gca::sc {
 class Dac : public sc_core::sc_module {
  public:
   Dac(sc_core::sc_module_name name, PowerPort power) : sc_module(name), power_(power) {}
-  void convert(int values) const {
-    power_.record(power::Action::dac_kv_conversion, values);
-    power_.record(power::Action::cell_write, values);
+  void convert(double conversions, double cells_written) const {
+    power_.record(power::Action::dac_kv_conversion, conversions);
+    power_.record(power::Action::cell_write, cells_written);
   }
 
  private:
@@ -34,8 +34,8 @@ class QPulseGenerator : public sc_core::sc_module, public TraceSource {
   QPulseGenerator(sc_core::sc_module_name name, std::shared_ptr<const spec::CircuitModel> circuits,
                   PowerPort power)
       : sc_module(name), TraceSource("width"), circuits_(std::move(circuits)), power_(power) {}
-  void generate(const double* q, int features) {
-    power_.record(power::Action::dac_q_pulse, features);
+  void generate(const double* q, int features, double pulses) {
+    power_.record(power::Action::dac_q_pulse, pulses);
     if (!traced()) return;
     widths_.resize(static_cast<std::size_t>(features));
     circuits_->q_pulses(q, features, widths_.data());

@@ -7,7 +7,7 @@
 #include <systemc>
 
 #include "gca/sc/power_port.hpp"
-#include "gca/spec/head_model.hpp"
+#include "gca/power/energy_table.hpp"
 
 namespace gca::sc {
 
@@ -16,12 +16,13 @@ class KeyGainCellArray : public sc_core::sc_module {
  public:
   KeyGainCellArray(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), power_(power) {}
-  void read(const spec::SubTileActivity& a) const {
-    power_.record(power::Action::qk_cell_read, a.q_pulse_sum);
+  void read(const power::ActionCounts& a) const {
+    power_.record(power::Action::qk_cell_read, a[power::index(power::Action::qk_cell_read)]);
   }
 
  private:
   PowerPort power_;
+  double current_offset_;
 };
 
 // V array: one input line per token slot; read by the HardSigmoid pulses.
@@ -29,12 +30,13 @@ class ValueGainCellArray : public sc_core::sc_module {
  public:
   ValueGainCellArray(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), power_(power) {}
-  void read(const spec::SubTileActivity& a) const {
-    power_.record(power::Action::av_cell_read, a.phi_pulse_sum);
+  void read(const power::ActionCounts& a) const {
+    power_.record(power::Action::av_cell_read, a[power::index(power::Action::av_cell_read)]);
   }
 
  private:
   PowerPort power_;
+  double current_offset_;
 };
 
 }  // namespace gca::sc

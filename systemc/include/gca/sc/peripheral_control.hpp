@@ -15,6 +15,7 @@
 #include <systemc>
 
 #include "gca/sc/phase.hpp"
+#include "gca/power/energy_table.hpp"
 #include "gca/sc/power_port.hpp"
 #include "gca/spec/params.hpp"
 
@@ -65,8 +66,6 @@ class PeripheralControl : public sc_core::sc_module {
  private:
   void analog_stage();
   void digital_stage();
-  // Digital periphery active for `ns` (booked at the end of that activity).
-  void active_for(double ns) const { power_.record(power::Action::digital_active, ns); }
   void show(Phase analog_phase);
   void update_signals();
 
@@ -75,6 +74,7 @@ class PeripheralControl : public sc_core::sc_module {
   int window_, cols_;
   sc_core::sc_time precharge_write_, q_, phi_, count_, digital_;
   PowerPort power_;
+  double active_ns_per_token_;  // the control is clocked for this long per token (booked once)
   bool tracing_ = false;
   long analog_token_ = -1, digital_token_ = -1;
   Phase analog_phase_ = Phase::idle;

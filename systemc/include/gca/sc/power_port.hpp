@@ -47,9 +47,9 @@ class PowerFactory {
                   double static_mw = 0.0) {
     return port(std::string(parent) + "." + name, group, static_mw);
   }
-  double array_static_mw() const { return tracker_ ? tracker_->table().array_static_mw() : 0.0; }
-  double digital_static_mw() const {
-    return tracker_ ? tracker_->table().digital_static_mw() : 0.0;
+  // Leakage of each kind of module (area x density, power::static_power); 0 without a tracker.
+  power::StaticPower static_power() const {
+    return tracker_ ? tracker_->table().static_power() : power::StaticPower{};
   }
   power::PowerTracker* tracker() const { return tracker_; }
 

@@ -15,14 +15,16 @@ class SubTile : public sc_core::sc_module {
  public:
   SubTile(sc_core::sc_module_name name, int features, int columns, PowerFactory& power);
 
+  // What the sub-tile's modules book for one token is power::subtile_actions() of what its
+  // circuits did: each module books its own actions at the end of its phase.
   // End of the Q phase: the K array was read by the Q pulses.
-  void q_phase_done(const spec::SubTileActivity& a) const;
+  void q_phase_done(const power::ActionCounts& a) const;
   // Start of the phi phase: the HardSigmoid pulses (`widths`, one per column) appear.
   void phi_phase_starts(const float* widths) const { hard_sigmoid.emit(widths, columns_); }
   // End of the phi phase: the HardSigmoid pulses drove the V array.
-  void phi_phase_done(const spec::SubTileActivity& a) const;
+  void phi_phase_done(const power::ActionCounts& a) const;
   // End of the count phase: signed conversions counted into `outputs` (one per feature).
-  void count_phase_done(const spec::SubTileActivity& a, const double* outputs) const;
+  void count_phase_done(const power::ActionCounts& a, const double* outputs) const;
 
   int columns() const { return columns_; }
   int features() const { return features_; }

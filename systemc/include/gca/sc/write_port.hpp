@@ -11,22 +11,23 @@ namespace gca::sc {
 
 class WritePort : public sc_core::sc_module {
  public:
-  WritePort(sc_core::sc_module_name name, int features, PowerFactory& power)
+  WritePort(sc_core::sc_module_name name, PowerFactory& power)
       : sc_module(name),
-        k_dac("k_dac", power.child(this->name(), "k_dac", power::Group::dac)),
-        v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac)),
-        features_(features) {}
+        k_dac("k_dac", power.child(this->name(), "k_dac", power::Group::dac,
+                                   power.static_power().write_dac_mw)),
+        v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac,
+                                   power.static_power().write_dac_mw)) {}
 
-  // Start of the write phase: one K column and one V line are converted and written.
-  void write() const {
-    k_dac.convert(features_);
-    v_dac.convert(features_);
+  // Start of the write phase: one K column and one V line are converted and written; `head`
+  // holds the head's actions of a token (power::head_actions), half of them each DAC's.
+  void write(const power::ActionCounts& head) const {
+    const double conversions = 0.5 * head[power::index(power::Action::dac_kv_conversion)];
+    const double cells = 0.5 * head[power::index(power::Action::cell_write)];
+    k_dac.convert(conversions, cells);
+    v_dac.convert(conversions, cells);
   }
 
   Dac k_dac, v_dac;
-
- private:
-  int features_;
 };
 
 }  // namespace gca::sc
