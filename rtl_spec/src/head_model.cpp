@@ -5,24 +5,61 @@
 
 namespace gca::spec {
 
-SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int columns)
+SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int columns,
+                           ArrayPlace place)
     : circuits_(&circuits),
-      key_(circuits, features, columns),
-      value_(circuits, features, columns),
-      charge_(features) {}
-
-void SubTileModel::write(int col, const double* k_volts, const double* v_volts, long token) {
-  key_.write_column(col, k_volts, token);
-  value_.write_line(col, v_volts, token);
+      key_(circuits, features, columns, place),
+      value_(circuits, features, columns, place),
+      charge_(features) {
+  if (circuits.refresh.refreshes()) {
+    shadow_k_.assign(std::size_t(features) * columns, 0.0);
+    shadow_v_.assign(shadow_k_.size(), 0.0);
+  }
 }
 
-bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, long now, float* s_out,
-                           float* phi_out, double* o_out, SubTileActivity* activity) const {
+void SubTileModel::write(int col, const double* k_volts, const double* v_volts, double now_ns,
+                         long token) {
+  key_.write_column(col, k_volts, now_ns, token);
+  value_.write_line(col, v_volts, now_ns, token);
+  if (!shadow_k_.empty()) {
+    const int d = key_.features();
+    std::copy_n(k_volts, d, shadow_k_.data() + std::size_t(col) * d);
+    std::copy_n(v_volts, d, shadow_v_.data() + std::size_t(col) * d);
+  }
+}
+
+RefreshActivity SubTileModel::refresh(double now_ns, long token) {
+  RefreshActivity r;
+  if (shadow_k_.empty()) return r;
+  const double keep = 1.0 - circuits_->refresh.refresh_threshold;
+  const int d = key_.features();
+  for (int c = 0; c < key_.columns(); ++c) {
+    if (!key_.column_valid(c) || key_.decay_factor(c, now_ns) >= keep) continue;
+    key_.write_column(c, shadow_k_.data() + std::size_t(c) * d, now_ns, token, true);
+    value_.write_line(c, shadow_v_.data() + std::size_t(c) * d, now_ns, token, true);
+    ++r.columns;
+    r.cells += 2L * d;
+  }
+  return r;
+}
+
+double SubTileModel::oldest_written_ns() const {
+  double oldest = -1.0;
+  for (int c = 0; c < key_.columns(); ++c) {
+    if (!key_.column_valid(c)) continue;
+    if (oldest < 0.0 || key_.written_ns(c) < oldest) oldest = key_.written_ns(c);
+  }
+  return oldest;
+}
+
+bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_ns, long token,
+                           float* s_out, float* phi_out, double* o_out,
+                           SubTileActivity* activity) const {
   if (!active()) return false;
   const int cols = key_.columns(), features = key_.features();
-  key_.integrate(q_pulse, now, s_out);
+  key_.integrate(q_pulse, now_ns, token, s_out);
   const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
-  value_.integrate(phi_out, now, charge_.data());
+  value_.integrate(phi_out, now_ns, token, charge_.data());
   const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
   if (activity) {
     activity->q_pulse_sum = q_pulse_sum * key_.valid_columns();
@@ -34,23 +71,44 @@ bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, long now, f
   return true;
 }
 
-HeadModel::HeadModel(const HardwareSpec& spec)
+HeadModel::HeadModel(const HardwareSpec& spec, int head_index)
     : circuits_(std::make_shared<CircuitModel>(spec)),
       tiling_(spec.window, spec.array.cols),
       d_(spec.model.d_head),
       q_pulse_(spec.model.d_head),
       s_(spec.window, 0.0f),
       phi_(spec.window, 0.0f),
-      o_(std::size_t(tiling_.subtiles) * spec.model.d_head, 0.0) {
+      o_(std::size_t(tiling_.subtiles) * spec.model.d_head, 0.0),
+      nominal_period_ns_(spec.nominal_token_period_ns()) {
   subtiles_.reserve(tiling_.subtiles);
-  for (int s = 0; s < tiling_.subtiles; ++s)
-    subtiles_.emplace_back(*circuits_, d_, tiling_.width(s));
+  for (int s = 0; s < tiling_.subtiles; ++s) {
+    const ArrayPlace place{head_index, s, s * tiling_.cols};
+    subtiles_.emplace_back(*circuits_, d_, tiling_.width(s), place);
+  }
 }
 
 void HeadModel::step(const double* q, const double* k, const double* v, double* out) {
+  step(q, k, v, out, double(t_) * nominal_period_ns_);
+}
+
+double HeadModel::oldest_age_ns() const {
+  double oldest = -1.0;
+  for (const SubTileModel& st : subtiles_) {
+    const double w = st.oldest_written_ns();
+    if (w >= 0.0 && (oldest < 0.0 || w < oldest)) oldest = w;
+  }
+  return oldest < 0.0 ? 0.0 : now_ns_ - oldest;
+}
+
+void HeadModel::step(const double* q, const double* k, const double* v, double* out,
+                     double now_ns) {
   const long t = t_++;
+  now_ns_ = now_ns;
   const int slot = tiling_.slot_of_token(t);
-  subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, t);
+  subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, now_ns, t);
+  // Written first, so that the column of this token is fresh when the policy looks.
+  refresh_ = RefreshActivity{};
+  for (SubTileModel& st : subtiles_) refresh_.add(st.refresh(now_ns, t));
 
   circuits_->q_pulses(q, d_, q_pulse_.data());
   double q_sum = 0.0;  // in double: the activity the energy model multiplies
@@ -62,8 +120,8 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
     const int base = s * tiling_.cols;
     double* o = o_.data() + std::size_t(s) * d_;
     SubTileActivity a;
-    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, t, s_.data() + base, phi_.data() + base, o,
-                              &a)) {
+    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, now_ns, t, s_.data() + base,
+                              phi_.data() + base, o, &a)) {
       std::fill(o, o + d_, 0.0);
       continue;
     }

@@ -6,11 +6,12 @@ namespace gca::sc {
 
 AttentionLayer::AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                                std::shared_ptr<const spec::CircuitModel> circuits,
-                               PowerFactory& power, spec::WorkerPool* pool)
+                               PowerFactory& power, spec::WorkerPool* pool, int layer)
     : sc_module(name), pool_(pool) {
   for (int h = 0; h < spec.model.n_heads; ++h) {
     const std::string n = "head" + std::to_string(h);
-    heads_.push_back(std::make_unique<AttentionHead>(n.c_str(), spec, circuits, power));
+    heads_.push_back(std::make_unique<AttentionHead>(n.c_str(), spec, circuits, power,
+                                                     layer * spec.model.n_heads + h));
     if (pool_ && pool_->threads() > 1) heads_.back()->set_batch([this] { flush(); });
   }
 }
@@ -46,7 +47,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const spec::HardwareSpec&
   for (int l = 0; l < spec_.model.n_layers; ++l) {
     const std::string n = "layer" + std::to_string(l);
     layers_.push_back(
-        std::make_unique<AttentionLayer>(n.c_str(), spec_, circuits_, power_, pool_.get()));
+        std::make_unique<AttentionLayer>(n.c_str(), spec_, circuits_, power_, pool_.get(), l));
   }
 }
 

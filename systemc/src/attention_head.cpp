@@ -7,7 +7,7 @@ namespace gca::sc {
 
 AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                              std::shared_ptr<const spec::CircuitModel> circuits,
-                             PowerFactory& power)
+                             PowerFactory& power, int head_index)
     : sc_module(name),
       TraceSource("out"),
       control(
@@ -27,7 +27,8 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       q_pulse_(d_),
       scores_(spec.window, 0.0f),
       phi_(spec.window, 0.0f),
-      o_(std::size_t(tiling_.subtiles) * d_, 0.0) {
+      o_(std::size_t(tiling_.subtiles) * d_, 0.0),
+      head_index_(head_index) {
   build_subtiles();
 }
 
@@ -36,7 +37,8 @@ void AttentionHead::build_subtiles() {
   for (int s = 0; s < tiling_.subtiles; ++s) {
     const std::string n = "subtile" + std::to_string(s);
     subtiles.push_back(
-        std::make_unique<SubTile>(n.c_str(), *circuits_, d_, tiling_.width(s), *power_));
+        std::make_unique<SubTile>(n.c_str(), *circuits_, d_, tiling_.width(s), *power_,
+                                  spec::ArrayPlace{head_index_, s, s * tiling_.cols}));
   }
 }
 

@@ -160,7 +160,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
         }
         if (checker) {
           const double* in = qkv.data() + std::size_t(h) * 3 * d;
-          checker->submit(l, h, in, in + d, in + 2 * d, out);
+          checker->submit(l, h, in, in + d, in + 2 * d, out, timing.start.to_seconds() * 1e9);
         }
         if (!expected.empty() && l == 0 && h == 0) {
           for (int i = 0; i < d; ++i) {

@@ -34,7 +34,7 @@ TEST_P(ModelVsSpec, EveryOutputEqualsTheExecutableSpec) {
   spec::HardwareSpec s = spec::load_spec(spec::default_spec_path(), c.overrides);
   const int L = s.model.n_layers, H = s.model.n_heads, d = s.model.d_head;
   std::vector<spec::HeadModel> reference;
-  for (int i = 0; i < L * H; ++i) reference.emplace_back(s);
+  for (int i = 0; i < L * H; ++i) reference.emplace_back(s, i);
   long checked = 0;
   double worst = 0.0;
   gtlm::HostConfig hc;
@@ -45,10 +45,11 @@ TEST_P(ModelVsSpec, EveryOutputEqualsTheExecutableSpec) {
       [d](long t, int l, int h, double* q, double* k, double* v) {
         make_token(t, l, h, d, q, k, v);
       },
-      [&](long t, int l, int h, const double* out, const gtlm::OutputTiming&) {
+      [&](long t, int l, int h, const double* out, const gtlm::OutputTiming& timing) {
         std::vector<double> q(d), k(d), v(d), want(d);
         make_token(t, l, h, d, q.data(), k.data(), v.data());
-        reference[l * H + h].step(q.data(), k.data(), v.data(), want.data());
+        reference[l * H + h].step(q.data(), k.data(), v.data(), want.data(),
+                                  timing.start.to_seconds() * 1e9);
         for (int i = 0; i < d; ++i) {
           const double err = std::fabs(out[i] - want[i]) / std::max(1e-3, std::fabs(want[i]));
           worst = std::max(worst, err);
@@ -70,13 +71,22 @@ INSTANTIATE_TEST_SUITE_P(
              gtlm::Workload::decode},
         Case{"decay_arrays32x16_window100_prefill",
              {"window=100", "array.rows=32", "array.cols=16", "model.d_head=24",
-              "retention.decay_per_token=1e-3", "model.n_layers=2", "model.n_heads=2"},
+              "retention.tau_ms=0.1", "model.n_layers=2", "model.n_heads=2"},
              260,
              gtlm::Workload::prefill},
         Case{"ideal_window64_cmos_decay",
              {"window=64", "quant.q_levels=0", "quant.kv_levels=0", "quant.out_levels=0",
-              "retention.decay_per_token=1.6e-4", "model.n_layers=1", "model.n_heads=2"},
+              "retention.tau_ms=5", "model.n_layers=1", "model.n_heads=2"},
              150,
+             gtlm::Workload::decode},
+        // Every non-ideality on, with leakage and refresh: the SystemC arrays draw the same
+        // mismatch and noise as the executable spec.
+        Case{"nonideal_refresh_window100_2x2",
+             {"window=100", "model.n_layers=2", "model.n_heads=2", "retention.tau_ms=0.01",
+              "retention.refresh=1", "variation.cell_gain_sigma=0.05",
+              "variation.cell_offset_sigma_v=0.01", "variation.ctp_offset_sigma=0.01",
+              "noise.read_sigma=0.01", "noise.write_sigma_v=0.02"},
+             220,
              gtlm::Workload::decode},
         Case{"gpt2_window1024_one_head",
              {"model.n_layers=1", "model.n_heads=1"},

@@ -170,7 +170,7 @@ TEST_F(Cli, HeadReproducesTheAuthorsVectors) {
   Result r = sim("head --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
                  " --out " + path("h") +
                  " --set window=64 --set quant.q_levels=0 --set quant.kv_levels=0 " +
-                 "--set quant.out_levels=0 --set retention.decay_per_token=0 --dump-scores");
+                 "--set quant.out_levels=0 --set retention.tau_ms=0 --dump-scores");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = gca::tb::read_npy(path("h/out.npy")), scores = gca::tb::read_npy(path("h/scores.npy"));
   ASSERT_EQ(out.shape, (std::vector<std::size_t>{64, 64}));

@@ -15,7 +15,7 @@ TEST(SpecChecker, CountsAgreementAndCatchesAWrongOutput) {
   const int d = 4, H = 2;
   // The outputs a correct model would give, from heads of our own.
   std::vector<spec::HeadModel> model;
-  for (int h = 0; h < H; ++h) model.emplace_back(s);
+  for (int h = 0; h < H; ++h) model.emplace_back(s, h);
   tb::SpecChecker checker(s, 1, H, /*queue_tokens=*/1);  // a tiny queue: submit() must wait
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(0.0, 0.9);
@@ -23,9 +23,9 @@ TEST(SpecChecker, CountsAgreementAndCatchesAWrongOutput) {
   for (int t = 0; t < 20; ++t) {
     for (int h = 0; h < H; ++h) {
       for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = u(rng), v[i] = u(rng);
-      model[h].step(q, k, v, out);
+      model[h].step(q, k, v, out, 780.0 * t);
       if (t == 13 && h == 1) out[2] += 0.01;  // one wrong value
-      checker.submit(0, h, q, k, v, out);
+      checker.submit(0, h, q, k, v, out, 780.0 * t);
     }
   }
   checker.finish();

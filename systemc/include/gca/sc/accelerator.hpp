@@ -19,7 +19,7 @@ class AttentionLayer : public sc_core::sc_module {
  public:
   AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                  std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power,
-                 spec::WorkerPool* pool);
+                 spec::WorkerPool* pool, int layer = 0);
   AttentionHead& head(int h) { return *heads_[h]; }
   int n_heads() const { return static_cast<int>(heads_.size()); }
   void flush();

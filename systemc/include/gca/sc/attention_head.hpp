@@ -45,7 +45,8 @@ struct HeadResult {
 class AttentionHead : public sc_core::sc_module, public TraceSource {
  public:
   AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-                std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power);
+                std::shared_ptr<const spec::CircuitModel> circuits, PowerFactory& power,
+                int head_index = 0);
 
   // Input registers (d_head values each): the host fills them before START.
   double* input(InputBuffer which);
@@ -99,6 +100,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   QPulseGenerator q_pulses;
   AdderTree adder;
   std::vector<std::unique_ptr<SubTile>> subtiles;
+  int head_index() const { return head_index_; }  // layer * n_heads + head: its mismatch draws
 
  private:
   void build_subtiles();
@@ -118,6 +120,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   TokenSchedule last_schedule_;
   sc_core::sc_time last_done_ = sc_core::SC_ZERO_TIME;
   long tokens_ = 0;
+  int head_index_ = 0;
   bool capture_ = false;
   // The token whose array reads are still to be done (batched mode).
   bool pending_ = false;

@@ -14,17 +14,18 @@ namespace gca::sc {
 class KeyGainCellArray : public sc_core::sc_module {
  public:
   KeyGainCellArray(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-                   int columns, PowerPort power)
-      : sc_module(name), cells_(circuits, features, columns), power_(power) {}
+                   int columns, PowerPort power, spec::ArrayPlace place = {})
+      : sc_module(name), cells_(circuits, features, columns, place), power_(power) {}
 
+  // The write's energy is booked by the write port's DAC (dac group); `at` starts the decay.
   void write_column(int col, const double* k_volts, long token, const sc_core::sc_time& at) {
-    (void)at;  // the write's energy is booked by the write port's DAC (dac group)
-    cells_.write_column(col, k_volts, token);
+    cells_.write_column(col, k_volts, at.to_seconds() * 1e9, token);
   }
-  // Q pulses on the rows; charge per column. Energy follows the pulse widths.
-  void read(const float* q_pulse, float q_pulse_sum, long now, float* charge,
-            const sc_core::sc_time& at) const {
-    cells_.integrate(q_pulse, now, charge);
+  // Q pulses on the rows; charge per column. Energy follows the pulse widths. token_time:
+  // when the token was written (its reads decay from the same clock, docs/retention.md).
+  void read(const float* q_pulse, float q_pulse_sum, long now, const sc_core::sc_time& token_time,
+            float* charge, const sc_core::sc_time& at) const {
+    cells_.integrate(q_pulse, token_time.to_seconds() * 1e9, now, charge);
     power_.record(power::Action::qk_cell_read, double(q_pulse_sum) * cells_.valid_columns(), at);
   }
   void clear() { cells_.clear(); }
@@ -39,17 +40,16 @@ class KeyGainCellArray : public sc_core::sc_module {
 class ValueGainCellArray : public sc_core::sc_module {
  public:
   ValueGainCellArray(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-                     int lines, PowerPort power)
-      : sc_module(name), cells_(circuits, features, lines), power_(power) {}
+                     int lines, PowerPort power, spec::ArrayPlace place = {})
+      : sc_module(name), cells_(circuits, features, lines, place), power_(power) {}
 
   void write_line(int line, const double* v_volts, long token, const sc_core::sc_time& at) {
-    (void)at;
-    cells_.write_line(line, v_volts, token);
+    cells_.write_line(line, v_volts, at.to_seconds() * 1e9, token);
   }
   // HardSigmoid pulses on the lines; charge per feature.
-  void read(const float* phi_pulse, float phi_pulse_sum, long now, float* charge,
-            const sc_core::sc_time& at) const {
-    cells_.integrate(phi_pulse, now, charge);
+  void read(const float* phi_pulse, float phi_pulse_sum, long now,
+            const sc_core::sc_time& token_time, float* charge, const sc_core::sc_time& at) const {
+    cells_.integrate(phi_pulse, token_time.to_seconds() * 1e9, now, charge);
     power_.record(power::Action::av_cell_read, double(phi_pulse_sum) * cells_.features(), at);
   }
   void clear() { cells_.clear(); }

@@ -14,7 +14,7 @@ namespace gca::sc {
 class SubTile : public sc_core::sc_module {
  public:
   SubTile(sc_core::sc_module_name name, const spec::CircuitModel& circuits, int features,
-          int columns, PowerFactory& power);
+          int columns, PowerFactory& power, spec::ArrayPlace place = {});
 
   // The WritePort stores one token's key column and value line in slot `col`.
   void write(int col, const double* k_volts, const double* v_volts, long token,

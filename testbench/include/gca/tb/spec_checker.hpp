@@ -22,9 +22,10 @@ class SpecChecker {
   SpecChecker& operator=(const SpecChecker&) = delete;
 
   // One output of head h of layer l, with the q, k, v (d values each) the model received.
-  // Outputs of each head must come in token order.
+  // Outputs of each head must come in token order. now_ns: when the model wrote the token (the
+  // clock its stored values decay by).
   void submit(int layer, int head, const double* q, const double* k, const double* v,
-              const double* out);
+              const double* out, double now_ns);
   // Waits until every submitted output is checked; the figures below are final after it.
   void finish();
 
@@ -36,6 +37,7 @@ class SpecChecker {
  private:
   struct Item {
     int layer = 0, head = 0;
+    double now_ns = 0.0;
     std::vector<double> in, out;  // q|k|v, and the model's output
   };
   void run();
