@@ -10,35 +10,46 @@ SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int colum
     : circuits_(&circuits),
       key_(circuits, features, columns, place),
       value_(circuits, features, columns, place),
-      charge_(features) {
-  if (circuits.refresh.refreshes()) {
-    shadow_k_.assign(std::size_t(features) * columns, 0.0);
-    shadow_v_.assign(shadow_k_.size(), 0.0);
-  }
-}
+      shadow_(circuits, features, columns),
+      charge_(features) {}
 
 void SubTileModel::write(int col, const double* k_volts, const double* v_volts, double now_ns,
                          long token) {
   key_.write_column(col, k_volts, now_ns, token);
   value_.write_line(col, v_volts, now_ns, token);
-  if (!shadow_k_.empty()) {
-    const int d = key_.features();
-    std::copy_n(k_volts, d, shadow_k_.data() + std::size_t(col) * d);
-    std::copy_n(v_volts, d, shadow_v_.data() + std::size_t(col) * d);
-  }
+  shadow_.record(col, k_volts, v_volts);
 }
 
 RefreshActivity SubTileModel::refresh(double now_ns, long token) {
+  return shadow_.apply(key_, value_, now_ns, token);
+}
+
+ShadowRefresh::ShadowRefresh(const CircuitModel& circuits, int features, int columns)
+    : circuits_(&circuits), features_(features) {
+  if (circuits.refresh.refreshes()) {
+    k_.assign(std::size_t(features) * columns, 0.0);
+    v_.assign(k_.size(), 0.0);
+  }
+}
+
+void ShadowRefresh::record(int col, const double* k_volts, const double* v_volts) {
+  if (k_.empty()) return;
+  std::copy_n(k_volts, features_, k_.data() + std::size_t(col) * features_);
+  std::copy_n(v_volts, features_, v_.data() + std::size_t(col) * features_);
+}
+
+RefreshActivity ShadowRefresh::apply(KeyArray& key, ValueArray& value, double now_ns,
+                                     long token) const {
   RefreshActivity r;
-  if (shadow_k_.empty()) return r;
+  if (k_.empty()) return r;
+  // Oldest first is not needed: every column past the threshold is rewritten at once.
   const double keep = 1.0 - circuits_->refresh.refresh_threshold;
-  const int d = key_.features();
-  for (int c = 0; c < key_.columns(); ++c) {
-    if (!key_.column_valid(c) || key_.decay_factor(c, now_ns) >= keep) continue;
-    key_.write_column(c, shadow_k_.data() + std::size_t(c) * d, now_ns, token, true);
-    value_.write_line(c, shadow_v_.data() + std::size_t(c) * d, now_ns, token, true);
+  for (int c = 0; c < key.columns(); ++c) {
+    if (!key.column_valid(c) || key.decay_factor(c, now_ns) >= keep) continue;
+    key.write_column(c, k_.data() + std::size_t(c) * features_, now_ns, token, true);
+    value.write_line(c, v_.data() + std::size_t(c) * features_, now_ns, token, true);
     ++r.columns;
-    r.cells += 2L * d;
+    r.cells += 2L * features_;
   }
   return r;
 }

@@ -64,6 +64,14 @@ bool AttentionHead::start(const sc_core::sc_time& arrival) {
   const TokenSchedule sched = control.schedule(t, arrival);
   write_port.write(target, tiling_.column_of_slot(slot), k_in_.data(), v_in_.data(), t,
                    sched.write_start);
+  // Refresh policy after the write, at the token's time; rewrites cost DAC conversions and
+  // cell writes like a token's write (their time is not modelled yet).
+  last_refresh_ = spec::RefreshActivity{};
+  for (auto& st : subtiles) last_refresh_.add(st->refresh(sched.write_start.to_seconds() * 1e9, t));
+  if (last_refresh_.columns > 0) {
+    write_port.k_dac.convert(last_refresh_.columns * d_, sched.write_start);
+    write_port.v_dac.convert(last_refresh_.columns * d_, sched.write_start);
+  }
   pending_q_sum_ = q_pulses.generate(q_in_.data(), d_, q_pulse_.data(), sched.q_start);
 
   HeadResult r;

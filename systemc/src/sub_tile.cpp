@@ -16,12 +16,14 @@ SubTile::SubTile(sc_core::sc_module_name name, const spec::CircuitModel& circuit
       signed_ctp("signed_ctp", circuits.signed_ctp,
                  power.child(this->name(), "signed_ctp", power::Group::av),
                  power.child(this->name(), "signed_ctp.counter", power::Group::av)),
+      shadow_(circuits, features, columns),
       charge_(features) {}
 
 void SubTile::write(int col, const double* k_volts, const double* v_volts, long token,
                     const sc_core::sc_time& at) {
   k_array.write_column(col, k_volts, token, at);
   v_array.write_line(col, v_volts, token, at);
+  shadow_.record(col, k_volts, v_volts);
 }
 
 bool SubTile::compute(const float* q_pulse, float q_pulse_sum, long now, const TokenSchedule& when,

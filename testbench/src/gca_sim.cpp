@@ -4,6 +4,8 @@
 //   gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value ...]
 //                [--dump-scores]
 //   gca-sim spec [--spec FILE] [--set key=value ...]
+//   gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]
+//              [--out DIR] [--set key=value ...] [--no-plots]
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "gca/spec/error.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/tb/monte_carlo.hpp"
 #include "gca/tb/scenario.hpp"
 #include "gca/tb/simulation.hpp"
 
@@ -29,6 +32,7 @@ const char* kUsage =
     "  run SCENARIO.json   simulate a scenario (testbench/scenarios/*.json) and write reports\n"
     "  head                run one SystemC head over Q, K, V from .npy files\n"
     "  spec                print the resolved hardware parameters with units and sources\n"
+    "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
     "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
     "3 simulation error.\n";
@@ -40,17 +44,31 @@ const char* kRunUsage =
     "  --out DIR       output folder for report.json, modules.csv, plots (default out/<scenario>)\n"
     "  --vcd FILE      write a VCD trace of what the scenario's \"trace\" section selects\n"
     "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
-    "  --seed S        seed of the uniform stimulus (overrides stimulus.seed)\n"
+    "  --seed S        seed of the uniform stimulus (overrides stimulus.seed), of the chip's\n"
+    "                  mismatch (variation.chip_seed) and of the noise (noise.seed); the three\n"
+    "                  are separate streams (docs/variation.md)\n"
     "  --quiet         no progress line on stderr\n";
 
 const char* kHeadUsage =
     "usage: gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value "
     "...]\n"
-    "                    [--dump-scores]\n"
+    "                    [--dump-scores] [--seed S]\n"
     "  Q, K, V: [T, d_head] float32/float64, one row per token, values as the hardware sees them\n"
     "  (Q in [0, 1] of T_max, K and V in volts [0, 0.9]). Token t writes k_t and v_t, then reads\n"
     "  with q_t. Writes DIR/out.npy [T, d]; with --dump-scores also DIR/scores.npy and\n"
-    "  DIR/phi.npy [T, window], column a = key written a tokens earlier (0 before token 0).\n";
+    "  DIR/phi.npy [T, window], column a = key written a tokens earlier (0 before token 0).\n"
+    "  --seed S seeds the chip's mismatch and the noise (variation.chip_seed, noise.seed).\n";
+
+const char* kMcUsage =
+    "usage: gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]\n"
+    "                  [--out DIR] [--set key=value ...] [--no-plots]\n"
+    "  Runs N chips (chip c: variation.chip_seed = noise.seed = S + c, default S = 1) on the\n"
+    "  scenario's inputs with the executable spec, in-process, and compares each with the ideal\n"
+    "  circuits (all variation and noise at zero): relative L2 error of the head outputs and per\n"
+    "  sub-tile, share of outputs moved by one counter level or more, top-K overlap of the\n"
+    "  Phi(S) ranking (default K 16); mean, std, min, max over chips. Writes DIR/mc.json,\n"
+    "  mc_chips.csv, mc_error_hist.dat and mc_error.png (default DIR out/<scenario>_mc).\n"
+    "  Turn non-idealities on with --set, e.g. --set variation.cell_gain_sigma=0.05.\n";
 
 const char* kSpecUsage =
     "usage: gca-sim spec [--spec FILE] [--set key=value ...]\n"
@@ -128,7 +146,7 @@ int cmd_run(Args& a) {
     } else if (f == "--set") {
       sets.push_back(a.next(f));
     } else if (f == "--seed") {
-      seed = parse_long(f, a.next(f), 0, 1L << 53);
+      seed = parse_long(f, a.next(f), 0, 2147483647L);
     } else if (f == "--quiet") {
       quiet = true;
     } else if (!f.empty() && f[0] == '-') {
@@ -143,7 +161,11 @@ int cmd_run(Args& a) {
     throw Error("", "SCENARIO.json", "missing (usage: gca-sim run SCENARIO.json ...)");
   gca::tb::Scenario sc = gca::tb::load_scenario(scenario_path);
   if (tokens > 0) sc.host.tokens = tokens;
-  if (seed >= 0) sc.stimulus.seed = static_cast<std::uint64_t>(seed);
+  if (seed >= 0) {
+    sc.stimulus.seed = static_cast<std::uint64_t>(seed);
+    sc.overrides.push_back("variation.chip_seed=" + std::to_string(seed));
+    sc.overrides.push_back("noise.seed=" + std::to_string(seed));
+  }
   for (auto& s : sets) sc.overrides.push_back(s);
   gca::tb::RunOptions opt;
   opt.out_dir = out.empty() ? "out/" + sc.name : out;
@@ -174,6 +196,10 @@ int cmd_head(Args& a) {
       o.overrides.push_back(a.next(f));
     } else if (f == "--dump-scores") {
       o.dump_scores = true;
+    } else if (f == "--seed") {
+      const long seed = parse_long(f, a.next(f), 0, 2147483647L);
+      o.overrides.insert(o.overrides.begin(), {"variation.chip_seed=" + std::to_string(seed),
+                                               "noise.seed=" + std::to_string(seed)});
     } else {
       throw Error("", f, "unknown option of `gca-sim head` (see --help)");
     }
@@ -185,6 +211,45 @@ int cmd_head(Args& a) {
     if (value->empty()) throw Error("", flag, "missing (see gca-sim head --help)");
   }
   return gca::tb::run_head(o);
+}
+
+int cmd_mc(Args& a) {
+  gca::tb::MonteCarloOptions o;
+  bool chips_given = false;
+  while (a.more()) {
+    std::string f = a.next("");
+    if (f == "--help" || f == "-h") {
+      std::printf("%s", kMcUsage);
+      return 0;
+    } else if (f == "--chips") {
+      o.chips = static_cast<int>(parse_long(f, a.next(f), 1, 100000));
+      chips_given = true;
+    } else if (f == "--jobs") {
+      o.jobs = static_cast<int>(parse_long(f, a.next(f), 1, 256));
+    } else if (f == "--seed") {
+      o.first_seed = parse_long(f, a.next(f), 0, 2147483647L);
+    } else if (f == "--tokens") {
+      o.tokens = parse_long(f, a.next(f), 1, 100000000);
+    } else if (f == "--top-k") {
+      o.top_k = static_cast<int>(parse_long(f, a.next(f), 1, 1 << 20));
+    } else if (f == "--out") {
+      o.out_dir = a.next(f);
+    } else if (f == "--set") {
+      o.overrides.push_back(a.next(f));
+    } else if (f == "--no-plots") {
+      o.plots = false;
+    } else if (!f.empty() && f[0] == '-') {
+      throw Error("", f, "unknown option of `gca-sim mc` (see --help)");
+    } else if (o.scenario_path.empty()) {
+      o.scenario_path = f;
+    } else {
+      throw Error("", f, "only one scenario file per Monte Carlo run");
+    }
+  }
+  if (o.scenario_path.empty())
+    throw Error("", "SCENARIO.json", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
+  if (!chips_given) throw Error("", "--chips", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
+  return gca::tb::run_monte_carlo(o);
 }
 
 }  // namespace
@@ -204,7 +269,8 @@ int sc_main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(a);
     if (cmd == "head") return cmd_head(a);
     if (cmd == "spec") return cmd_spec(a);
-    throw Error("", cmd, "unknown command (allowed: run, head, spec)");
+    if (cmd == "mc") return cmd_mc(a);
+    throw Error("", cmd, "unknown command (allowed: run, head, spec, mc)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gca-sim: %s\n", e.what());
     return gca::tb::kExitBadInput;

@@ -14,6 +14,7 @@
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/npy.hpp"
+#include "gca/tb/retention_probe.hpp"
 #include "gca/tb/spec_checker.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
@@ -135,6 +136,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   power::PowerTracker tracker(table, sc.power_window_ns);
   // Inputs of the current layer's heads, for the check.
   std::vector<double> qkv(std::size_t(H) * 3 * d);
+  RetentionProbe retention(s);
   double l2_err = 0.0, l2_ref = 0.0;
   std::uint64_t out_hash = 0xcbf29ce484222325ULL;
   std::vector<double> latency_sum(L, 0.0);
@@ -144,7 +146,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   // got, without producing it twice.
   tlm::TokenSource recording_source = [&](long t, int l, int h, double* q, double* k, double* v) {
     source(t, l, h, q, k, v);
-    if (!checker) return;
+    if (!checker && !(l == 0 && s.retention.leaks())) return;
     double* keep = qkv.data() + std::size_t(h) * 3 * d;
     std::copy_n(q, d, keep);
     std::copy_n(k, d, keep + d);
@@ -161,6 +163,10 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
         if (checker) {
           const double* in = qkv.data() + std::size_t(h) * 3 * d;
           checker->submit(l, h, in, in + d, in + 2 * d, out, timing.start.to_seconds() * 1e9);
+        }
+        if (l == 0 && h == 0 && s.retention.leaks()) {
+          const double* in = qkv.data();
+          retention.submit(in, in + d, in + 2 * d, out, timing.start.to_seconds() * 1e9);
         }
         if (!expected.empty() && l == 0 && h == 0) {
           for (int i = 0; i < d; ++i) {
@@ -258,6 +264,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   if (!expected.empty())
     j["check"]["expected_out_rel_l2"] = std::sqrt(l2_err / std::max(l2_ref, 1e-300));
   j["outputs"] = {{"fnv1a64", hex(out_hash)}, {"count", long(T) * L * H * d}};
+  j["retention"] = retention.summary();
   j["energy_per_token_tokens_per_point"] = per_token.tokens_per_point();
   j["simulated_time_ns"] = sys.host.finished().to_seconds() * 1e9;
   j["tokens_per_second"] = wall_s > 0 ? T / wall_s : 0.0;
@@ -288,6 +295,15 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
     std::printf("check against %s: relative L2 error %.3e (limit %.1e)\n",
                 sc.expect.out_path.c_str(), double(j["check"]["expected_out_rel_l2"]),
                 sc.expect.max_rel_l2);
+  }
+  if (s.retention.leaks()) {
+    const nlohmann::json& r = j["retention"];
+    std::printf(
+        "retention: tau %.3g ms, oldest token %.3g ms old (%.3g tau), decay moves %.2f%% of head "
+        "0's outputs (relative L2 %.2e); refresh rewrote %ld columns\n",
+        s.retention.tau_ms, double(r["oldest_token_age_ns"]) * 1e-6,
+        double(r["oldest_token_age_over_tau"]), 100.0 * double(r["decay_outputs_moved_share"]),
+        double(r["decay_output_rel_l2"]), long(r["refresh_stats"]["columns"]));
   }
   if (steady_tokens > 0) {
     std::printf("with the window full: %.1f tokens/s over %ld tokens\n",

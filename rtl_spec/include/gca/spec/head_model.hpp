@@ -61,6 +61,21 @@ struct RefreshActivity {
   }
 };
 
+// The refresh policy of one sub-tile (docs/retention.md): a digital shadow copy of every
+// column's K and V values, and the rewrite of each column whose stored deviation has decayed
+// below 1 - retention.refresh_threshold. Inactive (no memory) unless retention.refresh = 1.
+class ShadowRefresh {
+ public:
+  ShadowRefresh(const CircuitModel& circuits, int features, int columns);
+  void record(int col, const double* k_volts, const double* v_volts);
+  RefreshActivity apply(KeyArray& key, ValueArray& value, double now_ns, long token) const;
+
+ private:
+  const CircuitModel* circuits_;
+  int features_;
+  std::vector<double> k_, v_;  // [col][feature]
+};
+
 // One sub-tile: K array + HardSigmoid charge-to-pulse per column, V array + signed
 // charge-to-pulse and counter per output.
 class SubTileModel {
@@ -88,7 +103,7 @@ class SubTileModel {
   const CircuitModel* circuits_;
   KeyArray key_;
   ValueArray value_;
-  std::vector<double> shadow_k_, shadow_v_;  // [col][feature], digital copies for refresh
+  ShadowRefresh shadow_;
   mutable std::vector<float> charge_;
 };
 

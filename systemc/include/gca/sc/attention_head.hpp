@@ -101,6 +101,8 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   AdderTree adder;
   std::vector<std::unique_ptr<SubTile>> subtiles;
   int head_index() const { return head_index_; }  // layer * n_heads + head: its mismatch draws
+  // What the refresh policy rewrote for the last started token.
+  const spec::RefreshActivity& last_refresh() const { return last_refresh_; }
 
  private:
   void build_subtiles();
@@ -121,6 +123,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource {
   sc_core::sc_time last_done_ = sc_core::SC_ZERO_TIME;
   long tokens_ = 0;
   int head_index_ = 0;
+  spec::RefreshActivity last_refresh_;
   bool capture_ = false;
   // The token whose array reads are still to be done (batched mode).
   bool pending_ = false;

@@ -30,6 +30,7 @@ class KeyGainCellArray : public sc_core::sc_module {
   }
   void clear() { cells_.clear(); }
   const spec::KeyArray& cells() const { return cells_; }
+  spec::KeyArray& cells() { return cells_; }  // for the refresh rewrite
 
  private:
   spec::KeyArray cells_;
@@ -54,6 +55,7 @@ class ValueGainCellArray : public sc_core::sc_module {
   }
   void clear() { cells_.clear(); }
   const spec::ValueArray& cells() const { return cells_; }
+  spec::ValueArray& cells() { return cells_; }  // for the refresh rewrite
 
  private:
   spec::ValueArray cells_;

@@ -8,6 +8,7 @@
 #include "gca/sc/charge_to_pulse.hpp"
 #include "gca/sc/gain_cell_array.hpp"
 #include "gca/sc/phase.hpp"
+#include "gca/spec/head_model.hpp"
 
 namespace gca::sc {
 
@@ -25,6 +26,11 @@ class SubTile : public sc_core::sc_module {
   bool compute(const float* q_pulse, float q_pulse_sum, long now, const TokenSchedule& when,
                float* charge_out, float* phi_out, double* o_out) const;
 
+  // The refresh policy at time now_ns (rtl_spec ShadowRefresh): rewrites decayed columns.
+  spec::RefreshActivity refresh(double now_ns, long token) {
+    return shadow_.apply(k_array.cells(), v_array.cells(), now_ns, token);
+  }
+
   void clear() {
     k_array.clear();
     v_array.clear();
@@ -39,6 +45,7 @@ class SubTile : public sc_core::sc_module {
   SignedChargeToPulse signed_ctp;
 
  private:
+  spec::ShadowRefresh shadow_;
   mutable std::vector<float> charge_;
 };
 
