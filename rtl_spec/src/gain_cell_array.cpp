@@ -191,8 +191,14 @@ ArrayVariation::ArrayVariation(const CircuitModel& circuits, ArrayKind kind, Arr
       }
     }
   }
+  const int outputs = kind == ArrayKind::key ? columns : features;
+  if (read_on_) {
+    read_key_.resize(outputs);
+    for (int i = 0; i < outputs; ++i)
+      read_key_[i] = draw_prefix(std::uint64_t(circuits.noise.seed), Draw::read,
+                                 {head, output_index(i)});
+  }
   if (ctp_on_) {
-    const int outputs = kind == ArrayKind::key ? columns : features;
     ctp_offset_.resize(outputs);
     for (int i = 0; i < outputs; ++i) {
       ctp_offset_[i] = static_cast<float>(
@@ -228,17 +234,53 @@ double ArrayVariation::write_noise_v(int feature, int col, long token, bool refr
 void ArrayVariation::add_to_charge(float* charge, int n, const ColumnClock* written, long token,
                                    double saturation) const {
   const double read_sigma = circuits_->noise.read_sigma;
-  const std::uint64_t seed = std::uint64_t(circuits_->noise.seed), head = std::uint64_t(place_.head);
   for (int i = 0; i < n; ++i) {
     if (written && !written->valid(i)) continue;
     double extra = ctp_on_ ? double(ctp_offset_[i]) : 0.0;
-    if (read_on_)
-      extra += read_sigma * normal_draw(seed, Draw::read, {head, output_index(i), std::uint64_t(token)});
+    if (read_on_) extra += read_sigma * normal_draw_last(read_key_[i], std::uint64_t(token));
     charge[i] = static_cast<float>(double(charge[i]) + extra * saturation);
   }
 }
 
 namespace {
+
+// a_i[c] = sum_f q[f] * t_i[f][c] for the four per-cell terms, columns in blocks of kBlock
+// whose sums stay in registers over all rows; each sum adds its rows in order.
+void decay_terms_gemv(const float* q, int rows, const CellTerms& terms, int n, float* a0,
+                      float* a1, float* a2, float* a3) {
+  constexpr int kBlock = 8;
+  const float *t0 = terms.term(0), *t1 = terms.term(1), *t2 = terms.term(2), *t3 = terms.term(3);
+  int c = 0;
+  for (; c + kBlock <= n; c += kBlock) {
+    float s0[kBlock] = {}, s1[kBlock] = {}, s2[kBlock] = {}, s3[kBlock] = {};
+    for (int f = 0; f < rows; ++f) {
+      const float qf = q[f];
+      const std::size_t o = std::size_t(f) * n + c;
+      for (int j = 0; j < kBlock; ++j) {
+        s0[j] += qf * t0[o + j];
+        s1[j] += qf * t1[o + j];
+        s2[j] += qf * t2[o + j];
+        s3[j] += qf * t3[o + j];
+      }
+    }
+    std::copy_n(s0, kBlock, a0 + c);
+    std::copy_n(s1, kBlock, a1 + c);
+    std::copy_n(s2, kBlock, a2 + c);
+    std::copy_n(s3, kBlock, a3 + c);
+  }
+  for (; c < n; ++c) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int f = 0; f < rows; ++f) {
+      const std::size_t o = std::size_t(f) * n + c;
+      s0 += q[f] * t0[o];
+      s1 += q[f] * t1[o];
+      s2 += q[f] * t2[o];
+      s3 += q[f] * t3[o];
+    }
+    a0[c] = s0, a1[c] = s1, a2[c] = s2, a3[c] = s3;
+  }
+}
+
 // The DAC's level plus its write noise, within the cell's voltage range.
 double written_voltage(const CircuitModel& circuits, double dac_volts, double noise_v) {
   if (noise_v == 0.0) return dac_volts;
@@ -306,19 +348,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out) 
                     terms_.level_count(), a[i], n);
       }
     } else {
-      std::fill(a0, a0 + 4 * std::size_t(n), 0.0f);
-      for (int f = 0; f < features_; ++f) {
-        const float qf = q[f];
-        const std::size_t row = std::size_t(f) * n;
-        const float *r0 = terms_.term(0) + row, *r1 = terms_.term(1) + row,
-                    *r2 = terms_.term(2) + row, *r3 = terms_.term(3) + row;
-        for (int c = 0; c < n; ++c) {
-          a0[c] += qf * r0[c];
-          a1[c] += qf * r1[c];
-          a2[c] += qf * r2[c];
-          a3[c] += qf * r3[c];
-        }
-      }
+      decay_terms_gemv(q, features_, terms_, n, a0, a1, a2, a3);
     }
     const float* d = clock_.factors(now_ns, circuits_->retention);
     for (int c = 0; c < n; ++c) out[c] = a0[c] + d[c] * (a1[c] + d[c] * (a2[c] + d[c] * a3[c]));

@@ -110,6 +110,7 @@ class ArrayVariation {
   bool ctp_on_, read_on_;
   std::vector<float> gain_, offset_v_;  // per cell [col * features + feature], when cells vary
   std::vector<float> ctp_offset_;       // per output, in units of the saturation charge
+  std::vector<std::uint64_t> read_key_;  // per output: the read-noise key without the token
 };
 
 // K array: stores K transposed, one column per token slot, one row per feature.

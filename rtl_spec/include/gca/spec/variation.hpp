@@ -35,6 +35,11 @@ struct ArrayPlace {
 // Standard normal number keyed by (seed, what, indices): a 64-bit hash of the key turned
 // into a uniform in (0, 1), then through the inverse normal CDF.
 double normal_draw(std::uint64_t seed, Draw what, std::initializer_list<std::uint64_t> indices);
+// The same draw in two steps, for keys that differ only in their last index (a read-noise
+// stream per output, keyed by token): draw_prefix(seed, what, {a, b}) once, then
+// normal_draw_last(prefix, c) == normal_draw(seed, what, {a, b, c}).
+std::uint64_t draw_prefix(std::uint64_t seed, Draw what, std::initializer_list<std::uint64_t> indices);
+double normal_draw_last(std::uint64_t prefix, std::uint64_t last);
 
 // Inverse of the standard normal CDF for p in (0, 1); relative error below 1.2e-9 (a rational
 // approximation, with a logarithm only in the 5% tails: fast enough to draw every token).
