@@ -281,6 +281,26 @@ void decay_terms_gemv(const float* q, int rows, const CellTerms& terms, int n, f
   }
 }
 
+// out[c] = sum_f q[f] * g[f][c], blocked like decay_terms_gemv.
+void dense_gemv(const float* q, int rows, const float* g, int n, float* out) {
+  constexpr int kBlock = 32;
+  int c = 0;
+  for (; c + kBlock <= n; c += kBlock) {
+    float s[kBlock] = {};
+    for (int f = 0; f < rows; ++f) {
+      const float qf = q[f];
+      const float* row = g + std::size_t(f) * n + c;
+      for (int j = 0; j < kBlock; ++j) s[j] += qf * row[j];
+    }
+    std::copy_n(s, kBlock, out + c);
+  }
+  for (; c < n; ++c) {
+    float s = 0.0f;
+    for (int f = 0; f < rows; ++f) s += q[f] * g[std::size_t(f) * n + c];
+    out[c] = s;
+  }
+}
+
 // The DAC's level plus its write noise, within the cell's voltage range.
 double written_voltage(const CircuitModel& circuits, double dac_volts, double noise_v) {
   if (noise_v == 0.0) return dac_volts;
@@ -325,13 +345,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out) 
     gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
                 terms_.level_count(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
-    std::fill(out, out + n, 0.0f);
-    const float* g = terms_.g();
-    for (int f = 0; f < features_; ++f) {
-      const float qf = q[f];
-      const float* row = g + std::size_t(f) * n;
-      for (int c = 0; c < n; ++c) out[c] += qf * row[c];
-    }
+    dense_gemv(q, features_, terms_.g(), n, out);
   } else {
     float* a0 = scratch_.data();
     float* a1 = a0 + n;

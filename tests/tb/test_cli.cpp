@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -103,7 +104,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ScenarioCase{"gpt2_xl_layer.json", 3},
                       ScenarioCase{"authors_subtile.json", 64},
                       ScenarioCase{"window_wrap.json", 600},
-                      ScenarioCase{"cmos_retention.json", 30}, ScenarioCase{"prefill.json", 20}),
+                      ScenarioCase{"cmos_retention.json", 30}, ScenarioCase{"prefill.json", 20},
+                      ScenarioCase{"cmos_realistic_host.json", 30}),
     [](const auto& info) { return fs::path(info.param.file).stem().string(); });
 
 TEST_F(Cli, DecodeOfOneLayerTakes65nsPerToken) {
@@ -189,6 +191,88 @@ TEST_F(Cli, HeadReproducesTheAuthorsVectors) {
   }
   EXPECT_LT(std::sqrt(eo / ro), 1e-2);
   EXPECT_LT(std::sqrt(es / rs), 1e-2);
+}
+
+// Random Q, K, V files for `gca-sim head`: T tokens of d_head 64.
+void write_qkv(const std::string& dir, int T) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const char* name : {"q", "k", "v"}) {
+    std::vector<double> x(std::size_t(T) * 64);
+    for (double& e : x) e = (name[0] == 'q' ? 1.0 : 0.9) * u(rng);
+    gca::tb::write_npy(dir + "/" + name + ".npy", {std::size_t(T), 64}, x,
+                       gca::tb::NpyDtype::Float64);
+  }
+}
+
+TEST_F(Cli, HeadVariationIsSeededAndOffMeansIdeal) {
+  write_qkv(dir_.string(), 160);
+  auto head = [&](const std::string& out, const std::string& extra) {
+    Result r = sim("head --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
+                   " --out " + path(out) + " --set window=128 " + extra);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return gca::tb::read_npy(path(out + "/out.npy")).data;
+  };
+  const auto ideal = head("ideal", "");
+  // Every non-ideality at zero, any seed: the same bytes as the ideal model.
+  head("zero", "--seed 9 --set variation.cell_gain_sigma=0 --set noise.read_sigma=0");
+  EXPECT_EQ(slurp(path("zero/out.npy")), slurp(path("ideal/out.npy")));
+  auto rel = [&](const std::vector<double>& a) {
+    double e = 0, r = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      e += (a[i] - ideal[i]) * (a[i] - ideal[i]), r += ideal[i] * ideal[i];
+    return std::sqrt(e / r);
+  };
+  const auto small = head("s", "--seed 1 --set variation.cell_gain_sigma=0.02");
+  const auto large = head("l", "--seed 1 --set variation.cell_gain_sigma=0.10");
+  head("l2", "--seed 1 --set variation.cell_gain_sigma=0.10");
+  head("other", "--seed 2 --set variation.cell_gain_sigma=0.10");
+  EXPECT_GT(rel(small), 0.0);
+  EXPECT_GT(rel(large), rel(small));
+  EXPECT_EQ(slurp(path("l2/out.npy")), slurp(path("l/out.npy")));
+  EXPECT_NE(slurp(path("other/out.npy")), slurp(path("l/out.npy")));
+}
+
+TEST_F(Cli, RetentionFollowsTheHostTime) {
+  auto run = [&](int host_ns) {
+    const std::string sc = path("host" + std::to_string(host_ns) + ".json");
+    std::ofstream(sc) << R"({"name": "h", "hardware": {"spec": "gpt2.json", "set": {"window": 128,
+      "model.n_layers": 2, "model.n_heads": 1, "retention.tau_ms": 5}},
+      "workload": {"mode": "decode", "tokens": 150, "host_ns_per_layer": )"
+                      << host_ns << R"(}, "report": {"plots": false}})";
+    Result r = sim("run " + sc + " --quiet --out " + path("o" + std::to_string(host_ns)));
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(path("o" + std::to_string(host_ns) + "/report.json"));
+  };
+  const json fast = run(0), slow = run(100000);
+  EXPECT_NE(fast["outputs"]["fnv1a64"], slow["outputs"]["fnv1a64"]);
+  EXPECT_EQ(fast["check"]["mismatches"].get<long>(), 0);
+  EXPECT_EQ(slow["check"]["mismatches"].get<long>(), 0);
+  // Oldest of 128 tokens: 127 token periods of 2 x (65 + host) ns.
+  EXPECT_NEAR(fast["retention"]["oldest_token_age_ns"].get<double>(), 127 * 130.0, 1e-6);
+  EXPECT_NEAR(slow["retention"]["oldest_token_age_ns"].get<double>(), 127 * 200130.0, 1e-3);
+  EXPECT_GT(slow["retention"]["decay_output_rel_l2"].get<double>(),
+            fast["retention"]["decay_output_rel_l2"].get<double>());
+}
+
+TEST_F(Cli, MonteCarloOverChips) {
+  const std::string base = "mc " + scenario("window_wrap.json") +
+                           " --chips 3 --tokens 120 --no-plots --set variation.cell_gain_sigma=0.05 "
+                           "--set noise.read_sigma=0.01 --out ";
+  Result r = sim(base + path("a") + " --jobs 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sim(base + path("b") + " --jobs 1").code, 0);
+  // The same chips whatever the number of jobs.
+  EXPECT_EQ(slurp(path("a/mc.json")), slurp(path("b/mc.json")));
+  EXPECT_EQ(slurp(path("a/mc_chips.csv")), slurp(path("b/mc_chips.csv")));
+  json j = read_json(path("a/mc.json"));
+  EXPECT_EQ(j["chips"].get<int>(), 3);
+  EXPECT_GT(j["output_rel_l2"]["mean"].get<double>(), 0.0);
+  EXPECT_GT(j["output_rel_l2"]["std"].get<double>(), 0.0);  // chips differ
+  EXPECT_LE(j["topk_overlap"]["max"].get<double>(), 1.0);
+  expect_bad_input(sim("mc " + scenario("window_wrap.json") + " --chips 2 --out " + path("c")),
+                   "no non-ideality is on");
+  expect_bad_input(sim("mc " + scenario("window_wrap.json") + " --out " + path("c")), "--chips");
 }
 
 TEST_F(Cli, BadParametersAndFlags) {
