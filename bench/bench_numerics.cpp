@@ -18,9 +18,9 @@ HardwareSpec spec_for(int window, bool decay, bool variation) {
   std::vector<std::string> o{"window=" + std::to_string(window)};
   if (decay) o.push_back("retention.tau_ms=5");
   if (variation) {
-    for (const char* s : {"variation.cell_gain_sigma=0.05", "variation.cell_offset_sigma_v=0.01",
-                          "variation.ctp_offset_sigma=0.01", "noise.read_sigma=0.01",
-                          "noise.write_sigma_v=0.02"})
+    for (const char* s :
+         {"variation.cell_gain_sigma=0.05", "variation.cell_offset_sigma_v=0.01",
+          "variation.ctp_offset_sigma=0.01", "noise.read_sigma=0.01", "noise.write_sigma_v=0.02"})
       o.push_back(s);
   }
   return load_spec(default_spec_path(), o);

@@ -12,8 +12,7 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   const Quantizer& dac = circuits.kv_dac;
   const float center = static_cast<float>(circuits.gain_cell.w_center());
   const GainCellModel& gc = circuits.gain_cell;
-  const bool shared_levels =
-      dac.levels() >= 2 && dac.levels() <= 256 && !circuits.per_cell_analog;
+  const bool shared_levels = dac.levels() >= 2 && dac.levels() <= 256 && !circuits.per_cell_analog;
   if (circuits.retention.enabled() && !shared_levels) {
     form_ = Form::decay;
     for (auto& t : t_) t.assign(n_cells, 0.0f);
@@ -138,7 +137,9 @@ void ColumnClock::reset(int n) {
   ref_ns_ = 0.0;
 }
 
-void ColumnClock::forget() { std::fill(written_.begin(), written_.end(), -1.0); }
+void ColumnClock::forget() {
+  std::fill(written_.begin(), written_.end(), -1.0);
+}
 
 void ColumnClock::advance(double now_ns, const RetentionModel& retention) {
   if (now_ns == ref_ns_) return;
@@ -185,9 +186,11 @@ ArrayVariation::ArrayVariation(const CircuitModel& circuits, ArrayKind kind, Arr
         const std::uint64_t key = kind_index(kind, slot_of(c));
         const std::size_t i = std::size_t(c) * features + f;
         gain_[i] = static_cast<float>(
-            1.0 + var.cell_gain_sigma * normal_draw(chip, Draw::cell_gain, {head, key, std::uint64_t(f)}));
-        offset_v_[i] = static_cast<float>(
-            var.cell_offset_sigma_v * normal_draw(chip, Draw::cell_offset, {head, key, std::uint64_t(f)}));
+            1.0 + var.cell_gain_sigma *
+                      normal_draw(chip, Draw::cell_gain, {head, key, std::uint64_t(f)}));
+        offset_v_[i] =
+            static_cast<float>(var.cell_offset_sigma_v *
+                               normal_draw(chip, Draw::cell_offset, {head, key, std::uint64_t(f)}));
       }
     }
   }
@@ -195,8 +198,8 @@ ArrayVariation::ArrayVariation(const CircuitModel& circuits, ArrayKind kind, Arr
   if (read_on_) {
     read_key_.resize(outputs);
     for (int i = 0; i < outputs; ++i)
-      read_key_[i] = draw_prefix(std::uint64_t(circuits.noise.seed), Draw::read,
-                                 {head, output_index(i)});
+      read_key_[i] =
+          draw_prefix(std::uint64_t(circuits.noise.seed), Draw::read, {head, output_index(i)});
   }
   if (ctp_on_) {
     ctp_offset_.resize(outputs);
@@ -246,8 +249,8 @@ namespace {
 
 // a_i[c] = sum_f q[f] * t_i[f][c] for the four per-cell terms, columns in blocks of kBlock
 // whose sums stay in registers over all rows; each sum adds its rows in order.
-void decay_terms_gemv(const float* q, int rows, const CellTerms& terms, int n, float* a0,
-                      float* a1, float* a2, float* a3) {
+void decay_terms_gemv(const float* q, int rows, const CellTerms& terms, int n, float* a0, float* a1,
+                      float* a2, float* a3) {
   constexpr int kBlock = 8;
   const float *t0 = terms.term(0), *t1 = terms.term(1), *t2 = terms.term(2), *t3 = terms.term(3);
   int c = 0;
@@ -401,7 +404,9 @@ void ValueArray::write_line(int line, const double* v_volts, double now_ns, long
   clock_.write(line, now_ns, circuits_->retention);
 }
 
-void ValueArray::clear() { clock_.forget(); }
+void ValueArray::clear() {
+  clock_.forget();
+}
 
 void ValueArray::integrate(const float* phi, double now_ns, long token, float* out) const {
   const int n = features_;

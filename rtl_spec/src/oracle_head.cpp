@@ -32,9 +32,9 @@ OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
         gain_[c] = 1.0 + var.cell_gain_sigma *
                              normal_draw(std::uint64_t(var.chip_seed), Draw::cell_gain,
                                          {std::uint64_t(head_), where, std::uint64_t(i)});
-        offset_v_[c] = var.cell_offset_sigma_v *
-                       normal_draw(std::uint64_t(var.chip_seed), Draw::cell_offset,
-                                   {std::uint64_t(head_), where, std::uint64_t(i)});
+        offset_v_[c] =
+            var.cell_offset_sigma_v * normal_draw(std::uint64_t(var.chip_seed), Draw::cell_offset,
+                                                  {std::uint64_t(head_), where, std::uint64_t(i)});
       }
     }
   }
@@ -75,13 +75,15 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
   const Draw what = refresh ? Draw::refresh_write : Draw::write;
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
-    double kv[2] = {quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v),
-                    quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v)};
+    double kv[2] = {
+        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v),
+        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v)};
     if (noise.write_sigma_v > 0.0) {
       for (int kind = 0; kind < 2; ++kind) {
-        const double z = normal_draw(std::uint64_t(noise.seed), what,
-                                     {std::uint64_t(head_), kind_index(ArrayKind(kind), std::uint64_t(slot)),
-                                      std::uint64_t(i), std::uint64_t(token)});
+        const double z =
+            normal_draw(std::uint64_t(noise.seed), what,
+                        {std::uint64_t(head_), kind_index(ArrayKind(kind), std::uint64_t(slot)),
+                         std::uint64_t(i), std::uint64_t(token)});
         kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), gc.v_max_v);
       }
     }
@@ -116,8 +118,8 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     const std::uint64_t where = kind_index(ArrayKind(kind), index), head = std::uint64_t(head_);
     double e = 0.0;
     if (ctp_sigma > 0.0)
-      e += ctp_sigma * normal_draw(std::uint64_t(spec_.variation.chip_seed), Draw::ctp_offset,
-                                   {head, where});
+      e += ctp_sigma *
+           normal_draw(std::uint64_t(spec_.variation.chip_seed), Draw::ctp_offset, {head, where});
     if (read_sigma > 0.0)
       e += read_sigma * normal_draw(std::uint64_t(spec_.noise.seed), Draw::read,
                                     {head, where, std::uint64_t(token)});

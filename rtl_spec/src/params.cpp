@@ -95,16 +95,19 @@ const std::vector<Field>& fields() {
                            [](HardwareSpec& s) -> double& { return s.retention.tau_ms; }));
     v.push_back(int_field("retention.refresh", 0, 1, "policy",
                           [](HardwareSpec& s) -> int& { return s.retention.refresh; }));
-    v.push_back(real_field("retention.refresh_threshold", 0, 1, true, "1",
-                           [](HardwareSpec& s) -> double& { return s.retention.refresh_threshold; }));
+    v.push_back(
+        real_field("retention.refresh_threshold", 0, 1, true, "1",
+                   [](HardwareSpec& s) -> double& { return s.retention.refresh_threshold; }));
     v.push_back(int_field("variation.chip_seed", 0, kMaxSeed, "seed",
                           [](HardwareSpec& s) -> int& { return s.variation.chip_seed; }));
     v.push_back(real_field("variation.cell_gain_sigma", 0, 1, false, "1",
                            [](HardwareSpec& s) -> double& { return s.variation.cell_gain_sigma; }));
-    v.push_back(real_field("variation.cell_offset_sigma_v", 0, 0.45, false, "V",
-                           [](HardwareSpec& s) -> double& { return s.variation.cell_offset_sigma_v; }));
-    v.push_back(real_field("variation.ctp_offset_sigma", 0, 1, false, "1",
-                           [](HardwareSpec& s) -> double& { return s.variation.ctp_offset_sigma; }));
+    v.push_back(
+        real_field("variation.cell_offset_sigma_v", 0, 0.45, false, "V",
+                   [](HardwareSpec& s) -> double& { return s.variation.cell_offset_sigma_v; }));
+    v.push_back(
+        real_field("variation.ctp_offset_sigma", 0, 1, false, "1",
+                   [](HardwareSpec& s) -> double& { return s.variation.ctp_offset_sigma; }));
     v.push_back(int_field("noise.seed", 0, kMaxSeed, "seed",
                           [](HardwareSpec& s) -> int& { return s.noise.seed; }));
     v.push_back(real_field("noise.read_sigma", 0, 1, false, "1",

@@ -248,7 +248,8 @@ int cmd_mc(Args& a) {
   }
   if (o.scenario_path.empty())
     throw Error("", "SCENARIO.json", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
-  if (!chips_given) throw Error("", "--chips", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
+  if (!chips_given)
+    throw Error("", "--chips", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
   return gca::tb::run_monte_carlo(o);
 }
 

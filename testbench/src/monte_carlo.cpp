@@ -30,11 +30,11 @@ constexpr int kHistHalf = 8;
 // What one chip did against the ideal circuits.
 struct ChipResult {
   long seed = 0;
-  double rel_l2 = 0.0;               // head outputs, all heads and tokens
+  double rel_l2 = 0.0;                 // head outputs, all heads and tokens
   std::vector<double> subtile_rel_l2;  // per sub-tile output
-  double moved_share = 0.0;          // outputs that moved by one counter level or more
-  double topk_overlap = 0.0;         // mean |top-k(chip) ∩ top-k(ideal)| / k
-  std::vector<long> hist;            // output difference in levels, -kHistHalf..kHistHalf
+  double moved_share = 0.0;            // outputs that moved by one counter level or more
+  double topk_overlap = 0.0;           // mean |top-k(chip) ∩ top-k(ideal)| / k
+  std::vector<long> hist;              // output difference in levels, -kHistHalf..kHistHalf
 };
 
 // Indices of the k largest scores among the first n slots.
@@ -59,8 +59,7 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
   const int subtiles = chip.subtiles_per_head(), M = chip.window;
   const long T = sc.host.tokens;
   // Token time as the decode host paces it: every layer's phases plus its host time.
-  const double period_ns =
-      L * (chip.timing.token_latency_ns() + sc.host.host_ns_per_layer);
+  const double period_ns = L * (chip.timing.token_latency_ns() + sc.host.host_ns_per_layer);
   const double level = level_of(chip);
   tlm::TokenSource source = make_stimulus(sc.stimulus, d, T);
   std::vector<spec::HeadModel> chips, ideals;
@@ -216,26 +215,24 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   for (const auto& r : results)
     for (std::size_t b = 0; b < hist.size(); ++b) hist[b] += r.hist[b], total += r.hist[b];
 
-  nlohmann::json nonideal = {
-      {"variation.cell_gain_sigma", base.variation.cell_gain_sigma},
-      {"variation.cell_offset_sigma_v", base.variation.cell_offset_sigma_v},
-      {"variation.ctp_offset_sigma", base.variation.ctp_offset_sigma},
-      {"noise.read_sigma", base.noise.read_sigma},
-      {"noise.write_sigma_v", base.noise.write_sigma_v},
-      {"retention.tau_ms", base.retention.tau_ms}};
-  nlohmann::json j = {
-      {"scenario", sc.name},
-      {"engine", "executable spec (HeadModel), in-process, one per head"},
-      {"chips", o.chips},
-      {"first_seed", o.first_seed},
-      {"tokens", sc.host.tokens},
-      {"heads", base.model.n_layers * base.model.n_heads},
-      {"non_idealities", nonideal},
-      {"top_k", o.top_k},
-      {"output_rel_l2", spread(l2)},
-      {"outputs_moved_one_level_share", spread(moved)},
-      {"topk_overlap", spread(overlap)},
-      {"subtile_rel_l2", per_subtile}};
+  nlohmann::json nonideal = {{"variation.cell_gain_sigma", base.variation.cell_gain_sigma},
+                             {"variation.cell_offset_sigma_v", base.variation.cell_offset_sigma_v},
+                             {"variation.ctp_offset_sigma", base.variation.ctp_offset_sigma},
+                             {"noise.read_sigma", base.noise.read_sigma},
+                             {"noise.write_sigma_v", base.noise.write_sigma_v},
+                             {"retention.tau_ms", base.retention.tau_ms}};
+  nlohmann::json j = {{"scenario", sc.name},
+                      {"engine", "executable spec (HeadModel), in-process, one per head"},
+                      {"chips", o.chips},
+                      {"first_seed", o.first_seed},
+                      {"tokens", sc.host.tokens},
+                      {"heads", base.model.n_layers * base.model.n_heads},
+                      {"non_idealities", nonideal},
+                      {"top_k", o.top_k},
+                      {"output_rel_l2", spread(l2)},
+                      {"outputs_moved_one_level_share", spread(moved)},
+                      {"topk_overlap", spread(overlap)},
+                      {"subtile_rel_l2", per_subtile}};
   write_text(fs::path(out_dir) / "mc.json", j.dump(2) + "\n");
 
   std::ostringstream csv;
@@ -259,8 +256,8 @@ int run_monte_carlo(const MonteCarloOptions& o) {
     write_text(fs::path(out_dir) / "mc_error.gp", kPlotScript);
     const std::string cmd = "cd '" + out_dir + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
     plot_note = std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
-                : std::system(cmd.c_str()) == 0 ? ", mc_error.png"
-                                                 : "; gnuplot failed (see gnuplot.log)";
+                : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
+                                                : "; gnuplot failed (see gnuplot.log)";
   }
 
   auto line = [](const char* name, const nlohmann::json& x, double scale, const char* unit) {
@@ -272,8 +269,8 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   std::printf("%-34s %10s %10s %10s %10s\n", "figure", "mean", "std", "min", "max");
   line("output relative L2 error", j["output_rel_l2"], 1.0, "");
   line("outputs moved >= 1 counter level", j["outputs_moved_one_level_share"], 100.0, "%");
-  line(("top-" + std::to_string(o.top_k) + " overlap of Phi(S)").c_str(), j["topk_overlap"],
-       100.0, "%");
+  line(("top-" + std::to_string(o.top_k) + " overlap of Phi(S)").c_str(), j["topk_overlap"], 100.0,
+       "%");
   for (int s = 0; s < subtiles; ++s)
     line(("sub-tile " + std::to_string(s) + " relative L2").c_str(), per_subtile[s], 1.0, "");
   std::printf("reports in %s: mc.json, mc_chips.csv, mc_error_hist.dat%s\n", out_dir.c_str(),

@@ -78,8 +78,8 @@ TEST(Params, Gpt2XlExtendsGpt2) {
 }
 
 TEST(Params, OverridesByDottedName) {
-  HardwareSpec s = load_spec(
-      default_spec_path(), {"window=256", "quant.q_levels=0", "retention.tau_ms=5"});
+  HardwareSpec s =
+      load_spec(default_spec_path(), {"window=256", "quant.q_levels=0", "retention.tau_ms=5"});
   EXPECT_EQ(s.window, 256);
   EXPECT_EQ(s.quant.q_levels, 0);
   EXPECT_DOUBLE_EQ(s.retention.tau_ms, 5.0);

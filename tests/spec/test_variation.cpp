@@ -13,7 +13,9 @@ using namespace gca::spec;
 
 namespace {
 
-HardwareSpec spec_with(std::vector<std::string> o) { return load_spec(default_spec_path(), o); }
+HardwareSpec spec_with(std::vector<std::string> o) {
+  return load_spec(default_spec_path(), o);
+}
 
 // One cell of a 1 x 1 K array read with a full pulse: its current, by the model.
 double one_cell_charge(const HardwareSpec& spec, double volts) {
@@ -56,8 +58,8 @@ TEST(NormalDraw, KeyedStandardNormal) {
 
 TEST(Variation, CellGainScalesTheCurrent) {
   const auto ideal = spec_with({"quant.kv_levels=0"});
-  const auto varied = spec_with({"quant.kv_levels=0", "variation.cell_gain_sigma=0.1",
-                                 "variation.chip_seed=5"});
+  const auto varied =
+      spec_with({"quant.kv_levels=0", "variation.cell_gain_sigma=0.1", "variation.chip_seed=5"});
   const double z = normal_draw(5, Draw::cell_gain, {0, kind_index(ArrayKind::key, 0), 0});
   GainCellModel g(ideal.gain_cell);
   EXPECT_NEAR(one_cell_charge(ideal, 0.75), g.g(0.3), 1e-5);
@@ -65,8 +67,8 @@ TEST(Variation, CellGainScalesTheCurrent) {
 }
 
 TEST(Variation, ThresholdOffsetShiftsTheStoredVoltage) {
-  const auto varied = spec_with({"quant.kv_levels=0", "variation.cell_offset_sigma_v=0.02",
-                                 "variation.chip_seed=9"});
+  const auto varied = spec_with(
+      {"quant.kv_levels=0", "variation.cell_offset_sigma_v=0.02", "variation.chip_seed=9"});
   const double z = normal_draw(9, Draw::cell_offset, {0, kind_index(ArrayKind::key, 0), 0});
   GainCellModel g(varied.gain_cell);
   EXPECT_NEAR(one_cell_charge(varied, 0.55), g.g(0.1 + 0.02 * z), 1e-5);
@@ -85,9 +87,9 @@ TEST(Noise, WriteNoiseAddsToTheDacLevelWithinTheRange) {
 }
 
 TEST(Noise, ReadNoiseAndComparatorOffsetMoveTheColumnCharge) {
-  const auto spec = spec_with({"quant.kv_levels=0", "noise.read_sigma=0.01",
-                               "variation.ctp_offset_sigma=0.02", "noise.seed=2",
-                               "variation.chip_seed=3"});
+  const auto spec =
+      spec_with({"quant.kv_levels=0", "noise.read_sigma=0.01", "variation.ctp_offset_sigma=0.02",
+                 "noise.seed=2", "variation.chip_seed=3"});
   const std::uint64_t col = kind_index(ArrayKind::key, 0);
   const double read = normal_draw(2, Draw::read, {0, col, 0});
   const double offset = normal_draw(3, Draw::ctp_offset, {0, col});
@@ -99,7 +101,8 @@ TEST(Noise, ReadNoiseAndComparatorOffsetMoveTheColumnCharge) {
 // Relative L2 distance of two output streams.
 double rel_l2(const std::vector<double>& a, const std::vector<double>& ref) {
   double e = 0, r = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) e += (a[i] - ref[i]) * (a[i] - ref[i]), r += ref[i] * ref[i];
+  for (std::size_t i = 0; i < a.size(); ++i)
+    e += (a[i] - ref[i]) * (a[i] - ref[i]), r += ref[i] * ref[i];
   return std::sqrt(e / r);
 }
 

@@ -256,9 +256,10 @@ TEST_F(Cli, RetentionFollowsTheHostTime) {
 }
 
 TEST_F(Cli, MonteCarloOverChips) {
-  const std::string base = "mc " + scenario("window_wrap.json") +
-                           " --chips 3 --tokens 120 --no-plots --set variation.cell_gain_sigma=0.05 "
-                           "--set noise.read_sigma=0.01 --out ";
+  const std::string base =
+      "mc " + scenario("window_wrap.json") +
+      " --chips 3 --tokens 120 --no-plots --set variation.cell_gain_sigma=0.05 "
+      "--set noise.read_sigma=0.01 --out ";
   Result r = sim(base + path("a") + " --jobs 2");
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(sim(base + path("b") + " --jobs 1").code, 0);

@@ -108,8 +108,8 @@ class ArrayVariation {
   ArrayPlace place_;
   int features_;
   bool ctp_on_, read_on_;
-  std::vector<float> gain_, offset_v_;  // per cell [col * features + feature], when cells vary
-  std::vector<float> ctp_offset_;       // per output, in units of the saturation charge
+  std::vector<float> gain_, offset_v_;   // per cell [col * features + feature], when cells vary
+  std::vector<float> ctp_offset_;        // per output, in units of the saturation charge
   std::vector<std::uint64_t> read_key_;  // per output: the read-noise key without the token
 };
 
@@ -157,8 +157,7 @@ class ValueArray {
  public:
   ValueArray(const CircuitModel& circuits, int features, int lines, ArrayPlace place = {});
 
-  void write_line(int line, const double* v_volts, double now_ns, long token,
-                  bool refresh = false);
+  void write_line(int line, const double* v_volts, double now_ns, long token, bool refresh = false);
   void clear();
   // Charge per feature for pulse widths phi (one per line, units of T_max).
   void integrate(const float* phi_pulse, double now_ns, long token, float* charge_out) const;

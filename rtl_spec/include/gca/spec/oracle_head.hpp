@@ -1,7 +1,7 @@
 // The oracle: a plain, obviously-correct implementation of one head (docs/hardware.md, "what one
 // head computes"), written apart from the fast kernels (CellTerms, gemv_levels, the charge-to-pulse
-// structs) and sharing no code with them: it quantizes with its own formula, evaluates the gain-cell
-// polynomial term by term in double precision, and loops over the window slot by slot.
+// structs) and sharing no code with them: it quantizes with its own formula, evaluates the
+// gain-cell polynomial term by term in double precision, and loops over the window slot by slot.
 // `gca-sim run` compares the model's outputs with it, and tests use it as their reference.
 // Time and non-idealities: stored deviations decay as exp(-(t - t_written) / tau); mismatch,
 // write noise, read noise and comparator offsets take their random numbers from the shared

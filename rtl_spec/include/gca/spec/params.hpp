@@ -47,9 +47,9 @@ struct GainCellParams {
 
 // Capacitor leakage in simulated time: a stored deviation w decays as w * exp(-dt / tau).
 struct RetentionParams {
-  double tau_ms = 0.0;              // time constant; 0 = no leakage
-  int refresh = 0;                  // 0 = none, 1 = rewrite decayed columns from a digital shadow
-  double refresh_threshold = 0.0;   // refresh once the stored deviation lost this fraction
+  double tau_ms = 0.0;             // time constant; 0 = no leakage
+  int refresh = 0;                 // 0 = none, 1 = rewrite decayed columns from a digital shadow
+  double refresh_threshold = 0.0;  // refresh once the stored deviation lost this fraction
   bool leaks() const { return tau_ms > 0.0; }
   double tau_ns() const { return tau_ms * 1e6; }
   bool refreshes() const { return leaks() && refresh == 1; }
@@ -57,18 +57,18 @@ struct RetentionParams {
 
 // Per-chip mismatch, drawn once per chip seed and fixed for the run (docs/variation.md).
 struct VariationParams {
-  int chip_seed = 0;                // seed of the chip's mismatch draws
-  double cell_gain_sigma = 0.0;     // relative spread of each cell's read current
-  double cell_offset_sigma_v = 0.0; // threshold offset of each cell's read transistor, volts
-  double ctp_offset_sigma = 0.0;    // comparator offset of each charge-to-pulse, of full scale
+  int chip_seed = 0;                 // seed of the chip's mismatch draws
+  double cell_gain_sigma = 0.0;      // relative spread of each cell's read current
+  double cell_offset_sigma_v = 0.0;  // threshold offset of each cell's read transistor, volts
+  double ctp_offset_sigma = 0.0;     // comparator offset of each charge-to-pulse, of full scale
   bool cells_vary() const { return cell_gain_sigma > 0.0 || cell_offset_sigma_v > 0.0; }
 };
 
 // Noise drawn anew at every event (docs/variation.md).
 struct NoiseParams {
-  int seed = 0;                  // seed of the noise draws (a stream apart from the chip's)
-  double read_sigma = 0.0;       // per column integration, relative to the saturation charge
-  double write_sigma_v = 0.0;    // per K/V write DAC conversion, volts
+  int seed = 0;                // seed of the noise draws (a stream apart from the chip's)
+  double read_sigma = 0.0;     // per column integration, relative to the saturation charge
+  double write_sigma_v = 0.0;  // per K/V write DAC conversion, volts
 };
 
 struct ChargeToPulseParams {

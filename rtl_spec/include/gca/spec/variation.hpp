@@ -38,7 +38,8 @@ double normal_draw(std::uint64_t seed, Draw what, std::initializer_list<std::uin
 // The same draw in two steps, for keys that differ only in their last index (a read-noise
 // stream per output, keyed by token): draw_prefix(seed, what, {a, b}) once, then
 // normal_draw_last(prefix, c) == normal_draw(seed, what, {a, b, c}).
-std::uint64_t draw_prefix(std::uint64_t seed, Draw what, std::initializer_list<std::uint64_t> indices);
+std::uint64_t draw_prefix(std::uint64_t seed, Draw what,
+                          std::initializer_list<std::uint64_t> indices);
 double normal_draw_last(std::uint64_t prefix, std::uint64_t last);
 
 // Inverse of the standard normal CDF for p in (0, 1); relative error below 1.2e-9 (a rational
