@@ -115,10 +115,10 @@ int cmd_spec(Args& a) {
   }
   auto s = gca::spec::load_spec(path, sets);
   std::printf("# %s\n# %s\n", path.c_str(), s.description.c_str());
-  std::printf("%-28s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
+  std::printf("%-30s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
   for (const auto& p : gca::spec::param_catalog()) {
     const auto& m = s.meta.at(p.key);
-    std::printf("%-28s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
+    std::printf("%-30s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
                 m.unit.c_str(), m.source.c_str(), std::filesystem::path(m.file).filename().c_str());
   }
   std::printf("# derived: %d sub-tiles per head, %.0f ns per token per layer\n",
