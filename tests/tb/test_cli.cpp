@@ -276,6 +276,40 @@ TEST_F(Cli, MonteCarloOverChips) {
   expect_bad_input(sim("mc " + scenario("window_wrap.json") + " --out " + path("c")), "--chips");
 }
 
+// The Monte Carlo figures of one chip, recomputed here from two `gca-sim head` runs (the SystemC
+// model, with the same seed) instead of the executable spec that `mc` uses.
+TEST_F(Cli, MonteCarloFiguresMatchTwoHeadRuns) {
+  write_qkv(dir_.string(), 150);
+  std::ofstream(path("sc.json")) << R"({"name": "mc_npy", "hardware": {"spec": "gpt2.json",
+    "set": {"window": 128, "model.n_layers": 1, "model.n_heads": 1}},
+    "workload": {"mode": "decode", "tokens": 150},
+    "stimulus": {"kind": "npy", "q": "q.npy", "k": "k.npy", "v": "v.npy"}})";
+  const std::string sets = " --set variation.cell_gain_sigma=0.05 --set noise.read_sigma=0.01";
+  ASSERT_EQ(sim("mc " + path("sc.json") + " --chips 1 --seed 4 --no-plots --out " + path("mc") +
+                sets)
+                .code,
+            0);
+  const std::string files =
+      " --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy");
+  ASSERT_EQ(sim("head" + files + " --set window=128 --out " + path("ideal")).code, 0);
+  ASSERT_EQ(sim("head" + files + " --set window=128 --seed 4 --out " + path("chip") + sets).code,
+            0);
+  const auto ideal = gca::tb::read_npy(path("ideal/out.npy")).data;
+  const auto chip = gca::tb::read_npy(path("chip/out.npy")).data;
+  double e = 0, r = 0;
+  long moved = 0;
+  for (std::size_t i = 0; i < ideal.size(); ++i) {
+    e += (chip[i] - ideal[i]) * (chip[i] - ideal[i]);
+    r += ideal[i] * ideal[i];
+    moved += std::fabs(chip[i] - ideal[i]) > 1.0 / 31.0;  // half a counter level (2/31)
+  }
+  const json j = read_json(path("mc/mc.json"));
+  // out.npy holds float32: agreement to its precision.
+  EXPECT_NEAR(j["output_rel_l2"]["mean"].get<double>(), std::sqrt(e / r), 1e-6);
+  EXPECT_NEAR(j["outputs_moved_one_level_share"]["mean"].get<double>(),
+              double(moved) / double(ideal.size()), 1e-12);
+}
+
 TEST_F(Cli, BadParametersAndFlags) {
   const std::string sc = scenario("gpt2_layer.json") + " --quiet --out " + path("o");
   expect_bad_input(sim("run " + sc + " --set no.such=1"), "no.such: unknown parameter");
