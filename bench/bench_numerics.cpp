@@ -12,9 +12,17 @@ using namespace gca::spec;
 
 namespace {
 
-HardwareSpec spec_for(int window, bool decay) {
+// variation: 0 = ideal circuits; 1 = cell mismatch (gain and threshold), write noise, read
+// noise and comparator offsets all on (the per-cell kernels and a draw per read).
+HardwareSpec spec_for(int window, bool decay, bool variation) {
   std::vector<std::string> o{"window=" + std::to_string(window)};
-  if (decay) o.push_back("retention.decay_per_token=1.6e-4");
+  if (decay) o.push_back("retention.tau_ms=5");
+  if (variation) {
+    for (const char* s :
+         {"variation.cell_gain_sigma=0.05", "variation.cell_offset_sigma_v=0.01",
+          "variation.ctp_offset_sigma=0.01", "noise.read_sigma=0.01", "noise.write_sigma_v=0.02"})
+      o.push_back(s);
+  }
   return load_spec(default_spec_path(), o);
 }
 
@@ -22,7 +30,7 @@ HardwareSpec spec_for(int window, bool decay) {
 void BM_HeadStep(benchmark::State& state) {
   const int window = static_cast<int>(state.range(0));
   const bool decay = state.range(1) != 0;
-  HardwareSpec spec = spec_for(window, decay);
+  HardwareSpec spec = spec_for(window, decay, state.range(2) != 0);
   HeadModel head(spec);
   const int d = spec.model.d_head;
   std::mt19937_64 rng(1);
@@ -49,7 +57,9 @@ void BM_HeadStep(benchmark::State& state) {
   state.counters["MAC_per_s"] =
       benchmark::Counter(2.0 * window * d * state.iterations(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_HeadStep)->ArgsProduct({{64, 256, 1024, 4096}, {0, 1}})->ArgNames({"window", "decay"});
+BENCHMARK(BM_HeadStep)
+    ->ArgsProduct({{64, 256, 1024, 4096}, {0, 1}, {0, 1}})
+    ->ArgNames({"window", "decay", "variation"});
 
 // The floor: two d x M float multiply-add passes with nothing else.
 void BM_FloorMacLoop(benchmark::State& state) {

@@ -12,12 +12,12 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   const Quantizer& dac = circuits.kv_dac;
   const float center = static_cast<float>(circuits.gain_cell.w_center());
   const GainCellModel& gc = circuits.gain_cell;
-  const bool quantizing = dac.levels() >= 2 && dac.levels() <= 256;
-  if (circuits.retention.enabled() && !quantizing) {
+  const bool shared_levels = dac.levels() >= 2 && dac.levels() <= 256 && !circuits.per_cell_analog;
+  if (circuits.retention.enabled() && !shared_levels) {
     form_ = Form::decay;
-    for (auto& p : p_) p.assign(n_cells, 0.0f);
+    for (auto& t : t_) t.assign(n_cells, 0.0f);
     volts_.assign(n_cells, center);
-  } else if (quantizing) {
+  } else if (shared_levels) {
     form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
@@ -46,7 +46,8 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   }
 }
 
-void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circuits) {
+void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circuits, double gain,
+                      double offset_v) {
   const double w = volts - circuits.gain_cell.w_center();
   const GainCellModel& gc = circuits.gain_cell;
   switch (form_) {
@@ -55,13 +56,18 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
       level_[cell] = static_cast<std::uint8_t>(circuits.kv_dac.level_index(volts));
       return;
     case Form::dense:
-      g_[cell] = static_cast<float>(gc.g(w));
+      g_[cell] = static_cast<float>(gain * gc.g(w + offset_v));
       break;
-    case Form::decay:
-      p_[0][cell] = static_cast<float>(gc.poly(1) * w);
-      p_[1][cell] = static_cast<float>(gc.poly(2) * w * w);
-      p_[2][cell] = static_cast<float>(gc.poly(3) * w * w * w);
+    case Form::decay: {
+      // g(w f + delta) expanded in powers of f.
+      const double p0 = gc.poly(0), p1 = gc.poly(1), p2 = gc.poly(2), p3 = gc.poly(3);
+      const double e = offset_v;
+      t_[0][cell] = static_cast<float>(gain * (p0 + e * (p1 + e * (p2 + e * p3))));
+      t_[1][cell] = static_cast<float>(gain * w * (p1 + e * (2.0 * p2 + 3.0 * e * p3)));
+      t_[2][cell] = static_cast<float>(gain * w * w * (p2 + 3.0 * e * p3));
+      t_[3][cell] = static_cast<float>(gain * w * w * w * p3);
       break;
+    }
   }
   volts_[cell] = static_cast<float>(volts);
 }
@@ -124,134 +130,312 @@ void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::
   }
 }
 
-KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns)
-    : circuits_(&circuits), features_(features), columns_(columns), written_at_(columns, -1) {
-  terms_.reset(std::size_t(features) * columns, circuits);
-  if (terms_.has_decay()) scratch_.resize(3 * std::size_t(columns));
+void ColumnClock::reset(int n) {
+  written_.assign(n, -1.0);
+  factor_.assign(n, 1.0);
+  factor_f_.assign(n, 1.0f);
+  ref_ns_ = 0.0;
 }
 
-void KeyArray::write_column(int col, const double* k_volts, long token) {
-  for (int f = 0; f < features_; ++f) {
-    terms_.store(idx(f, col), circuits_->k_voltage(k_volts[f]), *circuits_);
+void ColumnClock::forget() {
+  std::fill(written_.begin(), written_.end(), -1.0);
+}
+
+void ColumnClock::advance(double now_ns, const RetentionModel& retention) {
+  if (now_ns == ref_ns_) return;
+  if (now_ns > ref_ns_) {
+    const double r = retention.factor(now_ns - ref_ns_);
+    for (double& f : factor_) f *= r;
+  } else {  // time went back (a caller without a clock): from scratch
+    for (std::size_t c = 0; c < written_.size(); ++c)
+      factor_[c] = valid(int(c)) ? retention.factor(now_ns - written_[c]) : 1.0;
   }
-  if (written_at_[col] < 0) ++valid_count_;
-  written_at_[col] = token;
+  ref_ns_ = now_ns;
+}
+
+void ColumnClock::write(int c, double t_ns, const RetentionModel& retention) {
+  if (retention.enabled()) {
+    if (t_ns > ref_ns_) advance(t_ns, retention);
+    factor_[c] = retention.factor(ref_ns_ - t_ns);
+  }
+  written_[c] = t_ns;
+}
+
+const float* ColumnClock::factors(double now_ns, const RetentionModel& retention) {
+  if (!retention.enabled()) return factor_f_.data();
+  advance(now_ns, retention);
+  for (std::size_t c = 0; c < factor_.size(); ++c) factor_f_[c] = static_cast<float>(factor_[c]);
+  return factor_f_.data();
+}
+
+ArrayVariation::ArrayVariation(const CircuitModel& circuits, ArrayKind kind, ArrayPlace place,
+                               int features, int columns)
+    : circuits_(&circuits),
+      kind_(kind),
+      place_(place),
+      features_(features),
+      ctp_on_(circuits.variation.ctp_offset_sigma > 0.0),
+      read_on_(circuits.noise.read_sigma > 0.0) {
+  const VariationParams& var = circuits.variation;
+  const std::uint64_t chip = std::uint64_t(var.chip_seed), head = std::uint64_t(place.head);
+  if (var.cells_vary()) {
+    gain_.resize(std::size_t(features) * columns);
+    offset_v_.resize(gain_.size());
+    for (int c = 0; c < columns; ++c) {
+      for (int f = 0; f < features; ++f) {
+        const std::uint64_t key = kind_index(kind, slot_of(c));
+        const std::size_t i = std::size_t(c) * features + f;
+        gain_[i] = static_cast<float>(
+            1.0 + var.cell_gain_sigma *
+                      normal_draw(chip, Draw::cell_gain, {head, key, std::uint64_t(f)}));
+        offset_v_[i] =
+            static_cast<float>(var.cell_offset_sigma_v *
+                               normal_draw(chip, Draw::cell_offset, {head, key, std::uint64_t(f)}));
+      }
+    }
+  }
+  const int outputs = kind == ArrayKind::key ? columns : features;
+  if (read_on_) {
+    read_key_.resize(outputs);
+    for (int i = 0; i < outputs; ++i)
+      read_key_[i] =
+          draw_prefix(std::uint64_t(circuits.noise.seed), Draw::read, {head, output_index(i)});
+  }
+  if (ctp_on_) {
+    ctp_offset_.resize(outputs);
+    for (int i = 0; i < outputs; ++i) {
+      ctp_offset_[i] = static_cast<float>(
+          var.ctp_offset_sigma * normal_draw(chip, Draw::ctp_offset, {head, output_index(i)}));
+    }
+  }
+}
+
+std::uint64_t ArrayVariation::output_index(int i) const {
+  // K: one comparator per window slot; V: one per (sub-tile, feature).
+  return kind_ == ArrayKind::key
+             ? kind_index(kind_, slot_of(i))
+             : kind_index(kind_, std::uint64_t(place_.subtile) * features_ + std::uint64_t(i));
+}
+
+double ArrayVariation::cell_gain(int feature, int col) const {
+  return gain_.empty() ? 1.0 : gain_[std::size_t(col) * features_ + feature];
+}
+
+double ArrayVariation::cell_offset_v(int feature, int col) const {
+  return offset_v_.empty() ? 0.0 : offset_v_[std::size_t(col) * features_ + feature];
+}
+
+double ArrayVariation::write_noise_v(int feature, int col, long token, bool refresh) const {
+  const NoiseParams& n = circuits_->noise;
+  if (n.write_sigma_v <= 0.0) return 0.0;
+  return n.write_sigma_v * normal_draw(std::uint64_t(n.seed),
+                                       refresh ? Draw::refresh_write : Draw::write,
+                                       {std::uint64_t(place_.head), kind_index(kind_, slot_of(col)),
+                                        std::uint64_t(feature), std::uint64_t(token)});
+}
+
+void ArrayVariation::add_to_charge(float* charge, int n, const ColumnClock* written, long token,
+                                   double saturation) const {
+  const double read_sigma = circuits_->noise.read_sigma;
+  for (int i = 0; i < n; ++i) {
+    if (written && !written->valid(i)) continue;
+    double extra = ctp_on_ ? double(ctp_offset_[i]) : 0.0;
+    if (read_on_) extra += read_sigma * normal_draw_last(read_key_[i], std::uint64_t(token));
+    charge[i] = static_cast<float>(double(charge[i]) + extra * saturation);
+  }
+}
+
+namespace {
+
+// a_i[c] = sum_f q[f] * t_i[f][c] for the four per-cell terms, columns in blocks of kBlock
+// whose sums stay in registers over all rows; each sum adds its rows in order.
+void decay_terms_gemv(const float* q, int rows, const CellTerms& terms, int n, float* a0, float* a1,
+                      float* a2, float* a3) {
+  constexpr int kBlock = 8;
+  const float *t0 = terms.term(0), *t1 = terms.term(1), *t2 = terms.term(2), *t3 = terms.term(3);
+  int c = 0;
+  for (; c + kBlock <= n; c += kBlock) {
+    float s0[kBlock] = {}, s1[kBlock] = {}, s2[kBlock] = {}, s3[kBlock] = {};
+    for (int f = 0; f < rows; ++f) {
+      const float qf = q[f];
+      const std::size_t o = std::size_t(f) * n + c;
+      for (int j = 0; j < kBlock; ++j) {
+        s0[j] += qf * t0[o + j];
+        s1[j] += qf * t1[o + j];
+        s2[j] += qf * t2[o + j];
+        s3[j] += qf * t3[o + j];
+      }
+    }
+    std::copy_n(s0, kBlock, a0 + c);
+    std::copy_n(s1, kBlock, a1 + c);
+    std::copy_n(s2, kBlock, a2 + c);
+    std::copy_n(s3, kBlock, a3 + c);
+  }
+  for (; c < n; ++c) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int f = 0; f < rows; ++f) {
+      const std::size_t o = std::size_t(f) * n + c;
+      s0 += q[f] * t0[o];
+      s1 += q[f] * t1[o];
+      s2 += q[f] * t2[o];
+      s3 += q[f] * t3[o];
+    }
+    a0[c] = s0, a1[c] = s1, a2[c] = s2, a3[c] = s3;
+  }
+}
+
+// out[c] = sum_f q[f] * g[f][c], blocked like decay_terms_gemv.
+void dense_gemv(const float* q, int rows, const float* g, int n, float* out) {
+  constexpr int kBlock = 32;
+  int c = 0;
+  for (; c + kBlock <= n; c += kBlock) {
+    float s[kBlock] = {};
+    for (int f = 0; f < rows; ++f) {
+      const float qf = q[f];
+      const float* row = g + std::size_t(f) * n + c;
+      for (int j = 0; j < kBlock; ++j) s[j] += qf * row[j];
+    }
+    std::copy_n(s, kBlock, out + c);
+  }
+  for (; c < n; ++c) {
+    float s = 0.0f;
+    for (int f = 0; f < rows; ++f) s += q[f] * g[std::size_t(f) * n + c];
+    out[c] = s;
+  }
+}
+
+// The DAC's level plus its write noise, within the cell's voltage range.
+double written_voltage(const CircuitModel& circuits, double dac_volts, double noise_v) {
+  if (noise_v == 0.0) return dac_volts;
+  return std::clamp(dac_volts + noise_v, circuits.kv_dac.lo(), circuits.kv_dac.hi());
+}
+}  // namespace
+
+KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, ArrayPlace place)
+    : circuits_(&circuits),
+      features_(features),
+      columns_(columns),
+      variation_(circuits, ArrayKind::key, place, features, columns) {
+  terms_.reset(std::size_t(features) * columns, circuits);
+  clock_.reset(columns);
+  if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
+}
+
+void KeyArray::write_column(int col, const double* k_volts, double now_ns, long token,
+                            bool refresh) {
+  for (int f = 0; f < features_; ++f) {
+    const double volts = written_voltage(*circuits_, circuits_->k_voltage(k_volts[f]),
+                                         variation_.write_noise_v(f, col, token, refresh));
+    terms_.store(idx(f, col), volts, *circuits_, variation_.cell_gain(f, col),
+                 variation_.cell_offset_v(f, col));
+  }
+  if (!clock_.valid(col)) ++valid_count_;
+  clock_.write(col, now_ns, circuits_->retention);
 }
 
 void KeyArray::clear() {
-  std::fill(written_at_.begin(), written_at_.end(), -1L);
+  clock_.forget();
   valid_count_ = 0;
 }
 
-void KeyArray::integrate(const float* q, long now, float* out) const {
+double KeyArray::decay_factor(int col, double now_ns) const {
+  return circuits_->retention.factor(now_ns - clock_.written_ns(col));
+}
+
+void KeyArray::integrate(const float* q, double now_ns, long token, float* out) const {
   const int n = columns_;
   if (terms_.form() == CellTerms::Form::levels) {
     gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
                 terms_.level_count(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
-    std::fill(out, out + n, 0.0f);
-    const float* g = terms_.g();
-    for (int f = 0; f < features_; ++f) {
-      const float qf = q[f];
-      const float* row = g + std::size_t(f) * n;
-      for (int c = 0; c < n; ++c) out[c] += qf * row[c];
-    }
+    dense_gemv(q, features_, terms_.g(), n, out);
   } else {
-    float* a1 = scratch_.data();
+    float* a0 = scratch_.data();
+    float* a1 = a0 + n;
     float* a2 = a1 + n;
     float* a3 = a2 + n;
-    float q_sum = 0.0f;
-    for (int f = 0; f < features_; ++f) q_sum += q[f];
     if (terms_.form() == CellTerms::Form::decay_levels) {
+      float q_sum = 0.0f;
+      for (int f = 0; f < features_; ++f) q_sum += q[f];
+      const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * q_sum;
+      std::fill(a0, a0 + n, c0);
       float* a[3] = {a1, a2, a3};
       for (int i = 0; i < 3; ++i) {
         gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
                     terms_.level_count(), a[i], n);
       }
     } else {
-      std::fill(a1, a1 + 3 * std::size_t(n), 0.0f);
-      for (int f = 0; f < features_; ++f) {
-        const float qf = q[f];
-        const float* r1 = terms_.term(1) + std::size_t(f) * n;
-        const float* r2 = terms_.term(2) + std::size_t(f) * n;
-        const float* r3 = terms_.term(3) + std::size_t(f) * n;
-        for (int c = 0; c < n; ++c) {
-          a1[c] += qf * r1[c];
-          a2[c] += qf * r2[c];
-          a3[c] += qf * r3[c];
-        }
-      }
+      decay_terms_gemv(q, features_, terms_, n, a0, a1, a2, a3);
     }
-    const float p0 = static_cast<float>(circuits_->gain_cell.poly(0));
-    for (int c = 0; c < n; ++c) {
-      if (written_at_[c] < 0) continue;
-      const float d = static_cast<float>(circuits_->retention.factor(now - written_at_[c]));
-      out[c] = p0 * q_sum + d * (a1[c] + d * (a2[c] + d * a3[c]));
-    }
+    const float* d = clock_.factors(now_ns, circuits_->retention);
+    for (int c = 0; c < n; ++c) out[c] = a0[c] + d[c] * (a1[c] + d[c] * (a2[c] + d[c] * a3[c]));
   }
   if (valid_count_ < n) {
     for (int c = 0; c < n; ++c) {
-      if (written_at_[c] < 0) out[c] = 0.0f;
+      if (!clock_.valid(c)) out[c] = 0.0f;
     }
   }
+  if (variation_.charge_varies())
+    variation_.add_to_charge(out, n, &clock_, token, circuits_->hard_sigmoid.s_sat);
 }
 
-ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines)
+ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, ArrayPlace place)
     : circuits_(&circuits),
       features_(features),
       lines_(lines),
-      written_at_(lines, -1),
+      variation_(circuits, ArrayKind::value, place, features, lines),
       weight_(lines) {
   terms_.reset(std::size_t(features) * lines, circuits);
+  clock_.reset(lines);
   if (terms_.form() == CellTerms::Form::decay_levels) {
     weight_.resize(3 * std::size_t(lines));
     partial_.resize(3 * std::size_t(features));
   }
 }
 
-void ValueArray::write_line(int line, const double* v_volts, long token) {
+void ValueArray::write_line(int line, const double* v_volts, double now_ns, long token,
+                            bool refresh) {
   for (int f = 0; f < features_; ++f) {
-    terms_.store(idx(line, f), circuits_->v_voltage(v_volts[f]), *circuits_);
+    const double volts = written_voltage(*circuits_, circuits_->v_voltage(v_volts[f]),
+                                         variation_.write_noise_v(f, line, token, refresh));
+    terms_.store(idx(line, f), volts, *circuits_, variation_.cell_gain(f, line),
+                 variation_.cell_offset_v(f, line));
   }
-  written_at_[line] = token;
+  clock_.write(line, now_ns, circuits_->retention);
 }
 
 void ValueArray::clear() {
-  std::fill(written_at_.begin(), written_at_.end(), -1L);
+  clock_.forget();
 }
 
-void ValueArray::integrate(const float* phi, long now, float* out) const {
+void ValueArray::integrate(const float* phi, double now_ns, long token, float* out) const {
   const int n = features_;
   std::fill(out, out + n, 0.0f);
   if (terms_.form() == CellTerms::Form::levels) {
     // A line never written gets no pulse, hence no charge.
-    for (int l = 0; l < lines_; ++l) weight_[l] = written_at_[l] < 0 ? 0.0f : phi[l];
+    for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
     gemv_levels(weight_.data(), lines_, terms_.level(), std::size_t(n), terms_.level_g(),
                 terms_.level_count(), out, n);
-    return;
-  }
-  if (terms_.form() == CellTerms::Form::dense) {
+  } else if (terms_.form() == CellTerms::Form::dense) {
     const float* g = terms_.g();
     for (int l = 0; l < lines_; ++l) {
       const float x = phi[l];
-      if (x == 0.0f || written_at_[l] < 0) continue;  // no pulse, no charge
+      if (x == 0.0f || !clock_.valid(l)) continue;  // no pulse, no charge
       const float* row = g + std::size_t(l) * n;
       for (int f = 0; f < n; ++f) out[f] += x * row[f];
     }
-    return;
-  }
-  float phi_sum = 0.0f;
-  if (terms_.form() == CellTerms::Form::decay_levels) {
+  } else if (terms_.form() == CellTerms::Form::decay_levels) {
     // The three weighted sums as three level look-up passes.
+    const float* d = clock_.factors(now_ns, circuits_->retention);
+    float phi_sum = 0.0f;
     float* w[3] = {weight_.data(), weight_.data() + lines_, weight_.data() + 2 * lines_};
     for (int l = 0; l < lines_; ++l) {
-      const float x = written_at_[l] < 0 ? 0.0f : phi[l];
-      const float d =
-          x == 0.0f ? 0.0f : static_cast<float>(circuits_->retention.factor(now - written_at_[l]));
+      const float x = clock_.valid(l) ? phi[l] : 0.0f;
+      const float dl = x == 0.0f ? 0.0f : d[l];
       phi_sum += x;
-      w[0][l] = x * d;
-      w[1][l] = w[0][l] * d;
-      w[2][l] = w[1][l] * d;
+      w[0][l] = x * dl;
+      w[1][l] = w[0][l] * dl;
+      w[2][l] = w[1][l] * dl;
     }
     float* part = partial_.data();
     for (int i = 0; i < 3; ++i) {
@@ -260,21 +444,21 @@ void ValueArray::integrate(const float* phi, long now, float* out) const {
     }
     const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * phi_sum;
     for (int f = 0; f < n; ++f) out[f] = part[f] + part[n + f] + part[2 * n + f] + c0;
-    return;
+  } else {
+    const float* d = clock_.factors(now_ns, circuits_->retention);
+    for (int l = 0; l < lines_; ++l) {
+      const float x = phi[l];
+      if (x == 0.0f || !clock_.valid(l)) continue;
+      const float x1 = x * d[l], x2 = x1 * d[l], x3 = x2 * d[l];
+      const std::size_t row = std::size_t(l) * n;
+      const float *r0 = terms_.term(0) + row, *r1 = terms_.term(1) + row,
+                  *r2 = terms_.term(2) + row, *r3 = terms_.term(3) + row;
+      for (int f = 0; f < n; ++f) out[f] += x * r0[f] + x1 * r1[f] + x2 * r2[f] + x3 * r3[f];
+    }
   }
-  for (int l = 0; l < lines_; ++l) {
-    const float x = phi[l];
-    if (x == 0.0f || written_at_[l] < 0) continue;
-    phi_sum += x;
-    const float d = static_cast<float>(circuits_->retention.factor(now - written_at_[l]));
-    const float x1 = x * d, x2 = x1 * d, x3 = x2 * d;
-    const float* r1 = terms_.term(1) + std::size_t(l) * n;
-    const float* r2 = terms_.term(2) + std::size_t(l) * n;
-    const float* r3 = terms_.term(3) + std::size_t(l) * n;
-    for (int f = 0; f < n; ++f) out[f] += x1 * r1[f] + x2 * r2[f] + x3 * r3[f];
-  }
-  const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * phi_sum;
-  for (int f = 0; f < n; ++f) out[f] += c0;
+  // Every output converts (the sub-tile is active): offsets and noise apply to all.
+  if (variation_.charge_varies())
+    variation_.add_to_charge(out, n, nullptr, token, circuits_->signed_ctp.s_sat);
 }
 
 }  // namespace gca::spec

@@ -5,24 +5,72 @@
 
 namespace gca::spec {
 
-SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int columns)
+SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int columns,
+                           ArrayPlace place)
     : circuits_(&circuits),
-      key_(circuits, features, columns),
-      value_(circuits, features, columns),
+      key_(circuits, features, columns, place),
+      value_(circuits, features, columns, place),
+      shadow_(circuits, features, columns),
       charge_(features) {}
 
-void SubTileModel::write(int col, const double* k_volts, const double* v_volts, long token) {
-  key_.write_column(col, k_volts, token);
-  value_.write_line(col, v_volts, token);
+void SubTileModel::write(int col, const double* k_volts, const double* v_volts, double now_ns,
+                         long token) {
+  key_.write_column(col, k_volts, now_ns, token);
+  value_.write_line(col, v_volts, now_ns, token);
+  shadow_.record(col, k_volts, v_volts);
 }
 
-bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, long now, float* s_out,
-                           float* phi_out, double* o_out, SubTileActivity* activity) const {
+RefreshActivity SubTileModel::refresh(double now_ns, long token) {
+  return shadow_.apply(key_, value_, now_ns, token);
+}
+
+ShadowRefresh::ShadowRefresh(const CircuitModel& circuits, int features, int columns)
+    : circuits_(&circuits), features_(features) {
+  if (circuits.refresh.refreshes()) {
+    k_.assign(std::size_t(features) * columns, 0.0);
+    v_.assign(k_.size(), 0.0);
+  }
+}
+
+void ShadowRefresh::record(int col, const double* k_volts, const double* v_volts) {
+  if (k_.empty()) return;
+  std::copy_n(k_volts, features_, k_.data() + std::size_t(col) * features_);
+  std::copy_n(v_volts, features_, v_.data() + std::size_t(col) * features_);
+}
+
+RefreshActivity ShadowRefresh::apply(KeyArray& key, ValueArray& value, double now_ns,
+                                     long token) const {
+  RefreshActivity r;
+  if (k_.empty()) return r;
+  // Oldest first is not needed: every column past the threshold is rewritten at once.
+  const double keep = 1.0 - circuits_->refresh.refresh_threshold;
+  for (int c = 0; c < key.columns(); ++c) {
+    if (!key.column_valid(c) || key.decay_factor(c, now_ns) >= keep) continue;
+    key.write_column(c, k_.data() + std::size_t(c) * features_, now_ns, token, true);
+    value.write_line(c, v_.data() + std::size_t(c) * features_, now_ns, token, true);
+    ++r.columns;
+    r.cells += 2L * features_;
+  }
+  return r;
+}
+
+double SubTileModel::oldest_written_ns() const {
+  double oldest = -1.0;
+  for (int c = 0; c < key_.columns(); ++c) {
+    if (!key_.column_valid(c)) continue;
+    if (oldest < 0.0 || key_.written_ns(c) < oldest) oldest = key_.written_ns(c);
+  }
+  return oldest;
+}
+
+bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_ns, long token,
+                           float* s_out, float* phi_out, double* o_out,
+                           SubTileActivity* activity) const {
   if (!active()) return false;
   const int cols = key_.columns(), features = key_.features();
-  key_.integrate(q_pulse, now, s_out);
+  key_.integrate(q_pulse, now_ns, token, s_out);
   const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
-  value_.integrate(phi_out, now, charge_.data());
+  value_.integrate(phi_out, now_ns, token, charge_.data());
   const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
   if (activity) {
     activity->q_pulse_sum = q_pulse_sum * key_.valid_columns();
@@ -40,7 +88,7 @@ bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, long now, f
   return true;
 }
 
-HeadModel::HeadModel(const HardwareSpec& spec)
+HeadModel::HeadModel(const HardwareSpec& spec, int head_index)
     : circuits_(std::make_shared<CircuitModel>(spec)),
       tiling_(spec.window, spec.array.cols),
       d_(spec.model.d_head),
@@ -48,16 +96,37 @@ HeadModel::HeadModel(const HardwareSpec& spec)
       s_(spec.window, 0.0f),
       phi_(spec.window, 0.0f),
       o_(std::size_t(tiling_.subtiles) * spec.model.d_head, 0.0),
-      subtile_activity_(tiling_.subtiles) {
+      subtile_activity_(tiling_.subtiles),
+      nominal_period_ns_(spec.nominal_token_period_ns()) {
   subtiles_.reserve(tiling_.subtiles);
-  for (int s = 0; s < tiling_.subtiles; ++s)
-    subtiles_.emplace_back(*circuits_, d_, tiling_.width(s));
+  for (int s = 0; s < tiling_.subtiles; ++s) {
+    const ArrayPlace place{head_index, s, s * tiling_.cols};
+    subtiles_.emplace_back(*circuits_, d_, tiling_.width(s), place);
+  }
 }
 
 void HeadModel::step(const double* q, const double* k, const double* v, double* out) {
+  step(q, k, v, out, double(t_) * nominal_period_ns_);
+}
+
+double HeadModel::oldest_age_ns() const {
+  double oldest = -1.0;
+  for (const SubTileModel& st : subtiles_) {
+    const double w = st.oldest_written_ns();
+    if (w >= 0.0 && (oldest < 0.0 || w < oldest)) oldest = w;
+  }
+  return oldest < 0.0 ? 0.0 : now_ns_ - oldest;
+}
+
+void HeadModel::step(const double* q, const double* k, const double* v, double* out,
+                     double now_ns) {
   const long t = t_++;
+  now_ns_ = now_ns;
   const int slot = tiling_.slot_of_token(t);
-  subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, t);
+  subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, now_ns, t);
+  // Written first, so that the column of this token is fresh when the policy looks.
+  refresh_ = RefreshActivity{};
+  for (SubTileModel& st : subtiles_) refresh_.add(st.refresh(now_ns, t));
 
   circuits_->q_pulses(q, d_, q_pulse_.data());
   double q_sum = 0.0;  // in double: the activity the energy model multiplies
@@ -70,8 +139,8 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
     double* o = o_.data() + std::size_t(s) * d_;
     SubTileActivity& a = subtile_activity_[s];
     a = SubTileActivity{};
-    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, t, s_.data() + base, phi_.data() + base, o,
-                              &a)) {
+    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, now_ns, t, s_.data() + base,
+                              phi_.data() + base, o, &a)) {
       std::fill(o, o + d_, 0.0);
       continue;
     }

@@ -4,19 +4,41 @@
 #include <cmath>
 #include <limits>
 
+#include "gca/spec/variation.hpp"
+
 namespace gca::spec {
 
-OracleHead::OracleHead(const HardwareSpec& spec)
+OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
     : spec_(spec),
+      head_(head_index),
       d_(spec.model.d_head),
       window_(spec.window),
       cols_(spec.array.cols),
       subtiles_((spec.window + spec.array.cols - 1) / spec.array.cols),
+      key_in_(std::size_t(window_) * d_, 0.0),
+      value_in_(std::size_t(window_) * d_, 0.0),
       key_v_(std::size_t(window_) * d_, 0.0),
       value_v_(std::size_t(window_) * d_, 0.0),
-      key_g_(std::size_t(window_) * d_, 0.0),
-      value_g_(std::size_t(window_) * d_, 0.0),
-      written_(window_, -1) {}
+      gain_(2 * std::size_t(window_) * d_, 1.0),
+      offset_v_(2 * std::size_t(window_) * d_, 0.0),
+      written_ns_(window_, -1.0) {
+  const VariationParams& var = spec.variation;
+  if (!var.cells_vary()) return;
+  for (int kind = 0; kind < 2; ++kind) {
+    for (int slot = 0; slot < window_; ++slot) {
+      for (int i = 0; i < d_; ++i) {
+        const std::size_t c = (std::size_t(kind) * window_ + slot) * d_ + i;
+        const std::uint64_t where = kind_index(ArrayKind(kind), std::uint64_t(slot));
+        gain_[c] = 1.0 + var.cell_gain_sigma *
+                             normal_draw(std::uint64_t(var.chip_seed), Draw::cell_gain,
+                                         {std::uint64_t(head_), where, std::uint64_t(i)});
+        offset_v_[c] =
+            var.cell_offset_sigma_v * normal_draw(std::uint64_t(var.chip_seed), Draw::cell_offset,
+                                                  {std::uint64_t(head_), where, std::uint64_t(i)});
+      }
+    }
+  }
+}
 
 double OracleHead::quantize(double x, int levels, double lo, double hi) const {
   x = std::min(std::max(x, lo), hi);
@@ -36,30 +58,73 @@ double OracleHead::g(double w) const {
   return sum;
 }
 
-double OracleHead::decay(long age) const {
-  return std::exp(-spec_.retention.decay_per_token * double(age));
+double OracleHead::decay(double age_ns) const {
+  const double tau_ns = spec_.retention.tau_ms * 1e6;
+  return tau_ns > 0.0 ? std::exp(-age_ns / tau_ns) : 1.0;
 }
 
-void OracleHead::write(const double* k, const double* v) {
+double OracleHead::cell(int kind, int slot, int i, double v, double f) const {
+  const std::size_t c = (std::size_t(kind) * window_ + slot) * d_ + i;
+  return gain_[c] * g((v - spec_.gain_cell.w_center_v) * f + offset_v_[c]);
+}
+
+void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
   const GainCellParams& gc = spec_.gain_cell;
   const ScalerParams& sc = spec_.scalers;
-  const int slot = static_cast<int>(tokens_ % window_);
+  const NoiseParams& noise = spec_.noise;
+  const Draw what = refresh ? Draw::refresh_write : Draw::write;
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
-    key_v_[c] = quantize(sc.k.apply(k[i]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v);
-    value_v_[c] = quantize(sc.v.apply(v[i]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v);
-    key_g_[c] = g(key_v_[c] - gc.w_center_v);
-    value_g_[c] = g(value_v_[c] - gc.w_center_v);
+    double kv[2] = {
+        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v),
+        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v)};
+    if (noise.write_sigma_v > 0.0) {
+      for (int kind = 0; kind < 2; ++kind) {
+        const double z =
+            normal_draw(std::uint64_t(noise.seed), what,
+                        {std::uint64_t(head_), kind_index(ArrayKind(kind), std::uint64_t(slot)),
+                         std::uint64_t(i), std::uint64_t(token)});
+        kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), gc.v_max_v);
+      }
+    }
+    key_v_[c] = kv[0];
+    value_v_[c] = kv[1];
   }
-  written_[slot] = tokens_++;
+  written_ns_[slot] = now_ns;
 }
 
-OracleToken OracleHead::read(const double* q_in, bool detail) const {
-  const GainCellParams& gc = spec_.gain_cell;
+void OracleHead::write(const double* k, const double* v, double now_ns) {
+  const int slot = static_cast<int>(tokens_ % window_);
+  std::copy_n(k, d_, key_in_.data() + std::size_t(slot) * d_);
+  std::copy_n(v, d_, value_in_.data() + std::size_t(slot) * d_);
+  store_slot(slot, now_ns, tokens_, false);
+  if (spec_.retention.tau_ms > 0.0 && spec_.retention.refresh == 1) {
+    for (int s = 0; s < window_; ++s) {
+      if (written_ns_[s] >= 0.0 &&
+          decay(now_ns - written_ns_[s]) < 1.0 - spec_.retention.refresh_threshold)
+        store_slot(s, now_ns, tokens_, true);
+    }
+  }
+  ++tokens_;
+}
+
+OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) const {
   const ChargeToPulseParams& ctp = spec_.charge_to_pulse;
   const int out_levels = spec_.quant.out_levels;
-  const long now = tokens_ - 1;
-  const bool decays = spec_.retention.decay_per_token > 0.0;
+  const double read_sigma = spec_.noise.read_sigma, ctp_sigma = spec_.variation.ctp_offset_sigma;
+  const long token = tokens_ - 1;
+  // Comparator offset and read noise of one output, in units of its saturation charge.
+  auto charge_error = [&](int kind, std::uint64_t index) {
+    const std::uint64_t where = kind_index(ArrayKind(kind), index), head = std::uint64_t(head_);
+    double e = 0.0;
+    if (ctp_sigma > 0.0)
+      e += ctp_sigma *
+           normal_draw(std::uint64_t(spec_.variation.chip_seed), Draw::ctp_offset, {head, where});
+    if (read_sigma > 0.0)
+      e += read_sigma * normal_draw(std::uint64_t(spec_.noise.seed), Draw::read,
+                                    {head, where, std::uint64_t(token)});
+    return e;
+  };
   // A column integrates for T_max; the saturation charges hold for a pulse of t_ref.
   const double charge_scale = spec_.timing.t_max_ns / ctp.t_ref_ns;
   std::vector<double> q(d_);
@@ -75,13 +140,14 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
   r.active.assign(subtiles_, false);
   std::vector<double> acc(std::size_t(subtiles_) * d_, 0.0);
   for (int slot = 0; slot < window_; ++slot) {
-    if (written_[slot] < 0) continue;
+    if (written_ns_[slot] < 0.0) continue;
     const int sub = slot / cols_;
-    const double f = decays ? decay(now - written_[slot]) : 1.0;
+    const double f = decay(now_ns - written_ns_[slot]);
     const std::size_t base = std::size_t(slot) * d_;
     double S = 0.0;
-    for (int i = 0; i < d_; ++i)
-      S += q[i] * (decays ? g((key_v_[base + i] - gc.w_center_v) * f) : key_g_[base + i]);
+    for (int i = 0; i < d_; ++i) S += q[i] * cell(0, slot, i, key_v_[base + i], f);
+    // Errors are in units of the converter's saturation charge (as integrated over T_max).
+    S += charge_error(0, std::uint64_t(slot)) * ctp.s_sat_qk / charge_scale;
     const double phi = std::min(std::max(S * charge_scale / ctp.s_sat_qk, 0.0), 1.0);
     if (detail) {
       r.scores[slot] = S;
@@ -89,8 +155,7 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
     }
     r.active[sub] = true;
     double* a = acc.data() + std::size_t(sub) * d_;
-    for (int i = 0; i < d_; ++i)
-      a[i] += phi * (decays ? g((value_v_[base + i] - gc.w_center_v) * f) : value_g_[base + i]);
+    for (int i = 0; i < d_; ++i) a[i] += phi * cell(1, slot, i, value_v_[base + i], f);
   }
   r.out.assign(d_, 0.0);
   r.allowance.assign(d_, 0.0);
@@ -98,8 +163,9 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
   for (int s = 0; s < subtiles_; ++s) {
     if (!r.active[s]) continue;
     for (int i = 0; i < d_; ++i) {
-      const double y =
-          std::min(std::max(acc[std::size_t(s) * d_ + i] * charge_scale / ctp.s_sat_av, -1.0), 1.0);
+      const double A = acc[std::size_t(s) * d_ + i] * charge_scale +
+                       charge_error(1, std::uint64_t(s) * d_ + std::uint64_t(i)) * ctp.s_sat_av;
+      const double y = std::min(std::max(A / ctp.s_sat_av, -1.0), 1.0);
       const double o = quantize(y, out_levels, -1.0, 1.0);
       if (detail) {
         r.pre_quant[s][i] = y;
@@ -121,9 +187,10 @@ OracleToken OracleHead::read(const double* q_in, bool detail) const {
   return r;
 }
 
-OracleToken OracleHead::step(const double* q, const double* k, const double* v, bool detail) {
-  write(k, v);
-  return read(q, detail);
+OracleToken OracleHead::step(const double* q, const double* k, const double* v, double now_ns,
+                             bool detail) {
+  write(k, v, now_ns);
+  return read(q, now_ns, detail);
 }
 
 double counter_boundary_distance(double y, int levels) {

@@ -28,6 +28,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMaxWindow = 1 << 20;
 constexpr double kMaxArrayDim = 4096;
 constexpr double kMaxLevels = 1 << 16;
+constexpr double kMaxSeed = 2147483647;  // seeds are ints
 
 struct Field {
   ParamInfo info;
@@ -90,10 +91,29 @@ const std::vector<Field>& fields() {
         v.push_back(std::move(f));
       }
     }
-    v.push_back(real_field("retention.decay_per_token", 0, 1, false, "1/token",
-                           [](HardwareSpec& s) -> double& { return s.retention.decay_per_token; }));
-    v.push_back(real_field("retention.tau_ms", 0, kInf, true, "ms",
+    v.push_back(real_field("retention.tau_ms", 0, kInf, false, "ms",
                            [](HardwareSpec& s) -> double& { return s.retention.tau_ms; }));
+    v.push_back(int_field("retention.refresh", 0, 1, "policy",
+                          [](HardwareSpec& s) -> int& { return s.retention.refresh; }));
+    v.push_back(
+        real_field("retention.refresh_threshold", 0, 1, true, "1",
+                   [](HardwareSpec& s) -> double& { return s.retention.refresh_threshold; }));
+    v.push_back(int_field("variation.chip_seed", 0, kMaxSeed, "seed",
+                          [](HardwareSpec& s) -> int& { return s.variation.chip_seed; }));
+    v.push_back(real_field("variation.cell_gain_sigma", 0, 1, false, "1",
+                           [](HardwareSpec& s) -> double& { return s.variation.cell_gain_sigma; }));
+    v.push_back(
+        real_field("variation.cell_offset_sigma_v", 0, 0.45, false, "V",
+                   [](HardwareSpec& s) -> double& { return s.variation.cell_offset_sigma_v; }));
+    v.push_back(
+        real_field("variation.ctp_offset_sigma", 0, 1, false, "1",
+                   [](HardwareSpec& s) -> double& { return s.variation.ctp_offset_sigma; }));
+    v.push_back(int_field("noise.seed", 0, kMaxSeed, "seed",
+                          [](HardwareSpec& s) -> int& { return s.noise.seed; }));
+    v.push_back(real_field("noise.read_sigma", 0, 1, false, "1",
+                           [](HardwareSpec& s) -> double& { return s.noise.read_sigma; }));
+    v.push_back(real_field("noise.write_sigma_v", 0, 0.45, false, "V",
+                           [](HardwareSpec& s) -> double& { return s.noise.write_sigma_v; }));
     v.push_back(real_field("charge_to_pulse.s_sat_qk", 0, 1e9, true, "charge units",
                            [](HardwareSpec& s) -> double& { return s.charge_to_pulse.s_sat_qk; }));
     v.push_back(real_field("charge_to_pulse.s_sat_av", 0, 1e9, true, "charge units",

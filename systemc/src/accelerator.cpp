@@ -10,11 +10,12 @@ using sc_core::SC_ZERO_TIME;
 using sc_core::sc_time;
 
 AttentionLayer::AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-                               PowerFactory& power, spec::TaskPool* pool)
+                               PowerFactory& power, spec::TaskPool* pool, int layer_index)
     : sc_module(name) {
   for (int h = 0; h < spec.model.n_heads; ++h) {
     const std::string n = "head" + std::to_string(h);
-    heads_.push_back(std::make_unique<AttentionHead>(n.c_str(), spec, power, pool));
+    heads_.push_back(std::make_unique<AttentionHead>(n.c_str(), spec, power, pool,
+                                                     layer_index * spec.model.n_heads + h));
   }
 }
 
@@ -35,7 +36,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const spec::HardwareSpec&
   spec::TaskPool* pool = pool_->threads() > 1 ? pool_.get() : nullptr;
   for (int l = 0; l < spec_.model.n_layers; ++l) {
     const std::string n = "layer" + std::to_string(l);
-    layers_.push_back(std::make_unique<AttentionLayer>(n.c_str(), spec_, power_, pool));
+    layers_.push_back(std::make_unique<AttentionLayer>(n.c_str(), spec_, power_, pool, l));
     AttentionLayer* layer = layers_.back().get();
     for (int h = 0; h < layer->n_heads(); ++h) {
       layer->head(h).on_output_change = [this, layer] {

@@ -8,7 +8,7 @@ namespace gca::sc {
 using sc_core::sc_time_stamp;
 
 AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-                             PowerFactory& power, spec::TaskPool* pool)
+                             PowerFactory& power, spec::TaskPool* pool, int head_index)
     : sc_module(name),
       TraceSource("out"),
       control("control", spec,
@@ -21,8 +21,9 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       adder("adder", power.child(this->name(), "adder", power::Group::digital)),
       spec_(&spec),
       d_(spec.model.d_head),
+      head_index_(head_index),
       pool_(pool),
-      model_(std::make_unique<spec::HeadModel>(spec)),
+      model_(std::make_unique<spec::HeadModel>(spec, head_index)),
       power_(&power),
       k_in_(d_, 0.0),
       v_in_(d_, 0.0),
@@ -88,9 +89,12 @@ long AttentionHead::take_input() {
   write_port.write(head_actions_);
   // The token's numerics (write of its column, reads of every sub-tile) run now, off the
   // simulation thread; they are joined at the end of the Q phase, before anything uses them.
+  // The token is written and read at this time (the few ns between write and read are
+  // negligible against a retention time of milliseconds).
+  const double now_ns = sc_time_stamp().to_seconds() * 1e9;
   Stage& a = analog_;
   spec::HeadModel& m = *model_;
-  auto work = [&a, &m] { m.step(a.q.data(), a.k.data(), a.v.data(), a.out.data()); };
+  auto work = [&a, &m, now_ns] { m.step(a.q.data(), a.k.data(), a.v.data(), a.out.data(), now_ns); };
   if (pool_) {
     numerics_ = pool_->fork(work);
   } else {
@@ -200,10 +204,22 @@ void AttentionHead::pop() {
   if (results_.empty() && on_output_change) on_output_change();
 }
 
+// Refresh (docs/retention.md): the columns the policy rewrote from the shadow copy go through the
+// write port after the count phase, one write time each.
+double AttentionHead::refresh_ns() const {
+  return model_->refresh_activity().columns * spec_->timing.write_ns;
+}
+
+void AttentionHead::refresh_done(long) {
+  const double cells = static_cast<double>(model_->refresh_activity().cells);
+  write_port.k_dac.convert(0.5 * cells, 0.5 * cells);
+  write_port.v_dac.convert(0.5 * cells, 0.5 * cells);
+}
+
 bool AttentionHead::reset() {
   if (busy()) return false;
   while (!results_.empty()) pop();
-  model_ = std::make_unique<spec::HeadModel>(*spec_);
+  model_ = std::make_unique<spec::HeadModel>(*spec_, head_index_);
   started_ = 0;
   return true;
 }

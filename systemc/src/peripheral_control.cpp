@@ -75,6 +75,13 @@ void PeripheralControl::analog_stage() {
     show(Phase::count);
     wait(count_);
     dp.count_phase_ends(t);
+    // Columns whose stored values decayed past the threshold are rewritten from the shadow
+    // copy before the next token's write: the analog stage stays busy for those writes.
+    if (const double refresh = dp.refresh_ns(); refresh > 0.0) {
+      show(Phase::precharge_write);
+      wait(sc_time(refresh, SC_NS));
+      dp.refresh_done(t);
+    }
 
     // Hand-off: the digital stage holds one token at a time.
     while (digital_token_ >= 0) wait(digital_free_);

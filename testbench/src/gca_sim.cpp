@@ -5,6 +5,8 @@
 //                [--dump-scores]
 //   gca-sim spec [--spec FILE] [--set key=value ...]
 //   gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge] [--backend local|slurm]
+//   gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]
+//              [--out DIR] [--set key=value ...] [--no-plots]
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 
 #include "gca/spec/error.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/tb/monte_carlo.hpp"
 #include "gca/tb/scenario.hpp"
 #include "gca/tb/simulation.hpp"
 #include "gca/tb/sweep.hpp"
@@ -32,6 +35,7 @@ const char* kUsage =
     "  head                run one SystemC head over Q, K, V from .npy files\n"
     "  spec                print the resolved hardware parameters with units and sources\n"
     "  sweep SWEEP.json    run a design-space sweep (testbench/sweeps/*.json), one run per point\n"
+    "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
     "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
     "3 simulation error.\n";
@@ -45,17 +49,31 @@ const char* kRunUsage =
     "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
     "  --scenario-set key=value  override a key of the scenario file before it is validated\n"
     "                  (e.g. workload.host_ns_per_layer=1000, stimulus.seed=7); repeatable\n"
-    "  --seed S        seed of the uniform stimulus (overrides stimulus.seed)\n"
+    "  --seed S        seed of the uniform stimulus (overrides stimulus.seed), of the chip's\n"
+    "                  mismatch (variation.chip_seed) and of the noise (noise.seed); the three\n"
+    "                  are separate streams (docs/variation.md)\n"
     "  --quiet         no progress line on stderr\n";
 
 const char* kHeadUsage =
     "usage: gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value "
     "...]\n"
-    "                    [--dump-scores]\n"
+    "                    [--dump-scores] [--seed S]\n"
     "  Q, K, V: [T, d_head] float32/float64, one row per token, values as the hardware sees them\n"
     "  (Q in [0, 1] of T_max, K and V in volts [0, 0.9]). Token t writes k_t and v_t, then reads\n"
     "  with q_t. Writes DIR/out.npy [T, d]; with --dump-scores also DIR/scores.npy and\n"
-    "  DIR/phi.npy [T, window], column a = key written a tokens earlier (0 before token 0).\n";
+    "  DIR/phi.npy [T, window], column a = key written a tokens earlier (0 before token 0).\n"
+    "  --seed S seeds the chip's mismatch and the noise (variation.chip_seed, noise.seed).\n";
+
+const char* kMcUsage =
+    "usage: gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]\n"
+    "                  [--out DIR] [--set key=value ...] [--no-plots]\n"
+    "  Runs N chips (chip c: variation.chip_seed = noise.seed = S + c, default S = 1) on the\n"
+    "  scenario's inputs with the executable spec, in-process, and compares each with the ideal\n"
+    "  circuits (all variation and noise at zero): relative L2 error of the head outputs and per\n"
+    "  sub-tile, share of outputs moved by one counter level or more, top-K overlap of the\n"
+    "  Phi(S) ranking (default K 16); mean, std, min, max over chips. Writes DIR/mc.json,\n"
+    "  mc_chips.csv, mc_error_hist.dat and mc_error.png (default DIR out/<scenario>_mc).\n"
+    "  Turn non-idealities on with --set, e.g. --set variation.cell_gain_sigma=0.05.\n";
 
 const char* kSpecUsage =
     "usage: gca-sim spec [--spec FILE] [--set key=value ...]\n"
@@ -102,10 +120,10 @@ int cmd_spec(Args& a) {
   }
   auto s = gca::spec::load_spec(path, sets);
   std::printf("# %s\n# %s\n", path.c_str(), s.description.c_str());
-  std::printf("%-28s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
+  std::printf("%-30s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
   for (const auto& p : gca::spec::param_catalog()) {
     const auto& m = s.meta.at(p.key);
-    std::printf("%-28s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
+    std::printf("%-30s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
                 m.unit.c_str(), m.source.c_str(), std::filesystem::path(m.file).filename().c_str());
   }
   std::printf("# derived: %d sub-tiles per head, %.0f ns per token per layer\n",
@@ -135,7 +153,7 @@ int cmd_run(Args& a) {
     } else if (f == "--scenario-set") {
       scenario_sets.push_back(a.next(f));
     } else if (f == "--seed") {
-      seed = parse_long(f, a.next(f), 0, 1L << 53);
+      seed = parse_long(f, a.next(f), 0, 2147483647L);
     } else if (f == "--quiet") {
       quiet = true;
     } else if (!f.empty() && f[0] == '-') {
@@ -150,7 +168,11 @@ int cmd_run(Args& a) {
     throw Error("", "SCENARIO.json", "missing (usage: gca-sim run SCENARIO.json ...)");
   gca::tb::Scenario sc = gca::tb::load_scenario(scenario_path, scenario_sets);
   if (tokens > 0) sc.host.tokens = tokens;
-  if (seed >= 0) sc.stimulus.seed = static_cast<std::uint64_t>(seed);
+  if (seed >= 0) {
+    sc.stimulus.seed = static_cast<std::uint64_t>(seed);
+    sc.overrides.push_back("variation.chip_seed=" + std::to_string(seed));
+    sc.overrides.push_back("noise.seed=" + std::to_string(seed));
+  }
   for (auto& s : sets) sc.overrides.push_back(s);
   gca::tb::RunOptions opt;
   opt.out_dir = out.empty() ? "out/" + sc.name : out;
@@ -181,6 +203,10 @@ int cmd_head(Args& a) {
       o.overrides.push_back(a.next(f));
     } else if (f == "--dump-scores") {
       o.dump_scores = true;
+    } else if (f == "--seed") {
+      const long seed = parse_long(f, a.next(f), 0, 2147483647L);
+      o.overrides.insert(o.overrides.begin(), {"variation.chip_seed=" + std::to_string(seed),
+                                               "noise.seed=" + std::to_string(seed)});
     } else {
       throw Error("", f, "unknown option of `gca-sim head` (see --help)");
     }
@@ -192,6 +218,46 @@ int cmd_head(Args& a) {
     if (value->empty()) throw Error("", flag, "missing (see gca-sim head --help)");
   }
   return gca::tb::run_head(o);
+}
+
+int cmd_mc(Args& a) {
+  gca::tb::MonteCarloOptions o;
+  bool chips_given = false;
+  while (a.more()) {
+    std::string f = a.next("");
+    if (f == "--help" || f == "-h") {
+      std::printf("%s", kMcUsage);
+      return 0;
+    } else if (f == "--chips") {
+      o.chips = static_cast<int>(parse_long(f, a.next(f), 1, 100000));
+      chips_given = true;
+    } else if (f == "--jobs") {
+      o.jobs = static_cast<int>(parse_long(f, a.next(f), 1, 256));
+    } else if (f == "--seed") {
+      o.first_seed = parse_long(f, a.next(f), 0, 2147483647L);
+    } else if (f == "--tokens") {
+      o.tokens = parse_long(f, a.next(f), 1, 100000000);
+    } else if (f == "--top-k") {
+      o.top_k = static_cast<int>(parse_long(f, a.next(f), 1, 1 << 20));
+    } else if (f == "--out") {
+      o.out_dir = a.next(f);
+    } else if (f == "--set") {
+      o.overrides.push_back(a.next(f));
+    } else if (f == "--no-plots") {
+      o.plots = false;
+    } else if (!f.empty() && f[0] == '-') {
+      throw Error("", f, "unknown option of `gca-sim mc` (see --help)");
+    } else if (o.scenario_path.empty()) {
+      o.scenario_path = f;
+    } else {
+      throw Error("", f, "only one scenario file per Monte Carlo run");
+    }
+  }
+  if (o.scenario_path.empty())
+    throw Error("", "SCENARIO.json", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
+  if (!chips_given)
+    throw Error("", "--chips", "missing (usage: gca-sim mc SCENARIO.json --chips N)");
+  return gca::tb::run_monte_carlo(o);
 }
 
 }  // namespace
@@ -213,7 +279,8 @@ int sc_main(int argc, char** argv) {
     if (cmd == "spec") return cmd_spec(a);
     if (cmd == "sweep")
       return gca::tb::run_sweep_command({a.v.begin() + a.i, a.v.end()}, "/proc/self/exe");
-    throw Error("", cmd, "unknown command (allowed: run, head, spec, sweep)");
+    if (cmd == "mc") return cmd_mc(a);
+    throw Error("", cmd, "unknown command (allowed: run, head, spec, sweep, mc)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gca-sim: %s\n", e.what());
     return gca::tb::kExitBadInput;

@@ -12,7 +12,7 @@ OracleChecker::OracleChecker(const spec::HardwareSpec& spec, int layers, int hea
       every_(std::max(1L, every)),
       quantized_(spec.quant.out_levels >= 2) {
   oracle_.reserve(std::size_t(layers) * heads);
-  for (int i = 0; i < layers * heads; ++i) oracle_.emplace_back(spec);
+  for (int i = 0; i < layers * heads; ++i) oracle_.emplace_back(spec, i);
   ring_.resize(std::size_t(std::max(1, queue_tokens)) * layers * heads);
   for (Item& it : ring_) {
     it.in.resize(3 * std::size_t(d_));
@@ -31,7 +31,7 @@ OracleChecker::~OracleChecker() {
 }
 
 void OracleChecker::submit(int layer, int head, long token, const double* q, const double* k,
-                           const double* v, const double* out) {
+                           const double* v, const double* out, double now_ns) {
   std::unique_lock<std::mutex> lock(mutex_);
   has_room_.wait(lock, [this] { return size_ < ring_.size(); });
   Item& it = ring_[(head_ + size_) % ring_.size()];
@@ -39,6 +39,7 @@ void OracleChecker::submit(int layer, int head, long token, const double* q, con
   it.head = head;
   // Staggered over the heads, so that the oracle's work spreads evenly over the tokens.
   it.compare = (token + layer * heads_ + head) % every_ == 0;
+  it.now_ns = now_ns;
   std::copy_n(q, d_, it.in.data());
   std::copy_n(k, d_, it.in.data() + d_);
   std::copy_n(v, d_, it.in.data() + 2 * d_);
@@ -56,9 +57,9 @@ void OracleChecker::finish() {
 void OracleChecker::check(const Item& it) {
   spec::OracleHead& oracle = oracle_[std::size_t(it.layer) * heads_ + it.head];
   const double* in = it.in.data();
-  oracle.write(in + d_, in + 2 * d_);
+  oracle.write(in + d_, in + 2 * d_, it.now_ns);
   if (!it.compare) return;
-  const spec::OracleToken want = oracle.read(in);
+  const spec::OracleToken want = oracle.read(in, it.now_ns);
   for (int i = 0; i < d_; ++i) {
     const double diff = std::fabs(it.out[i] - want.out[i]);
     worst_abs_ = std::max(worst_abs_, diff);

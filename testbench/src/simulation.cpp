@@ -16,6 +16,7 @@
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/npy.hpp"
 #include "gca/tb/oracle_checker.hpp"
+#include "gca/tb/retention_probe.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
 #include "gca/traces/vcd_tracer.hpp"
@@ -195,21 +196,32 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   power::EnergyTable table(s);
   power::PowerTracker tracker(table, sc.power_window_ns);
   InputLog inputs(L * H, d);
+  RetentionProbe retention(s);
+  const bool probe_retention = s.retention.leaks();
+  // The simulated time at which each head wrote and read the token it last delivered (the
+  // time its numerics used), for the oracle.
+  std::vector<double> token_time_ns(std::size_t(L) * H, 0.0);
   double l2_err = 0.0, l2_ref = 0.0;
   std::uint64_t out_hash = 0xcbf29ce484222325ULL;
 
   // The host's token data, kept for the check: the oracle heads get exactly what the model got.
   tlm::TokenSource recording_source = [&](long t, int l, int h, double* q, double* k, double* v) {
     source(t, l, h, q, k, v);
-    if (checker) inputs.push(l * H + h, q, k, v);
+    if (checker || (l == 0 && h == 0 && probe_retention)) inputs.push(l * H + h, q, k, v);
   };
   tlm::System sys(
       "system", s, sc.host, recording_source,
       [&](long t, int l, int h, const double* out) {
         out_hash = fnv1a(out_hash, out, sizeof(double) * d);
         if (checker) {
+          const double now_ns = token_time_ns[std::size_t(l) * H + h];
           const std::vector<double> in = inputs.pop(l * H + h);
-          checker->submit(l, h, t, in.data(), in.data() + d, in.data() + 2 * d, out);
+          checker->submit(l, h, t, in.data(), in.data() + d, in.data() + 2 * d, out, now_ns);
+          if (l == 0 && h == 0 && probe_retention)
+            retention.submit(in.data(), in.data() + d, in.data() + 2 * d, out, now_ns);
+        } else if (l == 0 && h == 0 && probe_retention) {
+          const std::vector<double> in = inputs.pop(0);
+          retention.submit(in.data(), in.data() + d, in.data() + 2 * d, out, token_time_ns[0]);
         }
         if (!expected.empty() && l == 0 && h == 0) {
           for (int i = 0; i < d; ++i) {
@@ -227,10 +239,14 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   std::vector<double> latency_sum(L, 0.0);
   std::vector<long> latency_n(L, 0);
   for (int l = 0; l < L; ++l) {
-    sys.accelerator.head(l, 0).result_observer = [&, l](const sc::HeadResult& r) {
-      latency_sum[l] += r.times.latency().to_seconds() * 1e9;
-      ++latency_n[l];
-    };
+    for (int h = 0; h < H; ++h) {
+      sys.accelerator.head(l, h).result_observer = [&, l, h](const sc::HeadResult& r) {
+        token_time_ns[std::size_t(l) * H + h] = r.times.write_start.to_seconds() * 1e9;
+        if (h != 0) return;
+        latency_sum[l] += r.times.latency().to_seconds() * 1e9;
+        ++latency_n[l];
+      };
+    }
   }
 
   // The trace file is named by the user; it is written as the run goes (a standard VCD).
@@ -336,6 +352,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   j["latency"]["bottleneck"] = link_bound ? "host link" : "arrays";
   j["latency"]["link_ns_per_token"] = link_ns_per_token;
   j["outputs"] = {{"fnv1a64", hex(out_hash)}, {"count", long(T) * L * H * d}};
+  j["retention"] = retention.summary();
   j["energy_per_token_tokens_per_point"] = per_token.tokens_per_point();
   j["simulated_time_ns"] = sim_ns;
   j["tokens_per_second"] = wall_s > 0 ? T / wall_s : 0.0;
@@ -379,6 +396,15 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
     std::printf("check against %s: relative L2 error %.3e (limit %.1e)\n",
                 sc.expect.out_path.c_str(), double(j["check"]["expected_out_rel_l2"]),
                 sc.expect.max_rel_l2);
+  }
+  if (s.retention.leaks()) {
+    const nlohmann::json& r = j["retention"];
+    std::printf(
+        "retention: tau %.3g ms, oldest token %.3g ms old (%.3g tau), decay moves %.2f%% of head "
+        "0's outputs (relative L2 %.2e); refresh rewrote %ld columns\n",
+        s.retention.tau_ms, double(r["oldest_token_age_ns"]) * 1e-6,
+        double(r["oldest_token_age_over_tau"]), 100.0 * double(r["decay_outputs_moved_share"]),
+        double(r["decay_output_rel_l2"]), long(r["refresh_stats"]["columns"]));
   }
   if (steady_tokens > 0) {
     std::printf("with the window full: %.1f tokens/s over %ld tokens\n",

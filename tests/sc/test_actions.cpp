@@ -64,7 +64,7 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
       },
       [&](long t, int, int, const double*) {
         make_token(t, d, q.data(), k.data(), v.data());
-        const spec::OracleToken r = oracle.step(q.data(), k.data(), v.data(), true);
+        const spec::OracleToken r = oracle.step(q.data(), k.data(), v.data(), 65.0 * t, true);
         if (t == T - 1) last = r;
       },
       &tracker);

@@ -50,7 +50,7 @@ TEST(AuthorsVectors, SubTile64x64MatchesWithin1Percent) {
 
   HardwareSpec spec =
       load_spec(default_spec_path(), {"window=64", "quant.q_levels=0", "quant.kv_levels=0",
-                                      "quant.out_levels=0", "retention.decay_per_token=0"});
+                                      "quant.out_levels=0", "retention.tau_ms=0"});
   L2 l2_s, l2_phi, l2_out;
   std::vector<double> q(d), k(d), v(d), out(d);
   for (std::size_t c = 0; c < cases; ++c) {

@@ -59,9 +59,10 @@ TEST(GainCellModel, PaperEquation4Values) {
 }
 
 TEST(RetentionModel, ExponentialDecayByAge) {
-  RetentionModel r(1.6e-4);
+  RetentionModel r(5e6);  // tau = 5 ms in ns
   EXPECT_DOUBLE_EQ(r.factor(0), 1.0);
-  EXPECT_NEAR(r.factor(100), 0.98412732005528, 1e-13);
+  // 100 tokens of 12 x 65 ns: exp(-78000 / 5e6) = exp(-0.0156).
+  EXPECT_NEAR(r.factor(78000.0), 0.98452104972, 1e-11);
   EXPECT_FALSE(RetentionModel(0.0).enabled());
   EXPECT_DOUBLE_EQ(RetentionModel(0.0).factor(1000000), 1.0);
 }
@@ -83,10 +84,10 @@ TEST(KeyArray, OneColumnByHand) {
   CircuitModel cm(spec);
   KeyArray a(cm, 2, 3);
   const double k[2] = {0.55, 0.25};  // w = 0.1 and -0.2
-  a.write_column(1, k, 0);
+  a.write_column(1, k, 0.0, 0);
   const float q[2] = {0.5f, 1.0f};
   float s[3] = {9, 9, 9};
-  a.integrate(q, 0, s);
+  a.integrate(q, 0.0, 0, s);
   EXPECT_FLOAT_EQ(s[0], 0.0f);  // never written
   EXPECT_NEAR(s[1], 0.5 * 1.9024400589 + 1.0 * -2.67434503989, 1e-5);
   EXPECT_FLOAT_EQ(s[2], 0.0f);
@@ -94,15 +95,15 @@ TEST(KeyArray, OneColumnByHand) {
 }
 
 TEST(KeyArray, DecayShrinksTheDeviationByAge) {
-  auto spec =
-      default_spec({"quant.q_levels=0", "quant.kv_levels=0", "retention.decay_per_token=0.01"});
+  // tau = 2 us; written at 100 ns, read at 500 ns: age 400 ns, factor exp(-0.2).
+  auto spec = default_spec({"quant.q_levels=0", "quant.kv_levels=0", "retention.tau_ms=0.002"});
   CircuitModel cm(spec);
   KeyArray a(cm, 1, 2);
   const double k[1] = {0.75};  // w = 0.3
-  a.write_column(0, k, 10);
+  a.write_column(0, k, 100.0, 10);
   const float q[1] = {1.0f};
   float s[2];
-  a.integrate(q, 30, s);  // age 20: w_eff = 0.3 * exp(-0.2) = 0.245619...
+  a.integrate(q, 500.0, 30, s);  // w_eff = 0.3 * exp(-0.2) = 0.245619...
   GainCellModel g(spec.gain_cell);
   EXPECT_NEAR(s[0], g.g(0.3 * 0.8187307530779818), 1e-5);
   EXPECT_FLOAT_EQ(s[1], 0.0f);
@@ -113,11 +114,11 @@ TEST(ValueArray, WeightedSumOverLines) {
   CircuitModel cm(spec);
   ValueArray a(cm, 2, 2);
   const double v0[2] = {0.45, 0.55}, v1[2] = {0.25, 0.9};
-  a.write_line(0, v0, 0);
-  a.write_line(1, v1, 1);
+  a.write_line(0, v0, 0.0, 0);
+  a.write_line(1, v1, 780.0, 1);
   const float phi[2] = {0.5f, 0.25f};
   float out[2];
-  a.integrate(phi, 1, out);
+  a.integrate(phi, 780.0, 1, out);
   EXPECT_NEAR(out[0], 0.5 * 0.52136361391 + 0.25 * -2.67434503989, 1e-5);
   EXPECT_NEAR(out[1], 0.5 * 1.9024400589 + 0.25 * 10.312987754065, 1e-5);
 }

@@ -27,8 +27,8 @@ class HeadVsReference : public ::testing::TestWithParam<StreamCase> {};
 TEST_P(HeadVsReference, RandomStream) {
   const StreamCase& c = GetParam();
   HardwareSpec spec = load_spec(default_spec_path(), c.overrides);
-  HeadModel head(spec);
-  OracleHead ref(spec);
+  HeadModel head(spec, 3);
+  OracleHead ref(spec, 3);
   const int d = spec.model.d_head, M = spec.window;
   std::mt19937_64 rng(1234);
   // Slightly beyond the physical ranges, so that the clamps are exercised too.
@@ -43,8 +43,10 @@ TEST_P(HeadVsReference, RandomStream) {
       k[i] = ukv(rng);
       v[i] = ukv(rng);
     }
-    head.step(q.data(), k.data(), v.data(), out.data());
-    const OracleToken r = ref.step(q.data(), k.data(), v.data());
+    // Irregular token times: the host sometimes pauses between tokens.
+    const double now_ns = 780.0 * t + 20000.0 * (t % 7 == 3);
+    head.step(q.data(), k.data(), v.data(), out.data(), now_ns + 20000.0 * (t / 7));
+    const OracleToken r = ref.step(q.data(), k.data(), v.data(), now_ns + 20000.0 * (t / 7));
     for (int j = 0; j < M; ++j) {
       ASSERT_NEAR(head.scores()[j], r.scores[j], s_tol) << "t=" << t << " slot=" << j;
       ASSERT_NEAR(head.phi()[j], r.phi[j], s_tol / spec.charge_to_pulse.s_sat_qk) << "t=" << t;
@@ -86,13 +88,30 @@ INSTANTIATE_TEST_SUITE_P(
         // Other array shape: 16-column arrays, 24 features in 32-row arrays, decay on.
         StreamCase{"decay_arrays32x16_window100",
                    {"window=100", "array.rows=32", "array.cols=16", "model.d_head=24",
-                    "retention.decay_per_token=1e-3"},
+                    "retention.tau_ms=0.78"},
                    260},
         // Ideal converters with CMOS retention: every value continuous.
         StreamCase{"ideal_cmos_decay_window64",
                    {"window=64", "quant.q_levels=0", "quant.kv_levels=0", "quant.out_levels=0",
-                    "retention.decay_per_token=1.6e-4"},
+                    "retention.tau_ms=5"},
                    150},
+        // Every non-ideality on, 3-bit DACs, no leakage.
+        StreamCase{"nonideal_window100",
+                   {"window=100", "variation.cell_gain_sigma=0.05",
+                    "variation.cell_offset_sigma_v=0.01", "variation.ctp_offset_sigma=0.01",
+                    "noise.read_sigma=0.01", "noise.write_sigma_v=0.02"},
+                   260},
+        // Every non-ideality on with fast leakage and the refresh policy, ideal DACs.
+        StreamCase{"nonideal_refresh_ideal_dac_window64",
+                   {"window=64", "quant.kv_levels=0", "retention.tau_ms=0.5", "retention.refresh=1",
+                    "variation.cell_gain_sigma=0.05", "variation.cell_offset_sigma_v=0.01",
+                    "variation.ctp_offset_sigma=0.01", "noise.read_sigma=0.01",
+                    "noise.write_sigma_v=0.02"},
+                   200},
+        // Leakage with refresh, 3-bit DACs and cells alike (the level-indexed decay kernels).
+        StreamCase{"refresh_levels_window128",
+                   {"window=128", "retention.tau_ms=0.5", "retention.refresh=1"},
+                   300},
         // Digital affine scalers and an odd window smaller than one array.
         StreamCase{"scalers_window37",
                    {"window=37", "scalers.q_gain=0.8", "scalers.q_offset=0.1", "scalers.k_gain=0.9",

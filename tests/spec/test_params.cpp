@@ -84,11 +84,11 @@ TEST(Params, Gpt2XlExtendsGpt2) {
 }
 
 TEST(Params, OverridesByDottedName) {
-  HardwareSpec s = load_spec(
-      default_spec_path(), {"window=256", "quant.q_levels=0", "retention.decay_per_token=1.6e-4"});
+  HardwareSpec s =
+      load_spec(default_spec_path(), {"window=256", "quant.q_levels=0", "retention.tau_ms=5"});
   EXPECT_EQ(s.window, 256);
   EXPECT_EQ(s.quant.q_levels, 0);
-  EXPECT_DOUBLE_EQ(s.retention.decay_per_token, 1.6e-4);
+  EXPECT_DOUBLE_EQ(s.retention.tau_ms, 5.0);
   EXPECT_EQ(s.meta.at("window").file, "--set");
   EXPECT_EQ(s.subtiles_per_head(), 4);
   EXPECT_DOUBLE_EQ(get_param(s, "model.d_head"), 64.0);
@@ -97,7 +97,9 @@ TEST(Params, OverridesByDottedName) {
 TEST(Params, CatalogHoldsTheUserInterfaceNames) {
   for (const char* key :
        {"window", "array.rows", "array.cols", "model.n_layers", "model.n_heads", "model.d_head",
-        "quant.q_levels", "quant.kv_levels", "quant.out_levels", "retention.decay_per_token",
+        "quant.q_levels", "quant.kv_levels", "quant.out_levels", "retention.tau_ms",
+        "retention.refresh", "variation.cell_gain_sigma", "variation.cell_offset_sigma_v",
+        "variation.ctp_offset_sigma", "noise.read_sigma", "noise.write_sigma_v",
         "charge_to_pulse.s_sat_qk", "charge_to_pulse.s_sat_av", "timing.t_max_ns"}) {
     bool found = false;
     for (const auto& p : param_catalog()) found |= p.key == key;
@@ -112,8 +114,8 @@ TEST(Params, BadOverridesAreRejectedWithKeyAndRange) {
   EXPECT_EQ(err("window=0"), "--set: window: 0 is out of range (allowed: integer in [1, 1048576])");
   EXPECT_EQ(err("quant.q_levels=1"),
             "--set: quant.q_levels: 1 level is not a quantizer (allowed: 0 = ideal, or >= 2)");
-  EXPECT_EQ(err("retention.decay_per_token=-1"),
-            "--set: retention.decay_per_token: -1 is out of range (allowed: number in [0, 1])");
+  EXPECT_EQ(err("variation.cell_gain_sigma=-1"),
+            "--set: variation.cell_gain_sigma: -1 is out of range (allowed: number in [0, 1])");
   EXPECT_EQ(err("window=12.5"),
             "--set: window: 12.5 is not an integer (allowed: integer in [1, 1048576])");
   EXPECT_EQ(err("window=abc"),

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -104,7 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ScenarioCase{"gpt2_xl_layer.json", 3},
                       ScenarioCase{"authors_subtile.json", 64},
                       ScenarioCase{"window_wrap.json", 600},
-                      ScenarioCase{"cmos_retention.json", 30}, ScenarioCase{"prefill.json", 20}),
+                      ScenarioCase{"cmos_retention.json", 30}, ScenarioCase{"prefill.json", 20},
+                      ScenarioCase{"cmos_realistic_host.json", 30}),
     [](const auto& info) { return fs::path(info.param.file).stem().string(); });
 
 TEST_F(Cli, DecodeOfOneLayerTakes65nsPerToken) {
@@ -171,7 +173,7 @@ TEST_F(Cli, HeadReproducesTheAuthorsVectors) {
   Result r = sim("head --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
                  " --out " + path("h") +
                  " --set window=64 --set quant.q_levels=0 --set quant.kv_levels=0 " +
-                 "--set quant.out_levels=0 --set retention.decay_per_token=0 --dump-scores");
+                 "--set quant.out_levels=0 --set retention.tau_ms=0 --dump-scores");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = gca::tb::read_npy(path("h/out.npy")), scores = gca::tb::read_npy(path("h/scores.npy"));
   ASSERT_EQ(out.shape, (std::vector<std::size_t>{64, 64}));
@@ -190,6 +192,124 @@ TEST_F(Cli, HeadReproducesTheAuthorsVectors) {
   }
   EXPECT_LT(std::sqrt(eo / ro), 1e-2);
   EXPECT_LT(std::sqrt(es / rs), 1e-2);
+}
+
+// Random Q, K, V files for `gca-sim head`: T tokens of d_head 64.
+void write_qkv(const std::string& dir, int T) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const char* name : {"q", "k", "v"}) {
+    std::vector<double> x(std::size_t(T) * 64);
+    for (double& e : x) e = (name[0] == 'q' ? 1.0 : 0.9) * u(rng);
+    gca::tb::write_npy(dir + "/" + name + ".npy", {std::size_t(T), 64}, x,
+                       gca::tb::NpyDtype::Float64);
+  }
+}
+
+TEST_F(Cli, HeadVariationIsSeededAndOffMeansIdeal) {
+  write_qkv(dir_.string(), 160);
+  auto head = [&](const std::string& out, const std::string& extra) {
+    Result r = sim("head --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
+                   " --out " + path(out) + " --set window=128 " + extra);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return gca::tb::read_npy(path(out + "/out.npy")).data;
+  };
+  const auto ideal = head("ideal", "");
+  // Every non-ideality at zero, any seed: the same bytes as the ideal model.
+  head("zero", "--seed 9 --set variation.cell_gain_sigma=0 --set noise.read_sigma=0");
+  EXPECT_EQ(slurp(path("zero/out.npy")), slurp(path("ideal/out.npy")));
+  auto rel = [&](const std::vector<double>& a) {
+    double e = 0, r = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      e += (a[i] - ideal[i]) * (a[i] - ideal[i]), r += ideal[i] * ideal[i];
+    return std::sqrt(e / r);
+  };
+  const auto small = head("s", "--seed 1 --set variation.cell_gain_sigma=0.02");
+  const auto large = head("l", "--seed 1 --set variation.cell_gain_sigma=0.10");
+  head("l2", "--seed 1 --set variation.cell_gain_sigma=0.10");
+  head("other", "--seed 2 --set variation.cell_gain_sigma=0.10");
+  EXPECT_GT(rel(small), 0.0);
+  EXPECT_GT(rel(large), rel(small));
+  EXPECT_EQ(slurp(path("l2/out.npy")), slurp(path("l/out.npy")));
+  EXPECT_NE(slurp(path("other/out.npy")), slurp(path("l/out.npy")));
+}
+
+TEST_F(Cli, RetentionFollowsTheHostTime) {
+  auto run = [&](int host_ns) {
+    const std::string sc = path("host" + std::to_string(host_ns) + ".json");
+    std::ofstream(sc) << R"({"name": "h", "hardware": {"spec": "gpt2.json", "set": {"window": 128,
+      "model.n_layers": 2, "model.n_heads": 1, "retention.tau_ms": 5,
+      "timing.phase_digital_ns": 15}},
+      "workload": {"mode": "decode", "tokens": 150, "host_ns_per_layer": )"
+                      << host_ns << R"(}, "report": {"plots": false}})";
+    Result r = sim("run " + sc + " --quiet --out " + path("o" + std::to_string(host_ns)));
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(path("o" + std::to_string(host_ns) + "/report.json"));
+  };
+  const json fast = run(0), slow = run(100000);
+  EXPECT_NE(fast["outputs"]["fnv1a64"], slow["outputs"]["fnv1a64"]);
+  EXPECT_EQ(fast["check"]["mismatches"].get<long>(), 0);
+  EXPECT_EQ(slow["check"]["mismatches"].get<long>(), 0);
+  // Oldest of 128 tokens: 127 token periods of 2 x (65 + host) ns.
+  EXPECT_NEAR(fast["retention"]["oldest_token_age_ns"].get<double>(), 127 * 130.0, 1e-6);
+  EXPECT_NEAR(slow["retention"]["oldest_token_age_ns"].get<double>(), 127 * 200130.0, 1e-3);
+  EXPECT_GT(slow["retention"]["decay_output_rel_l2"].get<double>(),
+            fast["retention"]["decay_output_rel_l2"].get<double>());
+}
+
+TEST_F(Cli, MonteCarloOverChips) {
+  const std::string base =
+      "mc " + scenario("window_wrap.json") +
+      " --chips 3 --tokens 120 --no-plots --set variation.cell_gain_sigma=0.05 "
+      "--set noise.read_sigma=0.01 --out ";
+  Result r = sim(base + path("a") + " --jobs 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sim(base + path("b") + " --jobs 1").code, 0);
+  // The same chips whatever the number of jobs.
+  EXPECT_EQ(slurp(path("a/mc.json")), slurp(path("b/mc.json")));
+  EXPECT_EQ(slurp(path("a/mc_chips.csv")), slurp(path("b/mc_chips.csv")));
+  json j = read_json(path("a/mc.json"));
+  EXPECT_EQ(j["chips"].get<int>(), 3);
+  EXPECT_GT(j["output_rel_l2"]["mean"].get<double>(), 0.0);
+  EXPECT_GT(j["output_rel_l2"]["std"].get<double>(), 0.0);  // chips differ
+  EXPECT_LE(j["topk_overlap"]["max"].get<double>(), 1.0);
+  expect_bad_input(sim("mc " + scenario("window_wrap.json") + " --chips 2 --out " + path("c")),
+                   "no non-ideality is on");
+  expect_bad_input(sim("mc " + scenario("window_wrap.json") + " --out " + path("c")), "--chips");
+}
+
+// The Monte Carlo figures of one chip, recomputed here from two `gca-sim head` runs (the SystemC
+// model, with the same seed) instead of the executable spec that `mc` uses.
+TEST_F(Cli, MonteCarloFiguresMatchTwoHeadRuns) {
+  write_qkv(dir_.string(), 150);
+  std::ofstream(path("sc.json")) << R"({"name": "mc_npy", "hardware": {"spec": "gpt2.json",
+    "set": {"window": 128, "model.n_layers": 1, "model.n_heads": 1}},
+    "workload": {"mode": "decode", "tokens": 150},
+    "stimulus": {"kind": "npy", "q": "q.npy", "k": "k.npy", "v": "v.npy"}})";
+  const std::string sets = " --set variation.cell_gain_sigma=0.05 --set noise.read_sigma=0.01";
+  ASSERT_EQ(sim("mc " + path("sc.json") + " --chips 1 --seed 4 --no-plots --out " + path("mc") +
+                sets)
+                .code,
+            0);
+  const std::string files =
+      " --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy");
+  ASSERT_EQ(sim("head" + files + " --set window=128 --out " + path("ideal")).code, 0);
+  ASSERT_EQ(sim("head" + files + " --set window=128 --seed 4 --out " + path("chip") + sets).code,
+            0);
+  const auto ideal = gca::tb::read_npy(path("ideal/out.npy")).data;
+  const auto chip = gca::tb::read_npy(path("chip/out.npy")).data;
+  double e = 0, r = 0;
+  long moved = 0;
+  for (std::size_t i = 0; i < ideal.size(); ++i) {
+    e += (chip[i] - ideal[i]) * (chip[i] - ideal[i]);
+    r += ideal[i] * ideal[i];
+    moved += std::fabs(chip[i] - ideal[i]) > 1.0 / 31.0;  // half a counter level (2/31)
+  }
+  const json j = read_json(path("mc/mc.json"));
+  // out.npy holds float32: agreement to its precision.
+  EXPECT_NEAR(j["output_rel_l2"]["mean"].get<double>(), std::sqrt(e / r), 1e-6);
+  EXPECT_NEAR(j["outputs_moved_one_level_share"]["mean"].get<double>(),
+              double(moved) / double(ideal.size()), 1e-12);
 }
 
 TEST_F(Cli, BadParametersAndFlags) {

@@ -17,16 +17,16 @@ void feed(tb::OracleChecker& checker, const spec::HardwareSpec& s, int H, int to
           int bad_token) {
   const int d = s.model.d_head;
   std::vector<spec::HeadModel> model;
-  for (int h = 0; h < H; ++h) model.emplace_back(s);
+  for (int h = 0; h < H; ++h) model.emplace_back(s, h);
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(0.0, 0.9);
   std::vector<double> q(d), k(d), v(d), out(d);
   for (int t = 0; t < tokens; ++t) {
     for (int h = 0; h < H; ++h) {
       for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = u(rng), v[i] = u(rng);
-      model[h].step(q.data(), k.data(), v.data(), out.data());
+      model[h].step(q.data(), k.data(), v.data(), out.data(), 65.0 * t);
       if (t == bad_token && h == 1) out[2] += 0.01;
-      checker.submit(0, h, t, q.data(), k.data(), v.data(), out.data());
+      checker.submit(0, h, t, q.data(), k.data(), v.data(), out.data(), 65.0 * t);
     }
   }
   checker.finish();

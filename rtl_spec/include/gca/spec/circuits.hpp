@@ -81,29 +81,18 @@ class GainCellModel {
   double w_center_ = 0.0;
 };
 
-// Capacitor leakage: the deviation from w_center decays as exp(-lambda * age).
+// Capacitor leakage in simulated time: the deviation from w_center written at time t_w reads,
+// at time t, as w * exp(-(t - t_w) / tau). tau = 0 means no leakage.
 class RetentionModel {
  public:
   RetentionModel() = default;
-  // Factors of ages below max_age (the window: no stored value is older) are tabulated once:
-  // reads then need no exp().
-  explicit RetentionModel(double decay_per_token, long max_age = 0) : lambda_(decay_per_token) {
-    if (enabled()) {
-      for (long a = 0; a < max_age; ++a)
-        table_.push_back(std::exp(-lambda_ * static_cast<double>(a)));
-    }
-  }
-  bool enabled() const { return lambda_ > 0.0; }
-  double factor(long age_tokens) const {
-    if (age_tokens >= 0 && static_cast<std::size_t>(age_tokens) < table_.size())
-      return table_[age_tokens];
-    return lambda_ > 0.0 ? std::exp(-lambda_ * static_cast<double>(age_tokens)) : 1.0;
-  }
-  double lambda() const { return lambda_; }
+  explicit RetentionModel(double tau_ns) : tau_ns_(tau_ns) {}
+  bool enabled() const { return tau_ns_ > 0.0; }
+  double factor(double age_ns) const { return enabled() ? std::exp(-age_ns / tau_ns_) : 1.0; }
+  double tau_ns() const { return tau_ns_; }
 
  private:
-  double lambda_ = 0.0;
-  std::vector<double> table_;
+  double tau_ns_ = 0.0;
 };
 
 // K-array column readout (paper Eq. 3): charge S becomes a pulse of width
@@ -152,7 +141,7 @@ struct CircuitModel {
       : q_dac(spec.quant.q_levels, 0.0, 1.0),
         kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
         gain_cell(spec.gain_cell),
-        retention(spec.retention.decay_per_token, spec.window),
+        retention(spec.retention.tau_ns()),
         // A column integrates for as long as its pulses last: with T_max other than t_ref_ns
         // the same inputs give T_max / t_ref_ns times the charge, so the converters saturate
         // at charges (in units at t_ref_ns) scaled by the inverse.
@@ -161,7 +150,11 @@ struct CircuitModel {
         signed_ctp(
             spec.charge_to_pulse.s_sat_av / spec.charge_to_pulse.charge_scale(spec.timing.t_max_ns),
             Quantizer(spec.quant.out_levels, -1.0, 1.0)),
-        scalers(spec.scalers) {}
+        scalers(spec.scalers),
+        variation(spec.variation),
+        noise(spec.noise),
+        refresh(spec.retention),
+        per_cell_analog(spec.variation.cells_vary() || spec.noise.write_sigma_v > 0.0) {}
 
   Quantizer q_dac;   // Q pulse width in units of T_max, [0, 1]
   Quantizer kv_dac;  // stored voltage of K and V cells
@@ -170,6 +163,11 @@ struct CircuitModel {
   HardSigmoidChargeToPulse hard_sigmoid;
   SignedChargeToPulse signed_ctp;
   ScalerParams scalers;
+  VariationParams variation;
+  NoiseParams noise;
+  RetentionParams refresh;  // the refresh policy (retention.refresh, refresh_threshold)
+  // Each cell's read current is its own (mismatch or write noise): no shared level tables.
+  bool per_cell_analog;
 
   double q_pulse(double q) const { return q_dac(scalers.q.apply(q)); }
   // The Q pulse generators of a head: one width per feature; returns the sum of widths.

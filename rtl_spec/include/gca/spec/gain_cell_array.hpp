@@ -2,9 +2,13 @@
 //
 // Each cell holds a stored voltage; what a read needs is g(w) of that voltage (paper Eq. 4).
 // g is computed once when a value is written, not at every read. With capacitor decay on,
-// g(w * f) with f = exp(-lambda * age) changes every token, so the arrays keep the three
-// power terms p_i * w^i instead and scale them by f^i per column at read time:
-//   g(w f) = p0 + f (p1 w) + f^2 (p2 w^2) + f^3 (p3 w^3).
+// g(w * f) with f = exp(-age / tau) changes every read, so the arrays keep the power terms of
+// f instead and scale them by f^i per column at read time:
+//   g(w f + delta) = t0 + f t1 + f^2 t2 + f^3 t3,
+// with t_i from the polynomial of paper Eq. 4, the deviation w and the cell's threshold offset
+// delta (0 without mismatch: then t0 = p0 and t_i = p_i w^i).
+// Mismatch, write noise, read noise and comparator offsets (docs/variation.md) are applied
+// here too, so that every user of the arrays (HeadModel, the SystemC sub-tiles) sees them.
 // Inner loops are plain multiply-adds over contiguous float rows, so that they vectorize.
 #pragma once
 
@@ -13,27 +17,31 @@
 #include <vector>
 
 #include "gca/spec/circuits.hpp"
+#include "gca/spec/variation.hpp"
 
 namespace gca::spec {
 
 // Per-cell read terms in one of three forms; the cell index is chosen by the owner.
-//  - levels: the write DAC quantizes (kv_levels >= 2, no decay): a cell holds the index of its
+//  - levels: the write DAC quantizes (kv_levels >= 2, no decay, every cell alike: no mismatch,
+//    no write noise): a cell holds the index of its
 //    level (one byte) and g of every level sits in a small table. A quarter of the memory
 //    traffic of floats, which is what bounds a whole-model run.
-//  - dense: ideal DAC, no decay: g(w) as a float per cell.
-//  - decay: the three power terms p_i w^i per cell (see above), ideal DAC.
-//  - decay_levels: decay with a quantizing DAC: a level index per cell and the three power
-//    terms of every level in small tables.
+//  - dense: no decay, cells differ or the DAC is ideal: the cell's g as a float per cell.
+//  - decay: the four terms t_i per cell (see above).
+//  - decay_levels: decay with a quantizing DAC and cells alike: a level index per cell and the
+//    three power terms of every level in small tables.
 class CellTerms {
  public:
   enum class Form { levels, dense, decay, decay_levels };
   void reset(std::size_t n_cells, const CircuitModel& circuits);
-  // Stores the cell's value: `volts` is already quantized by the DAC.
-  void store(std::size_t cell, double volts, const CircuitModel& circuits);
+  // Stores the cell's value: `volts` as written (DAC level plus any write noise); `gain` and
+  // `offset_v` are the cell's mismatch (1 and 0 for an ideal cell).
+  void store(std::size_t cell, double volts, const CircuitModel& circuits, double gain = 1.0,
+             double offset_v = 0.0);
   Form form() const { return form_; }
   float stored_voltage(std::size_t cell) const;
   const float* g() const { return g_.data(); }                 // dense: g(w)
-  const float* term(int i) const { return p_[i - 1].data(); }  // decay: p_i * w^i, i = 1..3
+  const float* term(int i) const { return t_[i].data(); }      // decay: t_i, i = 0..3
   const std::uint8_t* level() const { return level_.data(); }  // levels: index per cell
   const float* level_g() const { return level_g_.data(); }     // levels: g of each level
   const float* level_term(int i) const { return level_t_[i - 1].data(); }  // decay_levels
@@ -44,7 +52,7 @@ class CellTerms {
  private:
   Form form_ = Form::dense;
   std::vector<float> g_, volts_;
-  std::vector<float> p_[3];
+  std::vector<float> t_[4];
   std::vector<std::uint8_t> level_;
   std::vector<float> level_g_, level_v_;
   std::vector<float> level_t_[3];
@@ -56,53 +64,108 @@ class CellTerms {
 void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
                  const float* table, int levels, float* out, int n);
 
+// Write time of each column (K) or line (V) and its decay factor exp(-(t - t_w) / tau) at the
+// last read time t. Reads in time order cost one exp() per read, not one per column.
+class ColumnClock {
+ public:
+  void reset(int n);
+  void write(int c, double t_ns, const RetentionModel& retention);
+  void forget();
+  bool valid(int c) const { return written_[c] >= 0.0; }
+  double written_ns(int c) const { return written_[c]; }
+  // Decay factors of all columns at time now_ns (1 without leakage).
+  const float* factors(double now_ns, const RetentionModel& retention);
+
+ private:
+  void advance(double now_ns, const RetentionModel& retention);
+  std::vector<double> written_, factor_;  // factor_ at time ref_ns_
+  std::vector<float> factor_f_;
+  double ref_ns_ = 0.0;
+};
+
+// The chip's fixed draws of one array and its read-noise stream (docs/variation.md).
+class ArrayVariation {
+ public:
+  // cells: features x columns; outputs: one comparator per column (K) or per feature (V).
+  ArrayVariation(const CircuitModel& circuits, ArrayKind kind, ArrayPlace place, int features,
+                 int columns);
+  double cell_gain(int feature, int col) const;
+  double cell_offset_v(int feature, int col) const;
+  // Write noise of one DAC conversion, volts.
+  double write_noise_v(int feature, int col, long token, bool refresh) const;
+  // Adds the comparator offset and the read noise of this token to each output's charge,
+  // referred to the comparator input; outputs of columns `written` says were never written
+  // are left alone (nullptr: all outputs). saturation: the full-scale charge.
+  void add_to_charge(float* charge, int n, const ColumnClock* written, long token,
+                     double saturation) const;
+  bool charge_varies() const { return ctp_on_ || read_on_; }
+
+ private:
+  std::uint64_t output_index(int i) const;
+  std::uint64_t slot_of(int col) const { return std::uint64_t(place_.first_slot + col); }
+  const CircuitModel* circuits_;
+  ArrayKind kind_;
+  ArrayPlace place_;
+  int features_;
+  bool ctp_on_, read_on_;
+  std::vector<float> gain_, offset_v_;   // per cell [col * features + feature], when cells vary
+  std::vector<float> ctp_offset_;        // per output, in units of the saturation charge
+  std::vector<std::uint64_t> read_key_;  // per output: the read-noise key without the token
+};
+
 // K array: stores K transposed, one column per token slot, one row per feature.
 // A read applies one pulse width per row (the query) and integrates charge per column.
 class KeyArray {
  public:
-  KeyArray(const CircuitModel& circuits, int features, int columns);
+  KeyArray(const CircuitModel& circuits, int features, int columns, ArrayPlace place = {});
 
-  // Stores the key of token `token` in column `col` (k in volts, before the DAC).
-  void write_column(int col, const double* k_volts, long token);
+  // Stores the key of token `token` in column `col` at simulated time now_ns (k in volts,
+  // before the DAC). refresh: a rewrite from the shadow copy (its own write-noise draws).
+  void write_column(int col, const double* k_volts, double now_ns, long token,
+                    bool refresh = false);
   // Forgets every stored token (all columns invalid again).
   void clear();
-  // Charge per column for query pulse widths q (already quantized, units of T_max), at the
-  // time token `now` is read. Columns never written give 0.
-  void integrate(const float* q_pulse, long now, float* charge_out) const;
+  // Charge per column for query pulse widths q (already quantized, units of T_max), read at
+  // time now_ns by token `token`. Columns never written give 0.
+  void integrate(const float* q_pulse, double now_ns, long token, float* charge_out) const;
 
   int features() const { return features_; }
   int columns() const { return columns_; }
-  bool column_valid(int col) const { return written_at_[col] >= 0; }
-  long written_at(int col) const { return written_at_[col]; }
+  bool column_valid(int col) const { return clock_.valid(col); }
+  double written_ns(int col) const { return clock_.written_ns(col); }
   float stored_voltage(int feature, int col) const {
     return terms_.stored_voltage(idx(feature, col));
   }
   int valid_columns() const { return valid_count_; }
+  // Decay factor of column col at time now_ns.
+  double decay_factor(int col, double now_ns) const;
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
   const CircuitModel* circuits_;
   int features_, columns_;
   CellTerms terms_;
-  std::vector<long> written_at_;
+  ArrayVariation variation_;
+  mutable ColumnClock clock_;
   int valid_count_ = 0;
-  mutable std::vector<float> scratch_;  // decay mode: three partial sums per column
+  mutable std::vector<float> scratch_;  // decay mode: four partial sums per column
 };
 
 // V array: one input line per token slot, one output per feature. A read drives each line
 // with the HardSigmoid pulse width of its slot and integrates charge per feature.
 class ValueArray {
  public:
-  ValueArray(const CircuitModel& circuits, int features, int lines);
+  ValueArray(const CircuitModel& circuits, int features, int lines, ArrayPlace place = {});
 
-  void write_line(int line, const double* v_volts, long token);
+  void write_line(int line, const double* v_volts, double now_ns, long token, bool refresh = false);
   void clear();
   // Charge per feature for pulse widths phi (one per line, units of T_max).
-  void integrate(const float* phi_pulse, long now, float* charge_out) const;
+  void integrate(const float* phi_pulse, double now_ns, long token, float* charge_out) const;
 
   int features() const { return features_; }
   int lines() const { return lines_; }
-  long written_at(int line) const { return written_at_[line]; }
+  bool line_valid(int line) const { return clock_.valid(line); }
+  double written_ns(int line) const { return clock_.written_ns(line); }
   float stored_voltage(int line, int feature) const {
     return terms_.stored_voltage(idx(line, feature));
   }
@@ -112,7 +175,8 @@ class ValueArray {
   const CircuitModel* circuits_;
   int features_, lines_;
   CellTerms terms_;
-  std::vector<long> written_at_;
+  ArrayVariation variation_;
+  mutable ColumnClock clock_;
   mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
   mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
 };

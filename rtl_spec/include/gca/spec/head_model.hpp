@@ -7,6 +7,9 @@
 //   out_d = sum_s o_sd              over the active sub-tiles
 // A sub-tile is active once it holds at least one written slot; before that the peripheral
 // control leaves it idle (it holds no token of the window), so it adds nothing.
+// Time: each token is written and read at one simulated time now_ns (the few ns between its
+// write and its read are negligible against the retention time constant); stored values decay
+// with the time since they were written (docs/retention.md).
 #pragma once
 
 #include <memory>
@@ -61,19 +64,51 @@ inline double cell_current_offset(const CircuitModel& circuits) {
   return -circuits.gain_cell.g_of_voltage(circuits.kv_dac.lo());
 }
 
+// Refresh of one token (docs/retention.md): columns rewritten from the shadow copy, and the
+// cells written (a K column and a V line each), for the energy and time the caller books.
+struct RefreshActivity {
+  int columns = 0;
+  long cells = 0;
+  void add(const RefreshActivity& o) {
+    columns += o.columns;
+    cells += o.cells;
+  }
+};
+
+// The refresh policy of one sub-tile (docs/retention.md): a digital shadow copy of every
+// column's K and V values, and the rewrite of each column whose stored deviation has decayed
+// below 1 - retention.refresh_threshold. Inactive (no memory) unless retention.refresh = 1.
+class ShadowRefresh {
+ public:
+  ShadowRefresh(const CircuitModel& circuits, int features, int columns);
+  void record(int col, const double* k_volts, const double* v_volts);
+  RefreshActivity apply(KeyArray& key, ValueArray& value, double now_ns, long token) const;
+
+ private:
+  const CircuitModel* circuits_;
+  int features_;
+  std::vector<double> k_, v_;  // [col][feature]
+};
+
 // One sub-tile: K array + HardSigmoid charge-to-pulse per column, V array + signed
 // charge-to-pulse and counter per output.
 class SubTileModel {
  public:
-  SubTileModel(const CircuitModel& circuits, int features, int columns);
+  SubTileModel(const CircuitModel& circuits, int features, int columns, ArrayPlace place = {});
 
-  void write(int col, const double* k_volts, const double* v_volts, long token);
-  // One read: q pulse widths in; charge and HardSigmoid widths per column, quantized output
-  // per feature out. Returns false (and touches nothing) when the sub-tile is idle.
-  // q_pulse_sum: the sum of the q pulse widths (the same for every sub-tile of a head).
-  bool compute(const float* q_pulse, double q_pulse_sum, long now, float* s_out, float* phi_out,
-               double* o_out, SubTileActivity* activity = nullptr) const;
+  // Writes token `token` at simulated time now_ns (also into the shadow copy when refreshing).
+  void write(int col, const double* k_volts, const double* v_volts, double now_ns, long token);
+  // Refresh policy: rewrites, from the shadow copy, each column whose stored deviation has
+  // decayed below 1 - retention.refresh_threshold at now_ns. No-op unless retention.refresh.
+  RefreshActivity refresh(double now_ns, long token);
+  // One read at now_ns by token `token`: q pulse widths in; charge and HardSigmoid widths per
+  // column, quantized output per feature out. Returns false (and touches nothing) when the
+  // sub-tile is idle. q_pulse_sum: the sum of the q pulse widths (the same for every sub-tile).
+  bool compute(const float* q_pulse, double q_pulse_sum, double now_ns, long token, float* s_out,
+               float* phi_out, double* o_out, SubTileActivity* activity = nullptr) const;
   bool active() const { return key_.valid_columns() > 0; }
+  // Earliest write time of the columns held (the oldest value), or -1 when idle.
+  double oldest_written_ns() const;
 
   const KeyArray& key() const { return key_; }
   const ValueArray& value() const { return value_; }
@@ -82,18 +117,25 @@ class SubTileModel {
   const CircuitModel* circuits_;
   KeyArray key_;
   ValueArray value_;
+  ShadowRefresh shadow_;
   mutable std::vector<float> charge_;
 };
 
 class HeadModel {
  public:
-  explicit HeadModel(const HardwareSpec& spec);
+  // head_index: layer * n_heads + head, the head's place in the chip's mismatch draws.
+  explicit HeadModel(const HardwareSpec& spec, int head_index = 0);
   HeadModel(const HeadModel&) = delete;
   HeadModel& operator=(const HeadModel&) = delete;
   HeadModel(HeadModel&&) = default;
 
-  // Consumes one token: q, k, v hold d_head values each; out receives d_head values.
+  // Consumes one token at simulated time now_ns (its write and its read): q, k, v hold d_head
+  // values each; out receives d_head values. Times must not decrease.
+  void step(const double* q, const double* k, const double* v, double* out, double now_ns);
+  // Without a clock: token t is at t x nominal_token_period_ns() (n_layers x 65 ns for
+  // GPT-2, so that CMOS tau = 5 ms decays by 1.56e-4 per token).
   void step(const double* q, const double* k, const double* v, double* out);
+  double nominal_token_period_ns() const { return nominal_period_ns_; }
 
   long tokens() const { return t_; }
   int d_head() const { return d_; }
@@ -111,6 +153,11 @@ class HeadModel {
   // Of the last token, per sub-tile: what its circuits did (all zero for an idle sub-tile).
   const SubTileActivity& subtile_activity(int s) const { return subtile_activity_[s]; }
   bool subtile_active(int s) const { return subtile_activity_[s].columns_converted > 0; }
+  // Of the last token: what the refresh policy rewrote, and its simulated time.
+  const RefreshActivity& refresh_activity() const { return refresh_; }
+  double last_time_ns() const { return now_ns_; }
+  // Age at the last token of the oldest value in the window (0 before any token).
+  double oldest_age_ns() const;
 
  private:
   std::shared_ptr<const CircuitModel> circuits_;
@@ -122,6 +169,9 @@ class HeadModel {
   SubTileActivity activity_;
   std::vector<SubTileActivity> subtile_activity_;
   int active_subtiles_ = 0;
+  RefreshActivity refresh_;
+  double nominal_period_ns_;
+  double now_ns_ = 0.0;
   long t_ = 0;
 };
 

@@ -1,8 +1,12 @@
 // The oracle: a plain, obviously-correct implementation of one head (docs/hardware.md, "what one
 // head computes"), written apart from the fast kernels (CellTerms, gemv_levels, the charge-to-pulse
-// structs) and sharing no code with them: it quantizes with its own formula, evaluates the gain-cell
-// polynomial term by term in double precision, and loops over the window slot by slot.
+// structs) and sharing no code with them: it quantizes with its own formula, evaluates the
+// gain-cell polynomial term by term in double precision, and loops over the window slot by slot.
 // `gca-sim run` compares the model's outputs with it, and tests use it as their reference.
+// Time and non-idealities: stored deviations decay as exp(-(t - t_written) / tau); mismatch,
+// write noise, read noise and comparator offsets take their random numbers from the shared
+// keyed draw function (normal_draw: data, not arithmetic) and apply them with their own code
+// here (docs/variation.md, docs/retention.md).
 //
 // Float versus double: the model integrates charges in float, the oracle in double. Where a
 // sub-tile's pre-quantization output lies within `kBoundaryBand` of a counter decision boundary,
@@ -34,28 +38,37 @@ class OracleHead {
   // Continuous outputs (ideal counter): tolerated difference per sub-tile output.
   static constexpr double kContinuousTolerance = 1e-4;
 
-  explicit OracleHead(const HardwareSpec& spec);
+  // head_index: layer * n_heads + head, as the model's HeadModel.
+  explicit OracleHead(const HardwareSpec& spec, int head_index = 0);
 
-  // Stores the token's key and value (volts, before the DACs) in the next slot of the window.
-  void write(const double* k, const double* v);
-  // Reads the window (every token written so far, the newest included) with query q.
+  // Stores the token's key and value (volts, before the DACs) in the next slot of the window
+  // at simulated time now_ns; then applies the refresh policy at now_ns.
+  void write(const double* k, const double* v, double now_ns);
+  // Reads the window (every token written so far, the newest included) with query q at now_ns.
   // `detail`: also fill scores, phi, pre_quant, o and active.
-  OracleToken read(const double* q, bool detail = false) const;
+  OracleToken read(const double* q, double now_ns, bool detail = false) const;
   // write() then read(): one token as the hardware processes it.
-  OracleToken step(const double* q, const double* k, const double* v, bool detail = true);
+  OracleToken step(const double* q, const double* k, const double* v, double now_ns,
+                   bool detail = true);
 
   long tokens() const { return tokens_; }
 
  private:
   double quantize(double x, int levels, double lo, double hi) const;
   double g(double w) const;  // gain-cell polynomial, paper Eq. 4, term by term
-  double decay(long age) const;
+  double decay(double age_ns) const;
+  // Stores slot's K and V from its digital values at now_ns, drawing the write noise of
+  // write event `token` (a refresh draws from its own stream).
+  void store_slot(int slot, double now_ns, long token, bool refresh);
+  // The cell's read current for stored voltage v decayed by f (mismatch included).
+  double cell(int kind, int slot, int i, double v, double f) const;
 
   HardwareSpec spec_;
-  int d_, window_, cols_, subtiles_;
-  std::vector<double> key_v_, value_v_;  // [slot][d] stored voltages, quantized
-  std::vector<double> key_g_, value_g_;  // [slot][d] g of the stored deviation (no decay)
-  std::vector<long> written_;            // [slot] token index, -1 when never written
+  int head_, d_, window_, cols_, subtiles_;
+  std::vector<double> key_in_, value_in_;  // [slot][d] digital values as given (the shadow)
+  std::vector<double> key_v_, value_v_;    // [slot][d] stored voltages
+  std::vector<double> gain_, offset_v_;    // [kind][slot][d] cell mismatch
+  std::vector<double> written_ns_;         // [slot] write time, -1 when never written
   long tokens_ = 0;
 };
 

@@ -45,9 +45,30 @@ struct GainCellParams {
   std::array<std::array<double, 4>, 4> c{};
 };
 
+// Capacitor leakage in simulated time: a stored deviation w decays as w * exp(-dt / tau).
 struct RetentionParams {
-  double decay_per_token = 0.0;  // lambda: w_eff = w * exp(-lambda * age)
-  double tau_ms = 0.0;           // informational
+  double tau_ms = 0.0;             // time constant; 0 = no leakage
+  int refresh = 0;                 // 0 = none, 1 = rewrite decayed columns from a digital shadow
+  double refresh_threshold = 0.0;  // refresh once the stored deviation lost this fraction
+  bool leaks() const { return tau_ms > 0.0; }
+  double tau_ns() const { return tau_ms * 1e6; }
+  bool refreshes() const { return leaks() && refresh == 1; }
+};
+
+// Per-chip mismatch, drawn once per chip seed and fixed for the run (docs/variation.md).
+struct VariationParams {
+  int chip_seed = 0;                 // seed of the chip's mismatch draws
+  double cell_gain_sigma = 0.0;      // relative spread of each cell's read current
+  double cell_offset_sigma_v = 0.0;  // threshold offset of each cell's read transistor, volts
+  double ctp_offset_sigma = 0.0;     // comparator offset of each charge-to-pulse, of full scale
+  bool cells_vary() const { return cell_gain_sigma > 0.0 || cell_offset_sigma_v > 0.0; }
+};
+
+// Noise drawn anew at every event (docs/variation.md).
+struct NoiseParams {
+  int seed = 0;                // seed of the noise draws (a stream apart from the chip's)
+  double read_sigma = 0.0;     // per column integration, relative to the saturation charge
+  double write_sigma_v = 0.0;  // per K/V write DAC conversion, volts
 };
 
 // The saturation charges are those of a read with pulses of t_ref_ns at full width: a column
@@ -174,6 +195,8 @@ struct HardwareSpec {
   QuantParams quant;
   GainCellParams gain_cell;
   RetentionParams retention;
+  VariationParams variation;
+  NoiseParams noise;
   ChargeToPulseParams charge_to_pulse;
   ScalerParams scalers;
   TimingParams timing;
@@ -185,6 +208,14 @@ struct HardwareSpec {
   std::string description;
 
   int subtiles_per_head() const { return (window + array.cols - 1) / array.cols; }
+  // The time between two tokens of one head when no clock says otherwise: every layer takes
+  // its compute phases once per token (12 x 65 ns for GPT-2).
+  double nominal_token_period_ns() const { return model.n_layers * timing.token_latency_ns(); }
+  // Any deviation from the ideal circuits (mismatch or noise) switched on.
+  bool non_ideal() const {
+    return variation.cells_vary() || variation.ctp_offset_sigma > 0.0 || noise.read_sigma > 0.0 ||
+           noise.write_sigma_v > 0.0;
+  }
 };
 
 // Description of one parameter key, for documentation and validation.

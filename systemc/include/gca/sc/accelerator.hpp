@@ -29,7 +29,7 @@ namespace gca::sc {
 class AttentionLayer : public sc_core::sc_module {
  public:
   AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec, PowerFactory& power,
-                 spec::TaskPool* pool);
+                 spec::TaskPool* pool, int layer_index);
   AttentionHead& head(int h) { return *heads_[static_cast<std::size_t>(h)]; }
   int n_heads() const { return static_cast<int>(heads_.size()); }
   // Every head holds a result (the layer's bit of LAYER_READY).

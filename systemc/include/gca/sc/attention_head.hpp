@@ -45,8 +45,9 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
  public:
   // pool: where the numerics of a token run between fork (write phase) and join (end of the Q
   // phase); null runs them at the fork.
+  // head_index: layer * n_heads + head, the head's place in the chip's mismatch draws.
   AttentionHead(sc_core::sc_module_name name, const spec::HardwareSpec& spec, PowerFactory& power,
-                spec::TaskPool* pool);
+                spec::TaskPool* pool, int head_index = 0);
 
   // Input registers (d_head values each): the host fills them before START.
   double* input(InputBuffer which);
@@ -116,12 +117,15 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   bool output_full() const override { return results_.size() >= kOutputFifoDepth; }
   const sc_core::sc_event& output_space_event() const override { return output_space_; }
   void deliver(long token) override;
+  double refresh_ns() const override;
+  void refresh_done(long token) override;
 
   void build_subtiles();
   static void sized(Stage& s, int d);
 
   const spec::HardwareSpec* spec_;
   int d_;
+  int head_index_;
   spec::TaskPool* pool_;
   std::unique_ptr<spec::HeadModel> model_;
   spec::TaskPool::Ticket numerics_;

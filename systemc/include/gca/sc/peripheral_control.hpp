@@ -41,6 +41,9 @@ class HeadDatapath {
   virtual bool output_full() const = 0;
   virtual const sc_core::sc_event& output_space_event() const = 0;
   virtual void deliver(long token) = 0;  // the result enters the output FIFO
+  // Refresh writes the token's numerics decided on (0: none), after its count phase.
+  virtual double refresh_ns() const = 0;
+  virtual void refresh_done(long token) = 0;
 };
 
 class PeripheralControl : public sc_core::sc_module {

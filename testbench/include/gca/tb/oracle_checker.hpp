@@ -24,10 +24,10 @@ class OracleChecker {
   OracleChecker(const OracleChecker&) = delete;
   OracleChecker& operator=(const OracleChecker&) = delete;
 
-  // Token `token` of head h of layer l: the q, k, v (d values each) the model received and its
-  // output. Tokens of each head must come in order.
+  // Token `token` of head h of layer l: the q, k, v (d values each) the model received, its
+  // output, and the simulated time the head wrote and read it. Tokens of each head in order.
   void submit(int layer, int head, long token, const double* q, const double* k, const double* v,
-              const double* out);
+              const double* out, double now_ns);
   // Waits until every submitted output is checked; the figures below are final after it.
   void finish();
 
@@ -41,6 +41,7 @@ class OracleChecker {
   struct Item {
     int layer = 0, head = 0;
     bool compare = false;
+    double now_ns = 0.0;
     std::vector<double> in, out;  // q|k|v, and the model's output
   };
   void run();
