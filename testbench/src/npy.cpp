@@ -3,6 +3,7 @@
 // 'fortran_order' and 'shape', padded with spaces and ended by '\n'), then the raw data.
 #include "gca/tb/npy.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "gca/spec/limits.hpp"
+
 namespace gca::tb {
 namespace {
 
@@ -26,7 +29,8 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
 constexpr std::size_t kAlign = 64;
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;  // bulk I/O granularity
-constexpr std::size_t kMaxEcho = 48;  // longest piece of file content quoted in a message
+constexpr std::size_t kMaxEcho = 48;
+constexpr std::size_t kMaxDims = gca::limits::kMaxNpyDims;  // longest piece of file content quoted in a message
 
 // Renders arbitrary text so that it cannot break the one-line message format.
 std::string one_line(const std::string& s) {
@@ -40,7 +44,7 @@ std::string one_line(const std::string& s) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
+    } else if (c < 0x20 || c >= 0x7f) {  // the header is ASCII: any other byte is shown as hex
       static const char kHex[] = "0123456789abcdef";
       out += "\\x";
       out += kHex[c >> 4];
@@ -72,11 +76,17 @@ std::string num_str(double v) {
   return buf;
 }
 
+constexpr std::size_t kMaxDimsShown = 8;  // longer shapes are cut in messages
+
 template <typename T>
 std::string tuple_str(const std::vector<T>& dims, bool wildcard) {
   std::string s = "(";
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (i > 0) s += ", ";
+    if (i == kMaxDimsShown) {
+      s += "... " + std::to_string(dims.size()) + " dimensions";
+      break;
+    }
     if (wildcard && dims[i] == static_cast<T>(-1)) {
       s += "*";
     } else {
@@ -255,6 +265,10 @@ class HeaderParser {
     skip_ws();
     if (consume(')')) return dims;
     for (;;) {
+      if (dims.size() == kMaxDims) {
+        fail("more than " + std::to_string(kMaxDims) + " dimensions in 'shape' (allowed: 0.." +
+             std::to_string(kMaxDims) + ")");
+      }
       dims.push_back(parse_dim());
       skip_ws();
       if (consume(',')) {
@@ -442,14 +456,24 @@ double NpyArray::at(std::size_t i, std::size_t j, std::size_t k) const {
 NpyArray read_npy(const std::string& path, const NpyReadOptions& opt) {
   check_options(path, opt);
 
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw NpyError(path, "cannot open: " + errno_text(errno));
-  std::FILE* f = file.get();
-
+  // Opened without blocking (a FIFO must not hang the reader), then checked to be a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw NpyError(path, "cannot open: " + errno_text(errno));
   struct stat st {};
-  if (::fstat(::fileno(f), &st) != 0) throw NpyError(path, "cannot open: " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) throw NpyError(path, "cannot open: is a directory");
-  if (!S_ISREG(st.st_mode)) throw NpyError(path, "cannot open: not a regular file");
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool dir = S_ISDIR(st.st_mode);
+    ::close(fd);
+    throw NpyError(path, std::string("cannot open: ") +
+                             (dir ? "is a directory" : "not a regular file") +
+                             " (allowed: a regular file)");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  FilePtr file(::fdopen(fd, "rb"));
+  if (!file) {
+    ::close(fd);
+    throw NpyError(path, "cannot open: " + errno_text(errno));
+  }
+  std::FILE* f = file.get();
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
 
   // Magic and version.
