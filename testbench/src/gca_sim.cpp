@@ -211,7 +211,8 @@ const Command kCommands[] = {
 // One line whatever the message holds: control and non-UTF-8 bytes escaped, length bounded.
 void print_error_line(const std::string& message) {
   std::fprintf(stderr, "gca-sim: %s\n",
-               gca::one_line_text(message, gca::limits::kMaxErrorLineBytes).c_str());
+               gca::one_line_text(gca::tb::with_output_paths(message),
+                                   gca::limits::kMaxErrorLineBytes).c_str());
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ void remove_stale(const fs::path& dir, const std::string& prefix, const std::str
 struct Registry {
   std::mutex mutex;
   std::set<OutputSet*> open;
+  std::vector<std::pair<std::string, std::string>> named;  // staging folder -> output folder
 };
 Registry& registry() {
   static Registry r;
@@ -78,6 +79,15 @@ Registry& registry() {
 
 bool is_output_file_name(const std::string& name) {
   return output_names().count(name) > 0 || ends_with(name, ".vcd");
+}
+
+std::string with_output_paths(std::string text) {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  for (const auto& [staging, final] : registry().named) {
+    for (auto p = text.find(staging); p != std::string::npos; p = text.find(staging, p))
+      text.replace(p, staging.size(), final);
+  }
+  return text;
 }
 
 void install_signal_cleanup() {
@@ -134,9 +144,11 @@ OutputSet::OutputSet(const std::string& out_dir) : final_(out_dir) {
     std::lock_guard<std::mutex> lock(registry().mutex);
     if (::mkdir(staging_.c_str(), 0777) != 0) {
       throw Error(out_dir, "--out",
-                  "cannot create a folder beside it: " + std::string(std::strerror(errno)));
+                  "cannot write to the output folder: cannot create a folder beside it: " +
+                      std::string(std::strerror(errno)));
     }
     registry().open.insert(this);
+    registry().named.push_back({staging_, final_});
   }
 }
 

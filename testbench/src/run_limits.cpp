@@ -115,9 +115,9 @@ void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
   const double sim_ns = double(sc.host.tokens) * s.model.n_layers * per_layer_ns;
   if (sim_ns > limits::kMaxSimulatedNs) {
     std::ostringstream os;
-    os << "the run would simulate about " << sim_ns << " ns, beyond the "
+    os << "the run would simulate about " << sim_ns << " ns, beyond the limit of "
        << limits::kMaxSimulatedNs
-       << " ns the kernel's 64-bit time holds at 1 ps (allowed: workload.tokens x model.n_layers x "
+       << " ns (half the range of the kernel's 64-bit time at 1 ps; allowed: workload.tokens x model.n_layers x "
           "(ns per layer + workload.host_ns_per_layer) <= that)";
     throw Error(sc.file, "workload.tokens", os.str());
   }

@@ -78,14 +78,6 @@ class BoundedSeries {
   long bucket_ = 1, in_acc_ = 0;
 };
 
-// Messages of the writers name the staging folder; the user knows the output folder.
-std::string in_out_dir(std::string text, const OutputSet& outputs) {
-  for (auto p = text.find(outputs.staging_dir()); p != std::string::npos;
-       p = text.find(outputs.staging_dir(), p))
-    text.replace(p, outputs.staging_dir().size(), outputs.out_dir());
-  return text;
-}
-
 std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
@@ -277,7 +269,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   std::printf("wall time %.2f s (%.1f tokens/s); reports in %s%s%s\n", wall_s,
               T / std::max(wall_s, 1e-9), opt.out_dir.c_str(),
               plots.message.empty() ? "" : "; plots: ",
-              in_out_dir(plots.message, outputs).c_str());
+              with_output_paths(plots.message).c_str());
   if (mismatches > 0) return kExitCheckFailed;
   if (!expected.empty() && double(j["check"]["expected_out_rel_l2"]) > sc.expect.max_rel_l2)
     return kExitCheckFailed;

@@ -49,6 +49,10 @@ class OutputSet {
   bool committed_ = false;
 };
 
+// `text` with the staging folders of this process replaced by their output folders (for
+// messages: the user knows the output folder).
+std::string with_output_paths(std::string text);
+
 // Names of the files gca-sim writes into an output folder (an existing folder may hold only
 // these, and *.vcd traces).
 bool is_output_file_name(const std::string& name);
