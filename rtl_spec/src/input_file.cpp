@@ -55,9 +55,11 @@ class StrictCallback {
         if (!open_.empty()) open_.pop_back();
         break;
       case json::parse_event_t::key: {
+        if (open_.empty()) break;
         const std::string& key = parsed.get_ref<const std::string&>();
-        if (!open_.empty() && !open_.back().insert(key).second) {
-          throw Error(file_, one_line_text(key, 80),
+        open_.back().last = key;
+        if (!open_.back().keys.insert(key).second) {
+          throw Error(file_, one_line_text(key_path(), 120),
                       "duplicate key in one object (allowed: each key once)");
         }
         break;
@@ -69,8 +71,21 @@ class StrictCallback {
   }
 
  private:
+  // The dotted path of the current key, e.g. "workload.tokens".
+  std::string key_path() const {
+    std::string path;
+    for (const Open& o : open_) {
+      if (o.last.empty()) continue;
+      path += (path.empty() ? "" : ".") + o.last;
+    }
+    return path;
+  }
+  struct Open {
+    std::set<std::string> keys;  // of an object so far
+    std::string last;            // the key being read
+  };
   const std::string& file_;
-  std::vector<std::set<std::string>> open_;
+  std::vector<Open> open_;
 };
 
 }  // namespace

@@ -55,10 +55,10 @@ std::uint64_t vm_size() {
   return 0;
 }
 
-void check_memory(double need, const std::string& keys) {
+void check_memory(double need, const std::string& key, const std::string& keys) {
   const std::uint64_t avail = available_bytes();
   if (avail == 0 || need <= limits::kMaxMemoryFraction * double(avail)) return;
-  throw Error("", keys,
+  throw Error("", key,
               "the run needs about " + gib(need) + ", " + gib(double(avail)) +
                   " are available (allowed: reduce " + keys + ")");
 }
@@ -121,13 +121,13 @@ void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
           "(ns per layer + workload.host_ns_per_layer) <= that)";
     throw Error(sc.file, "workload.tokens", os.str());
   }
-  check_memory(double(estimate_run_bytes(s, 0, sc.check_against_spec, false)),
+  check_memory(double(estimate_run_bytes(s, 0, sc.check_against_spec, false)), "window",
                "window, model.n_layers or model.n_heads");
 }
 
 void check_head_limits(const spec::HardwareSpec& s, long tokens, bool dump_scores) {
   check_time_resolution(s);
-  check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)),
+  check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)), "window",
                dump_scores ? "window or the tokens of Q, K, V (or drop --dump-scores)"
                            : "window or the tokens of Q, K, V");
 }
