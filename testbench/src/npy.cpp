@@ -20,8 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "gca/spec/limits.hpp"
-
 namespace gca::tb {
 namespace {
 
@@ -29,8 +27,7 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
 constexpr std::size_t kAlign = 64;
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;  // bulk I/O granularity
-constexpr std::size_t kMaxEcho = 48;
-constexpr std::size_t kMaxDims = gca::limits::kMaxNpyDims;  // longest piece of file content quoted in a message
+constexpr std::size_t kMaxEcho = 48;  // longest piece of file content quoted in a message
 
 // Renders arbitrary text so that it cannot break the one-line message format.
 std::string one_line(const std::string& s) {
@@ -78,12 +75,13 @@ std::string num_str(double v) {
 
 constexpr std::size_t kMaxDimsShown = 8;  // longer shapes are cut in messages
 
+// The shape as a Python tuple; `cut`: at most kMaxDimsShown dimensions (for messages).
 template <typename T>
-std::string tuple_str(const std::vector<T>& dims, bool wildcard) {
+std::string tuple_str(const std::vector<T>& dims, bool wildcard, bool cut = true) {
   std::string s = "(";
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (i > 0) s += ", ";
-    if (i == kMaxDimsShown) {
+    if (cut && i == kMaxDimsShown) {
       s += "... " + std::to_string(dims.size()) + " dimensions";
       break;
     }
@@ -265,10 +263,6 @@ class HeaderParser {
     skip_ws();
     if (consume(')')) return dims;
     for (;;) {
-      if (dims.size() == kMaxDims) {
-        fail("more than " + std::to_string(kMaxDims) + " dimensions in 'shape' (allowed: 0.." +
-             std::to_string(kMaxDims) + ")");
-      }
       dims.push_back(parse_dim());
       skip_ws();
       if (consume(',')) {
@@ -602,7 +596,7 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
 
   // Header: version 1.0 unless it does not fit a uint16 length, padded to kAlign.
   const std::string dict = std::string("{'descr': '") + (item == 4 ? "<f4" : "<f8") +
-                           "', 'fortran_order': False, 'shape': " + shape_str(shape) + ", }";
+                           "', 'fortran_order': False, 'shape': " + tuple_str(shape, false, false) + ", }";
   auto padded_total = [&](std::size_t prefix) {
     return (prefix + dict.size() + 1 + kAlign - 1) / kAlign * kAlign;
   };

@@ -14,10 +14,6 @@ constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;      // 4 MiB per file
 // Scenario `name` (it becomes the default output folder out/<name>).
 constexpr std::size_t kMaxNameLength = 100;
 
-// .npy inputs: the file is read whole, so its size is bounded by the memory check; the
-// dimensions a message may quote are bounded here.
-constexpr std::size_t kMaxNpyDims = 32;
-
 // Simulated time: SystemC counts time in 64-bit multiples of the resolution (1 ps), so a run
 // may last at most 2^64 ps (about 1.84e16 ns). A run is refused when its lower estimate
 // exceeds half of that, which leaves room for what the estimate does not count (host link).
