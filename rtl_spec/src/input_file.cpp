@@ -156,8 +156,8 @@ std::string read_input_file(const std::string& path, std::uint64_t max_bytes,
     text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > max_bytes) {
       ::close(fd);
-      throw Error(path, "", what + " grew while being read (allowed: up to " +
-                                size_text(max_bytes) + ")");
+      throw Error(path, "",
+                  what + " grew while being read (allowed: up to " + size_text(max_bytes) + ")");
     }
   }
   ::close(fd);
@@ -171,7 +171,8 @@ json parse_json_strict(const std::string& text, const std::string& file) {
     // The library's message carries the position ("at line L, column C") and the offending
     // token; it is kept, made printable and short.
     std::string msg = e.what();
-    if (const auto p = msg.find("] "); msg.rfind("[json.exception.", 0) == 0 && p != std::string::npos)
+    if (const auto p = msg.find("] ");
+        msg.rfind("[json.exception.", 0) == 0 && p != std::string::npos)
       msg = msg.substr(p + 2);
     throw Error(file, "", "malformed JSON: " + one_line_text(msg, 200));
   }

@@ -208,8 +208,8 @@ struct Loader {
   void load_file(const fs::path& path, int depth) {
     const std::string file = path.string();
     if (depth > 8) throw SpecError(file, "extends", "chain deeper than 8 files (a cycle?)");
-    const json doc = parse_json_strict(
-        read_input_file(file, limits::kMaxJsonFileBytes, "parameter file"), file);
+    const json doc =
+        parse_json_strict(read_input_file(file, limits::kMaxJsonFileBytes, "parameter file"), file);
     if (!doc.is_object()) throw SpecError(file, "", "top level must be a JSON object");
     if (doc.contains("extends")) {
       if (!doc["extends"].is_string())

@@ -19,9 +19,9 @@
 #include "gca/spec/input_file.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/params.hpp"
-#include "gca/tb/scenario.hpp"
 #include "gca/tb/output_set.hpp"
 #include "gca/tb/run_limits.hpp"
+#include "gca/tb/scenario.hpp"
 #include "gca/tb/simulation.hpp"
 
 namespace {
@@ -42,7 +42,8 @@ const char* kRunUsage =
     "usage: gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]\n"
     "                                 [--seed S] [--quiet]\n"
     "  --tokens N      tokens to generate (overrides workload.tokens; N >= 1)\n"
-    "  --out DIR       output folder for report.json, modules.csv, plots (default out/<scenario>);\n"
+    "  --out DIR       output folder for report.json, modules.csv, plots (default "
+    "out/<scenario>);\n"
     "                  replaced as a whole when the run completes, untouched when it fails\n"
     "  --vcd FILE      write a VCD trace of what the scenario's \"trace\" section selects\n"
     "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
@@ -211,9 +212,10 @@ const Command kCommands[] = {
 
 // One line whatever the message holds: control and non-UTF-8 bytes escaped, length bounded.
 void print_error_line(const std::string& message) {
-  std::fprintf(stderr, "gca-sim: %s\n",
-               gca::one_line_text(gca::tb::with_output_paths(message),
-                                   gca::limits::kMaxErrorLineBytes).c_str());
+  std::fprintf(
+      stderr, "gca-sim: %s\n",
+      gca::one_line_text(gca::tb::with_output_paths(message), gca::limits::kMaxErrorLineBytes)
+          .c_str());
 }
 
 }  // namespace

@@ -596,7 +596,8 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
 
   // Header: version 1.0 unless it does not fit a uint16 length, padded to kAlign.
   const std::string dict = std::string("{'descr': '") + (item == 4 ? "<f4" : "<f8") +
-                           "', 'fortran_order': False, 'shape': " + tuple_str(shape, false, false) + ", }";
+                           "', 'fortran_order': False, 'shape': " + tuple_str(shape, false, false) +
+                           ", }";
   auto padded_total = [&](std::size_t prefix) {
     return (prefix + dict.size() + 1 + kAlign - 1) / kAlign * kAlign;
   };

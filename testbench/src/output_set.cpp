@@ -22,11 +22,21 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::set<std::string>& output_names() {
-  static const std::set<std::string> names = {
-      "report.json",        "modules.csv",        "energy_table.txt",   "energy_groups.csv",
-      "gpu_comparison.csv", "energy_per_token.csv", "power_windows.csv", "energy_split.png",
-      "gpu_comparison.png", "energy_per_token.png", "power_windows.png", "gnuplot.log",
-      "out.npy",            "scores.npy",         "phi.npy"};
+  static const std::set<std::string> names = {"report.json",
+                                              "modules.csv",
+                                              "energy_table.txt",
+                                              "energy_groups.csv",
+                                              "gpu_comparison.csv",
+                                              "energy_per_token.csv",
+                                              "power_windows.csv",
+                                              "energy_split.png",
+                                              "gpu_comparison.png",
+                                              "energy_per_token.png",
+                                              "power_windows.png",
+                                              "gnuplot.log",
+                                              "out.npy",
+                                              "scores.npy",
+                                              "phi.npy"};
   return names;
 }
 
@@ -44,7 +54,8 @@ bool names_dead_process(const std::string& name, const std::string& prefix,
   if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
       !ends_with(name, suffix))
     return false;
-  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  const std::string digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
   if (digits.empty() || digits.size() > 9 ||
       !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return false;

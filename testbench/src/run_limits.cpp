@@ -117,7 +117,8 @@ void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
     std::ostringstream os;
     os << "the run would simulate about " << sim_ns << " ns, beyond the limit of "
        << limits::kMaxSimulatedNs
-       << " ns (half the range of the kernel's 64-bit time at 1 ps; allowed: workload.tokens x model.n_layers x "
+       << " ns (half the range of the kernel's 64-bit time at 1 ps; allowed: workload.tokens x "
+          "model.n_layers x "
           "(ns per layer + workload.host_ns_per_layer) <= that)";
     throw Error(sc.file, "workload.tokens", os.str());
   }

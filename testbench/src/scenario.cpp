@@ -75,8 +75,7 @@ class Section {
     std::vector<int> out;
     const std::string allowed = "a list of integers in [0, " + std::to_string(kMaxIndex) + "]";
     for (const auto& x : node_[k]) {
-      if (!x.is_number_integer())
-        throw Error(file_, key(k), "must be " + allowed);
+      if (!x.is_number_integer()) throw Error(file_, key(k), "must be " + allowed);
       if (x.is_number_unsigned() ? x.get<std::uint64_t>() > std::uint64_t(kMaxIndex)
                                  : x.get<std::int64_t>() < 0 || x.get<std::int64_t>() > kMaxIndex) {
         throw Error(file_, key(k), x.dump() + " is out of range (allowed: " + allowed + ")");

@@ -268,8 +268,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   }
   std::printf("wall time %.2f s (%.1f tokens/s); reports in %s%s%s\n", wall_s,
               T / std::max(wall_s, 1e-9), opt.out_dir.c_str(),
-              plots.message.empty() ? "" : "; plots: ",
-              with_output_paths(plots.message).c_str());
+              plots.message.empty() ? "" : "; plots: ", with_output_paths(plots.message).c_str());
   if (mismatches > 0) return kExitCheckFailed;
   if (!expected.empty() && double(j["check"]["expected_out_rel_l2"]) > sc.expect.max_rel_l2)
     return kExitCheckFailed;
@@ -331,8 +330,7 @@ int run_head(const HeadRunOptions& o) {
   }
   write_npy(outputs.path("out.npy"), {std::size_t(T), std::size_t(d)}, out);
   if (o.dump_scores) {
-    write_npy(outputs.path("scores.npy"), {std::size_t(T), std::size_t(M)},
-              scores);
+    write_npy(outputs.path("scores.npy"), {std::size_t(T), std::size_t(M)}, scores);
     write_npy(outputs.path("phi.npy"), {std::size_t(T), std::size_t(M)}, phi);
   }
   outputs.commit();

@@ -75,9 +75,12 @@ void UniformStimulus::operator()(long t, int l, int h, double* q, double* k, dou
 
 gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens) {
   if (c.kind == StimulusConfig::Kind::uniform) return UniformStimulus(c, d);
-  auto q = std::make_shared<std::vector<double>>(load_rows(c.q_path, d, tokens, c.npy_case, "stimulus.case"));
-  auto k = std::make_shared<std::vector<double>>(load_rows(c.k_path, d, tokens, c.npy_case, "stimulus.case"));
-  auto v = std::make_shared<std::vector<double>>(load_rows(c.v_path, d, tokens, c.npy_case, "stimulus.case"));
+  auto q = std::make_shared<std::vector<double>>(
+      load_rows(c.q_path, d, tokens, c.npy_case, "stimulus.case"));
+  auto k = std::make_shared<std::vector<double>>(
+      load_rows(c.k_path, d, tokens, c.npy_case, "stimulus.case"));
+  auto v = std::make_shared<std::vector<double>>(
+      load_rows(c.v_path, d, tokens, c.npy_case, "stimulus.case"));
   return [q, k, v, d](long t, int, int, double* qo, double* ko, double* vo) {
     const std::size_t off = std::size_t(t) * d;
     std::copy_n(q->data() + off, d, qo);

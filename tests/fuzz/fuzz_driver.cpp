@@ -22,9 +22,9 @@ namespace fs = std::filesystem;
 using Bytes = std::string;
 
 const std::vector<Bytes> kTokens = {
-    "{\"a\":",  "[[[[[[[[",   "1e400",      "-1",       "4294967296", "2147483648",
+    "{\"a\":",  "[[[[[[[[",   "1e400",        "-1",      "4294967296", "2147483648",
     "\xff\xfe", "\"value\":", "\"extends\":", "null",    "0.0001",     "(0, 4, 64)",
-    "'shape':", "<f8",        "True",       "\\u0000",  "}",          "\x93NUMPY\x02\x00"};
+    "'shape':", "<f8",        "True",         "\\u0000", "}",          "\x93NUMPY\x02\x00"};
 
 class Mutator {
  public:
@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   }
   const gca::fuzz::Target target = gca::fuzz::find_target(argv[1]);
   if (target == nullptr) {
-    std::fprintf(stderr, "gca_fuzz: %s: unknown target (allowed: npy, params, scenario)\n", argv[1]);
+    std::fprintf(stderr, "gca_fuzz: %s: unknown target (allowed: npy, params, scenario)\n",
+                 argv[1]);
     return 2;
   }
   const long iterations = argc > 3 ? std::atol(argv[3]) : 1000;
@@ -140,8 +141,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gca_fuzz: seed input: %s\n", e.what());
     return 1;
   }
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("gca_fuzz %s: %zu seed inputs (%zu bytes), %ld mutations, seed %llu, %.2f s\n",
               argv[1], corpus.size(), corpus_bytes, iterations, (unsigned long long)seed, s);
   return 0;

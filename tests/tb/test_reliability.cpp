@@ -77,8 +77,9 @@ class Reliability : public ::testing::Test {
   Result sim(const std::string& args, const std::string& env = "") {
     const std::string out = path("stdout.txt"), err = path("stderr.txt");
     // `timeout`: a hang fails the test instead of blocking it (exit 124).
-    const std::string cmd = env + " timeout 60 " + std::string(sim_binary()) + " " + args + " >" +
-                            out + " 2>" + err;
+    // Run inside the test's folder: a default output folder out/<name> lands there too.
+    const std::string cmd = "cd " + dir_.string() + " && " + env + " timeout 60 " +
+                            std::string(sim_binary()) + " " + args + " >" + out + " 2>" + err;
     const int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -97,9 +98,9 @@ class Reliability : public ::testing::Test {
     EXPECT_NE(r.err.find(what), std::string::npos) << r.err.substr(0, 500);
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err.substr(0, 500);
     EXPECT_LT(r.err.size(), 512u);
-    EXPECT_TRUE(std::all_of(r.err.begin(), r.err.end(),
-                            [](char c) { return c == '\n' || (c >= 0x20 && c < 0x7f); }))
-        << r.err.substr(0, 500);
+    EXPECT_TRUE(std::all_of(r.err.begin(), r.err.end(), [](char c) {
+      return c == '\n' || (c >= 0x20 && c < 0x7f);
+    })) << r.err.substr(0, 500);
   }
   // Names in `dir` left by a run: temporaries of any kind.
   static std::vector<std::string> leftovers(const fs::path& dir) {
@@ -265,9 +266,9 @@ int interrupt(const std::vector<std::string>& args, int sig, const fs::path& wai
 TEST_F(Reliability, SignalsCleanUpAndKillNineIsCleanedByTheNextRun) {
   ASSERT_EQ(sim(quick_run(path("o"))).code, 0);
   const std::string before = slurp(path("o/report.json"));
-  const std::vector<std::string> args = {"run",   scenario("gpt2_layer.json"), "--tokens",
-                                         "50000", "--quiet",                  "--out",
-                                         path("o"), "--vcd",                   path("t/trace.vcd")};
+  const std::vector<std::string> args = {
+      "run",   scenario("gpt2_layer.json"), "--tokens", "50000", "--quiet", "--out", path("o"),
+      "--vcd", path("t/trace.vcd")};
   const fs::path started = path("t");  // the trace's folder exists once the run is elaborated
   std::string err;
   for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
@@ -300,9 +301,9 @@ TEST_F(Reliability, MemoryEstimateRefusesWhatDoesNotFit) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "address space limits do not apply under AddressSanitizer";
 #endif
-  const Result r = sim("run " + scenario("gpt2_layer.json") +
-                           " --set window=1048576 --quiet --out " + path("o"),
-                       "ulimit -v 3000000;");
+  const Result r =
+      sim("run " + scenario("gpt2_layer.json") + " --set window=1048576 --quiet --out " + path("o"),
+          "ulimit -v 3000000;");
   expect_bad_input(r, "reduce window, model.n_layers or model.n_heads");
   gca::tb::write_npy(path("q.npy"), {3000, 64}, std::vector<double>(3000 * 64, 0.5));
   const std::string q = path("q.npy");
@@ -316,7 +317,8 @@ TEST_F(Reliability, MemoryEstimateRefusesWhatDoesNotFit) {
 // 10. Error lines: a file and a key, printable, short.
 TEST_F(Reliability, ErrorLinesNameTheFileAndStayShort) {
   write("big.json", R"({"workload": {"tokens": 1e400}})");
-  expect_bad_input(sim("run " + path("big.json")), "big.json: malformed JSON: number overflow");
+  expect_bad_input(sim("run " + path("big.json") + " --out " + path("o")),
+                   "big.json: malformed JSON: number overflow");
   expect_bad_input(sim("spec --spec " + path("")), "is a directory");
   write_raw_npy(path("e0.npy"), "(0, 4, 64)", 0);
   write("e0.json", R"({"workload": {"tokens": 2}, "check": {"expect_out": "e0.npy"}})");
@@ -325,11 +327,11 @@ TEST_F(Reliability, ErrorLinesNameTheFileAndStayShort) {
                        "q": "e0.npy", "k": "e0.npy", "v": "e0.npy", "case": 0}})");
   expect_bad_input(sim("run " + path("s0.json") + " --out " + path("o")), "holds no cases");
   for (const char* big : {"4294967296", "2147483648"}) {
-    write("tl.json", std::string(R"({"workload": {"tokens": 2}, "trace": {"layers": [)") + big +
-                         "]}}");
-    expect_bad_input(sim("run " + path("tl.json") + " --out " + path("o") + " --vcd " +
-                         path("o/t.vcd")),
-                     std::string("trace.layers: ") + big + " is out of range");
+    write("tl.json",
+          std::string(R"({"workload": {"tokens": 2}, "trace": {"layers": [)") + big + "]}}");
+    expect_bad_input(
+        sim("run " + path("tl.json") + " --out " + path("o") + " --vcd " + path("o/t.vcd")),
+        std::string("trace.layers: ") + big + " is out of range");
   }
   write_raw_npy(path("wide.npy"), "(2, 256, )", 512);
   write("w.json", R"({"workload": {"tokens": 2}, "check": {"expect_out": "wide.npy"}})");
@@ -352,12 +354,13 @@ TEST_F(Reliability, ErrorLinesNameTheFileAndStayShort) {
 // 11. Smaller cases.
 TEST_F(Reliability, SmallerCases) {
   write("dup.json", R"({"workload": {"tokens": 2, "tokens": 3}})");
-  expect_bad_input(sim("run " + path("dup.json")), "duplicate key");
+  expect_bad_input(sim("run " + path("dup.json") + " --out " + path("o")), "duplicate key");
   write("dupspec.json", R"({"extends": "gpt2.json", "window": 64, "window": 128})");
   fs::copy_file(std::string(GCA_PARAMS) + "/gpt2.json", path("gpt2.json"));
   expect_bad_input(sim("spec --spec " + path("dupspec.json")), "duplicate key");
   write("huge.json", "{\"description\": \"" + std::string(5u << 20, 'x') + "\"}");
-  expect_bad_input(sim("run " + path("huge.json")), "too large (allowed: up to 4 MiB)");
+  expect_bad_input(sim("run " + path("huge.json") + " --out " + path("o")),
+                   "too large (allowed: up to 4 MiB)");
   expect_bad_input(sim("spec", "GCA_THREADS=5000"), "GCA_THREADS: '5000'");
   expect_bad_input(sim("spec", "GCA_THREADS=abc"), "GCA_THREADS: 'abc'");
   expect_bad_input(sim(quick_run(path("o")) + " --set timing.write_ns=0.0001"),

@@ -9,8 +9,8 @@
 namespace gca::limits {
 
 // JSON inputs (parameter files and scenarios).
-constexpr int kMaxJsonDepth = 32;                           // nesting of objects and arrays
-constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;      // 4 MiB per file
+constexpr int kMaxJsonDepth = 32;                      // nesting of objects and arrays
+constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;  // 4 MiB per file
 // Scenario `name` (it becomes the default output folder out/<name>).
 constexpr std::size_t kMaxNameLength = 100;
 

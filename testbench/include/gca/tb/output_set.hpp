@@ -43,8 +43,8 @@ class OutputSet {
 
  private:
   std::string aside_path() const;  // .<name>.gca-old-<pid>: old results stepping aside
-  std::string final_;    // the output folder, as given
-  std::string staging_;  // .<name>.gca-partial-<pid> beside it
+  std::string final_;              // the output folder, as given
+  std::string staging_;            // .<name>.gca-partial-<pid> beside it
   std::vector<std::pair<std::string, std::string>> outside_;  // temporary -> final path
   bool committed_ = false;
 };
