@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "gca/spec/limits.hpp"
+
 namespace gca::tb {
 namespace {
 
@@ -469,6 +471,11 @@ NpyArray read_npy(const std::string& path, const NpyReadOptions& opt) {
   }
   std::FILE* f = file.get();
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size > gca::limits::kMaxNpyFileBytes) {
+    throw NpyError(path, "file of " + std::to_string(file_size >> 20) +
+                             " MiB is too large (allowed: up to " +
+                             std::to_string(gca::limits::kMaxNpyFileBytes >> 20) + " MiB)");
+  }
 
   // Magic and version.
   unsigned char pre[kMagicLen + 2] = {};

@@ -347,6 +347,12 @@ TEST_F(Reliability, ErrorLinesNameTheFileAndStayShort) {
   expect_bad_input(sim("head --q " + path("dims.npy") + " --k " + path("dims.npy") + " --v " +
                        path("dims.npy") + " --out " + path("h")),
                    "20000-D shape (1, 1, 1, 1, 1, 1, 1, 1, ... 20000 dimensions)");
+  // A (sparse) 4 GiB data file is refused before anything is allocated.
+  write_raw_npy(path("huge.npy"), "(1073741824, 1, )", 0);
+  fs::resize_file(path("huge.npy"), fs::file_size(path("huge.npy")) + (std::uintmax_t{4} << 30));
+  expect_bad_input(sim("head --q " + path("huge.npy") + " --k " + path("huge.npy") + " --v " +
+                       path("huge.npy") + " --out " + path("h")),
+                   "is too large (allowed: up to 2048 MiB)");
   EXPECT_FALSE(fs::exists(path("o")));
   EXPECT_FALSE(fs::exists(path("h")));
 }

@@ -11,6 +11,9 @@ namespace gca::limits {
 // JSON inputs (parameter files and scenarios).
 constexpr int kMaxJsonDepth = 32;                      // nesting of objects and arrays
 constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;  // 4 MiB per file
+// .npy inputs are read whole and widened to double (twice the bytes of float32 data).
+constexpr std::uint64_t kMaxNpyFileBytes = std::uint64_t{2} << 30;  // 2 GiB
+
 // Scenario `name` (it becomes the default output folder out/<name>).
 constexpr std::size_t kMaxNameLength = 100;
 
