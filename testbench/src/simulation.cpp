@@ -16,6 +16,7 @@
 #include "gca/tb/npy.hpp"
 #include "gca/tb/output_set.hpp"
 #include "gca/tb/run_limits.hpp"
+#include "gca/tb/sanitizer_stack.hpp"
 #include "gca/tb/spec_checker.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
@@ -181,6 +182,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   const auto wall_start = Clock::now();
   sc_core::sc_start();
+  resync_sanitizer_stack();  // exceptions after this point are safe under ASan
   if (checker) checker->finish();  // the run is complete once every output is checked
   const Clock::time_point wall_end = Clock::now();
   const long checked = checker ? checker->checked() : 0;
@@ -324,6 +326,7 @@ int run_head(const HeadRunOptions& o) {
     };
   }
   sc_core::sc_start();
+  resync_sanitizer_stack();  // exceptions after this point are safe under ASan
   if (!sys.host.ok()) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
     return kExitSimError;
