@@ -182,7 +182,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   const auto wall_start = Clock::now();
   sc_core::sc_start();
-  resync_sanitizer_stack();  // exceptions after this point are safe under ASan
+  resync_sanitizer_stack();        // exceptions after this point are safe under ASan
   if (checker) checker->finish();  // the run is complete once every output is checked
   const Clock::time_point wall_end = Clock::now();
   const long checked = checker ? checker->checked() : 0;
