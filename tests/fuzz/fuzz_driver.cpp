@@ -134,13 +134,16 @@ int main(int argc, char** argv) {
         std::ofstream(keep, std::ios::binary) << input;
         std::fprintf(stderr, "gca_fuzz: iteration %ld: %s (input saved to %s)\n", i, e.what(),
                      keep.c_str());
+        gca::fuzz::teardown();
         return 1;
       }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gca_fuzz: seed input: %s\n", e.what());
+    gca::fuzz::teardown();
     return 1;
   }
+  gca::fuzz::teardown();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("gca_fuzz %s: %zu seed inputs (%zu bytes), %ld mutations, seed %llu, %.2f s\n",
               argv[1], corpus.size(), corpus_bytes, iterations, (unsigned long long)seed, s);

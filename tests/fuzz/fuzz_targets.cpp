@@ -52,6 +52,11 @@ void setup(const std::string& params_dir) {
   ::setenv("GCA_PARAMS_DIR", work_dir().c_str(), 1);  // bare names in scenarios resolve here
 }
 
+void teardown() {
+  std::error_code ec;
+  fs::remove_all(work_dir(), ec);
+}
+
 int npy_reader(const std::uint8_t* data, std::size_t size) {
   const std::string path = as_file("input.npy", data, size);
   return expect_only_project_errors([&] {

@@ -12,6 +12,8 @@ namespace gca::fuzz {
 // Prepares the folder the targets write their inputs into (a copy of the shipped parameter
 // file sits there, so that "extends": "gpt2.json" resolves). Call once.
 void setup(const std::string& params_dir);
+// Removes that folder.
+void teardown();
 
 // Return 0; throw std::logic_error (or crash) on a finding.
 int npy_reader(const std::uint8_t* data, std::size_t size);
