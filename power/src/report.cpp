@@ -450,11 +450,13 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw gca::Error(path, "", std::string("cannot write: ") + std::strerror(errno));
+    errno = 0;
     out << content;
-    out.flush();
+    out.close();  // flushes: a full disk shows here
     if (!out) {
+      const int err = errno ? errno : EIO;
       std::remove(tmp.c_str());
-      throw gca::Error(path, "", "write failed");
+      throw gca::Error(path, "", std::string("write failed: ") + std::strerror(err));
     }
   }
   std::error_code ec;

@@ -4,13 +4,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 #ifndef GCA_PARAMS_DIR
 #define GCA_PARAMS_DIR "rtl_spec/params"
@@ -276,18 +278,8 @@ struct Loader {
   void load_file(const fs::path& path, int depth) {
     const std::string file = path.string();
     if (depth > 8) throw SpecError(file, "extends", "chain deeper than 8 files (a cycle?)");
-    std::ifstream in(path);
-    if (!in) throw SpecError(file, "", "cannot open parameter file");
-    json doc;
-    try {
-      doc = json::parse(in);
-    } catch (const json::parse_error& e) {
-      // nlohmann's message carries "at line L, column C".
-      std::string msg = e.what();
-      auto pos = msg.find("parse error");
-      throw SpecError(file, "",
-                      "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
-    }
+    const json doc =
+        parse_json_strict(read_input_file(file, limits::kMaxJsonFileBytes, "parameter file"), file);
     if (!doc.is_object()) throw SpecError(file, "", "top level must be a JSON object");
     if (doc.contains("extends")) {
       if (!doc["extends"].is_string())

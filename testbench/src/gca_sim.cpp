@@ -7,6 +7,8 @@
 //   gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge] [--backend local|slurm]
 //   gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]
 //              [--out DIR] [--set key=value ...] [--no-plots]
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +20,12 @@
 #include <systemc>
 
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 #include "gca/spec/params.hpp"
 #include "gca/tb/monte_carlo.hpp"
+#include "gca/tb/output_set.hpp"
+#include "gca/tb/run_limits.hpp"
 #include "gca/tb/scenario.hpp"
 #include "gca/tb/simulation.hpp"
 #include "gca/tb/sweep.hpp"
@@ -38,13 +44,15 @@ const char* kUsage =
     "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
     "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
-    "3 simulation error.\n";
+    "3 simulation error, 130/143 interrupted by SIGINT/SIGTERM (nothing published).\n";
 
 const char* kRunUsage =
     "usage: gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]\n"
     "                                 [--scenario-set key=value ...] [--seed S] [--quiet]\n"
     "  --tokens N      tokens to generate (overrides workload.tokens; N >= 1)\n"
-    "  --out DIR       output folder for report.json, modules.csv, plots (default out/<scenario>)\n"
+    "  --out DIR       output folder for report.json, modules.csv, plots (default "
+    "out/<scenario>);\n"
+    "                  replaced as a whole when the run completes, untouched when it fails\n"
     "  --vcd FILE      write a VCD trace of what the scenario's \"trace\" section selects\n"
     "  --set key=value override a hardware parameter (see `gca-sim spec`); repeatable\n"
     "  --scenario-set key=value  override a key of the scenario file before it is validated\n"
@@ -133,6 +141,7 @@ int cmd_spec(Args& a) {
 
 int cmd_run(Args& a) {
   std::string scenario_path, out, vcd;
+  bool out_given = false;
   long tokens = -1;
   long seed = -1;
   bool quiet = false;
@@ -146,6 +155,7 @@ int cmd_run(Args& a) {
       tokens = parse_long(f, a.next(f), 1, 100000000);
     } else if (f == "--out") {
       out = a.next(f);
+      out_given = true;
     } else if (f == "--vcd") {
       vcd = a.next(f);
     } else if (f == "--set") {
@@ -175,7 +185,10 @@ int cmd_run(Args& a) {
   }
   for (auto& s : sets) sc.overrides.push_back(s);
   gca::tb::RunOptions opt;
-  opt.out_dir = out.empty() ? "out/" + sc.name : out;
+  if (out_given && out.empty()) throw Error("", "--out", "empty (allowed: a folder path)");
+  if (vcd.empty() && std::find(a.v.begin(), a.v.end(), "--vcd") != a.v.end())
+    throw Error("", "--vcd", "empty (allowed: a file path)");
+  opt.out_dir = out_given ? out : "out/" + sc.name;
   opt.vcd_path = vcd;
   opt.quiet = quiet;
   return gca::tb::run_scenario(sc, opt);
@@ -260,6 +273,31 @@ int cmd_mc(Args& a) {
   return gca::tb::run_monte_carlo(o);
 }
 
+int cmd_sweep(Args& a) {
+  return gca::tb::run_sweep_command({a.v.begin() + a.i, a.v.end()}, "/proc/self/exe");
+}
+
+// The subcommands: adding one is a function above and a line here.
+struct Command {
+  const char* name;
+  int (*run)(Args&);
+};
+const Command kCommands[] = {
+    {"run", cmd_run},
+    {"head", cmd_head},
+    {"spec", cmd_spec},
+    {"sweep", cmd_sweep},
+    {"mc", cmd_mc},
+};
+
+// One line whatever the message holds: control and non-UTF-8 bytes escaped, length bounded.
+void print_error_line(const std::string& message) {
+  std::fprintf(
+      stderr, "gca-sim: %s\n",
+      gca::one_line_text(gca::tb::with_output_paths(message), gca::limits::kMaxErrorLineBytes)
+          .c_str());
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -273,16 +311,20 @@ int sc_main(int argc, char** argv) {
       std::printf("%s", kUsage);
       return a.more() ? 0 : gca::tb::kExitBadInput;
     }
+    gca::tb::check_thread_env();
     const std::string cmd = a.next("");
-    if (cmd == "run") return cmd_run(a);
-    if (cmd == "head") return cmd_head(a);
-    if (cmd == "spec") return cmd_spec(a);
-    if (cmd == "sweep")
-      return gca::tb::run_sweep_command({a.v.begin() + a.i, a.v.end()}, "/proc/self/exe");
-    if (cmd == "mc") return cmd_mc(a);
-    throw Error("", cmd, "unknown command (allowed: run, head, spec, sweep, mc)");
+    for (const Command& c : kCommands) {
+      if (cmd == c.name) return c.run(a);
+    }
+    std::string names;
+    for (const Command& c : kCommands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+    throw Error("", cmd, "unknown command (allowed: " + names + ")");
+  } catch (const std::bad_alloc&) {
+    print_error_line(
+        "out of memory (allowed: a smaller window, model.n_layers, model.n_heads or fewer tokens)");
+    return gca::tb::kExitBadInput;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "gca-sim: %s\n", e.what());
+    print_error_line(e.what());
     return gca::tb::kExitBadInput;
   }
 }
@@ -291,5 +333,6 @@ int sc_main(int argc, char** argv) {
 // SystemC banner, which the kernel prints before sc_main runs, then start as libsystemc would.
 int main(int argc, char** argv) {
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  gca::tb::install_signal_cleanup();  // before any thread exists
   return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -3,6 +3,7 @@
 // 'fortran_order' and 'shape', padded with spaces and ended by '\n'), then the raw data.
 #include "gca/tb/npy.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "gca/spec/limits.hpp"
 
 namespace gca::tb {
 namespace {
@@ -40,7 +43,7 @@ std::string one_line(const std::string& s) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
+    } else if (c < 0x20 || c >= 0x7f) {  // the header is ASCII: any other byte is shown as hex
       static const char kHex[] = "0123456789abcdef";
       out += "\\x";
       out += kHex[c >> 4];
@@ -72,11 +75,18 @@ std::string num_str(double v) {
   return buf;
 }
 
+constexpr std::size_t kMaxDimsShown = 8;  // longer shapes are cut in messages
+
+// The shape as a Python tuple; `cut`: at most kMaxDimsShown dimensions (for messages).
 template <typename T>
-std::string tuple_str(const std::vector<T>& dims, bool wildcard) {
+std::string tuple_str(const std::vector<T>& dims, bool wildcard, bool cut = true) {
   std::string s = "(";
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (i > 0) s += ", ";
+    if (cut && i == kMaxDimsShown) {
+      s += "... " + std::to_string(dims.size()) + " dimensions";
+      break;
+    }
     if (wildcard && dims[i] == static_cast<T>(-1)) {
       s += "*";
     } else {
@@ -442,15 +452,30 @@ double NpyArray::at(std::size_t i, std::size_t j, std::size_t k) const {
 NpyArray read_npy(const std::string& path, const NpyReadOptions& opt) {
   check_options(path, opt);
 
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw NpyError(path, "cannot open: " + errno_text(errno));
-  std::FILE* f = file.get();
-
+  // Opened without blocking (a FIFO must not hang the reader), then checked to be a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw NpyError(path, "cannot open: " + errno_text(errno));
   struct stat st {};
-  if (::fstat(::fileno(f), &st) != 0) throw NpyError(path, "cannot open: " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) throw NpyError(path, "cannot open: is a directory");
-  if (!S_ISREG(st.st_mode)) throw NpyError(path, "cannot open: not a regular file");
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool dir = S_ISDIR(st.st_mode);
+    ::close(fd);
+    throw NpyError(path, std::string("cannot open: ") +
+                             (dir ? "is a directory" : "not a regular file") +
+                             " (allowed: a regular file)");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  FilePtr file(::fdopen(fd, "rb"));
+  if (!file) {
+    ::close(fd);
+    throw NpyError(path, "cannot open: " + errno_text(errno));
+  }
+  std::FILE* f = file.get();
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size > gca::limits::kMaxNpyFileBytes) {
+    throw NpyError(path, "file of " + std::to_string(file_size >> 20) +
+                             " MiB is too large (allowed: up to " +
+                             std::to_string(gca::limits::kMaxNpyFileBytes >> 20) + " MiB)");
+  }
 
   // Magic and version.
   unsigned char pre[kMagicLen + 2] = {};
@@ -578,7 +603,8 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
 
   // Header: version 1.0 unless it does not fit a uint16 length, padded to kAlign.
   const std::string dict = std::string("{'descr': '") + (item == 4 ? "<f4" : "<f8") +
-                           "', 'fortran_order': False, 'shape': " + shape_str(shape) + ", }";
+                           "', 'fortran_order': False, 'shape': " + tuple_str(shape, false, false) +
+                           ", }";
   auto padded_total = [&](std::size_t prefix) {
     return (prefix + dict.size() + 1 + kAlign - 1) / kAlign * kAlign;
   };

@@ -1,13 +1,17 @@
 #include "gca/tb/scenario.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 #ifndef GCA_SHARED_DATA_DIR
 #define GCA_SHARED_DATA_DIR "../shared/data"
@@ -69,13 +73,18 @@ class Section {
     if (!has(k)) return def;
     if (!node_[k].is_array()) throw Error(file_, key(k), "must be a list of integers >= 0");
     std::vector<int> out;
+    const std::string allowed = "a list of integers in [0, " + std::to_string(kMaxIndex) + "]";
     for (const auto& x : node_[k]) {
-      if (!x.is_number_integer() || x.get<long>() < 0)
-        throw Error(file_, key(k), "must be a list of integers >= 0");
+      if (!x.is_number_integer()) throw Error(file_, key(k), "must be " + allowed);
+      if (x.is_number_unsigned() ? x.get<std::uint64_t>() > std::uint64_t(kMaxIndex)
+                                 : x.get<std::int64_t>() < 0 || x.get<std::int64_t>() > kMaxIndex) {
+        throw Error(file_, key(k), x.dump() + " is out of range (allowed: " + allowed + ")");
+      }
       out.push_back(x.get<int>());
     }
     return out;
   }
+  static constexpr std::int64_t kMaxIndex = 1 << 20;  // beyond any layer, head or sub-tile
   static std::string fmt(double x) {
     std::ostringstream os;
     os.precision(10);
@@ -129,6 +138,19 @@ void apply_override(json& doc, const std::string& text) {
   (*node)[parts.back()] = value;
 }
 
+// The name becomes the default output folder out/<name>: one plain path component.
+void check_name(const std::string& name, const std::string& file) {
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+  if (name.empty() || name.size() > limits::kMaxNameLength || !plain || name[0] == '.') {
+    throw Error(file, "name",
+                "'" + one_line_text(name, 60) +
+                    "' is not a plain name (allowed: 1 to 100 of A-Z a-z 0-9 _ - ., not starting "
+                    "with '.')");
+  }
+}
+
 }  // namespace
 
 std::string shared_data_dir() {
@@ -139,28 +161,20 @@ std::string shared_data_dir() {
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   Scenario sc;
   sc.file = path;
-  std::ifstream in(path);
-  if (!in) throw Error(path, "", "cannot open scenario file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  sc.json_text = buf.str();
-  json doc;
-  try {
-    doc = json::parse(sc.json_text);
-  } catch (const json::parse_error& e) {
-    std::string msg = e.what();
-    auto p = msg.find("parse error");
-    throw Error(path, "", "malformed JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
+  sc.json_text = read_input_file(path, limits::kMaxJsonFileBytes, "scenario file");
+  json doc = parse_json_strict(sc.json_text, path);
+  if (!overrides.empty()) {
+    if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
+    for (const auto& o : overrides) apply_override(doc, o);
+    sc.json_text = doc.dump(2) + "\n";
   }
-  if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
-  for (const auto& o : overrides) apply_override(doc, o);
-  if (!overrides.empty()) sc.json_text = doc.dump(2) + "\n";
   const fs::path base = fs::path(path).parent_path();
   Section top(doc, path, "");
   top.allow(
       {"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report",
        "fault"});
   sc.name = top.str("name", fs::path(path).stem().string());
+  check_name(sc.name, path);
   sc.description = top.str("description", "");
 
   sc.spec_path = spec::default_spec_path();
@@ -184,7 +198,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
         }
         if (!it->is_number())
           throw Error(path, "hardware.set." + it.key(), "must be a number (or a name for a choice)");
-        sc.overrides.push_back(it.key() + "=" + Section::fmt(it->get<double>()));
+        // The number as written (shortest text that reads back to the same double).
+        sc.overrides.push_back(it.key() + "=" + it->dump());
       }
     }
   }
@@ -202,6 +217,11 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     }
     sc.host.tokens = w.integer("tokens", 100, 1, 100000000);
     sc.host.host_ns_per_layer = w.num("host_ns_per_layer", 0.0, 0.0, 1e9);
+    if (sc.host.host_ns_per_layer > 0 && sc.host.host_ns_per_layer < limits::kTimeResolutionNs) {
+      throw Error(path, "workload.host_ns_per_layer",
+                  Section::fmt(sc.host.host_ns_per_layer) +
+                      " ns is below the time resolution (allowed: 0, or 0.001 to 1e9 ns)");
+    }
     sc.host.quantum_ns = w.num("quantum_ns", 1000.0, 1.0, 1e12);
     std::string proto = w.str("protocol", "lt");
     if (proto == "lt") {

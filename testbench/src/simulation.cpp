@@ -16,7 +16,10 @@
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/npy.hpp"
 #include "gca/tb/oracle_checker.hpp"
+#include "gca/tb/output_set.hpp"
 #include "gca/tb/retention_probe.hpp"
+#include "gca/tb/run_limits.hpp"
+#include "gca/tb/sanitizer_stack.hpp"
 #include "gca/tb/stimulus.hpp"
 #include "gca/tlm/system.hpp"
 #include "gca/traces/vcd_tracer.hpp"
@@ -26,17 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Creates the output folder, or says which one cannot be written.
-void prepare_out_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const fs::path probe = fs::path(dir) / (".gca-write-test-" + std::to_string(::getpid()));
-  FILE* f = ec ? nullptr : std::fopen(probe.c_str(), "w");
-  if (!f) throw Error(dir, "--out", "cannot write to the output folder");
-  std::fclose(f);
-  fs::remove(probe, ec);
-}
 
 // Progress on stderr, only on a terminal, at most twice a second.
 class Progress {
@@ -163,35 +155,20 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   const spec::HardwareSpec s = spec::load_spec(sc.spec_path, sc.overrides);
   const int L = s.model.n_layers, H = s.model.n_heads, d = s.model.d_head;
   const long T = sc.host.tokens;
+  check_run_limits(s, sc);
   tlm::TokenSource source = make_stimulus(sc.stimulus, d, T);
   power::Baselines baselines = power::load_baselines();
   if (sc.fault.injected.token >= 0 && (sc.fault.layer >= L || sc.fault.head >= H)) {
     throw Error(sc.file, "fault", "layer or head out of range");
   }
-  prepare_out_dir(opt.out_dir);
+  OutputSet outputs(opt.out_dir);  // published as a whole at the end, or not at all
 
   // Independent check: one oracle head per simulated head, fed the same data, on a thread of
   // its own.
   std::unique_ptr<OracleChecker> checker;
   if (sc.check_against_oracle)
     checker = std::make_unique<OracleChecker>(s, L, H, oracle_stride(sc, T * L * H));
-  std::vector<double> expected;
-  if (!sc.expect.out_path.empty()) {
-    NpyArray e = read_npy(sc.expect.out_path);
-    if (e.ndim() == 3 && sc.expect.out_case >= 0 && std::size_t(sc.expect.out_case) < e.shape[0]) {
-      const std::size_t n = e.shape[1] * e.shape[2];
-      expected.assign(e.data.begin() + sc.expect.out_case * n,
-                      e.data.begin() + (sc.expect.out_case + 1) * n);
-    } else if (e.ndim() == 2) {
-      expected = e.data;
-    } else {
-      throw Error(sc.expect.out_path, "check.expect_case",
-                  "pick a case of a 3-D array, or give a 2-D [T, d] array");
-    }
-    if (expected.size() < std::size_t(T) * d) {
-      throw Error(sc.expect.out_path, "", "holds fewer than tokens x d_head values");
-    }
-  }
+  const std::vector<double> expected = load_expected_outputs(sc.expect, d, T);
 
   power::EnergyTable table(s);
   power::PowerTracker tracker(table, sc.power_window_ns);
@@ -257,12 +234,9 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
     sel.heads = sc.trace.heads;
     sel.subtiles = sc.trace.subtiles;
     sel.columns = sc.trace.columns;
-    std::error_code ec;
-    const fs::path parent = fs::path(opt.vcd_path).parent_path();
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    // Written under a temporary name, renamed to --vcd when the run is complete.
-    tracer = std::make_unique<traces::VcdTracer>(
-        opt.vcd_path + ".partial-" + std::to_string(::getpid()), sys.accelerator, sel, &tracker);
+    // Written under a temporary name, renamed to --vcd with the other outputs.
+    tracer = std::make_unique<traces::VcdTracer>(outputs.stage_file(opt.vcd_path, "--vcd"),
+                                                 sys.accelerator, sel, &tracker);
   }
 
   Progress progress(T, opt.quiet);
@@ -285,6 +259,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
 
   const auto wall_start = Clock::now();
   sc_core::sc_start();
+  resync_sanitizer_stack();        // exceptions after this point are safe under ASan
   if (checker) checker->finish();  // the run is complete once every output is checked
   const Clock::time_point wall_end = Clock::now();
   const long compared = checker ? checker->compared() : 0;
@@ -292,9 +267,8 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   const double wall_s = std::chrono::duration<double>(wall_end - wall_start).count();
   if (tracer) {
     tracer->close();
-    std::error_code ec;
-    fs::rename(tracer->file_path(), opt.vcd_path, ec);
-    if (ec) throw Error(opt.vcd_path, "--vcd", "cannot write the trace file: " + ec.message());
+    if (!tracer->write_error().empty())
+      throw Error(opt.vcd_path, "--vcd", "cannot write the trace: " + tracer->write_error());
   }
   if (!sys.host.ok()) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
@@ -360,13 +334,14 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   const double steady_wall_s =
       steady_tokens > 0 ? std::chrono::duration<double>(wall_end - steady_wall_start).count() : 0.0;
   j["tokens_per_second_steady_state"] = steady_wall_s > 0 ? steady_tokens / steady_wall_s : 0.0;
-  power::write_file_atomic((fs::path(opt.out_dir) / "report.json").string(), j.dump(2) + "\n");
-  power::write_modules_csv((fs::path(opt.out_dir) / "modules.csv").string(), tracker);
+  power::write_file_atomic(outputs.path("report.json"), j.dump(2) + "\n");
+  power::write_modules_csv(outputs.path("modules.csv"), tracker);
   // The energy-per-action table of this run, each number with its unit and source.
-  power::write_file_atomic((fs::path(opt.out_dir) / "energy_table.txt").string(), table.to_text());
-  power::write_plot_data(opt.out_dir, report);
+  power::write_file_atomic(outputs.path("energy_table.txt"), table.to_text());
+  power::write_plot_data(outputs.staging_dir(), report);
   power::PlotResult plots;
-  if (sc.plots) plots = power::render_plots(opt.out_dir);
+  if (sc.plots) plots = power::render_plots(outputs.staging_dir());
+  outputs.commit();
 
   std::printf("%s: %ld tokens x %d layers x %d heads, %s, %s, window %d\n", sc.name.c_str(), T, L,
               H, sc.host.workload == tlm::Workload::decode ? "decode" : "prefill",
@@ -412,7 +387,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   }
   std::printf("wall time %.2f s (%.1f tokens/s); reports in %s%s%s\n", wall_s,
               T / std::max(wall_s, 1e-9), opt.out_dir.c_str(),
-              plots.message.empty() ? "" : "; plots: ", plots.message.c_str());
+              plots.message.empty() ? "" : "; plots: ", with_output_paths(plots.message).c_str());
   if (mismatches > 0) return kExitCheckFailed;
   if (!expected.empty() && double(j["check"]["expected_out_rel_l2"]) > sc.expect.max_rel_l2)
     return kExitCheckFailed;
@@ -425,6 +400,7 @@ int run_head(const HeadRunOptions& o) {
   overrides.push_back("model.n_heads=1");
   const spec::HardwareSpec s = spec::load_spec(o.spec_path, overrides);
   const int d = s.model.d_head, M = s.window;
+  OutputSet outputs(o.out_dir);
   NpyReadOptions ro;
   ro.expected_ndim = 2;
   ro.expected_shape = {-1, d};
@@ -437,7 +413,7 @@ int run_head(const HeadRunOptions& o) {
   if (V.shape[0] != Q.shape[0])
     throw Error(o.v_path, "",
                 "has " + std::to_string(V.shape[0]) + " tokens, Q has " + std::to_string(T));
-  prepare_out_dir(o.out_dir);
+  check_head_limits(s, T, o.dump_scores);
 
   tlm::HostConfig hc;
   hc.tokens = T;
@@ -467,16 +443,17 @@ int run_head(const HeadRunOptions& o) {
     };
   }
   sc_core::sc_start();
+  resync_sanitizer_stack();  // exceptions after this point are safe under ASan
   if (!sys.host.ok()) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
     return kExitSimError;
   }
-  write_npy((fs::path(o.out_dir) / "out.npy").string(), {std::size_t(T), std::size_t(d)}, out);
+  write_npy(outputs.path("out.npy"), {std::size_t(T), std::size_t(d)}, out);
   if (o.dump_scores) {
-    write_npy((fs::path(o.out_dir) / "scores.npy").string(), {std::size_t(T), std::size_t(M)},
-              scores);
-    write_npy((fs::path(o.out_dir) / "phi.npy").string(), {std::size_t(T), std::size_t(M)}, phi);
+    write_npy(outputs.path("scores.npy"), {std::size_t(T), std::size_t(M)}, scores);
+    write_npy(outputs.path("phi.npy"), {std::size_t(T), std::size_t(M)}, phi);
   }
+  outputs.commit();
   std::printf("head: %ld tokens, d %d, window %d; simulated %.1f ns; wrote %s/out.npy%s\n", T, d, M,
               sys.host.finished().to_seconds() * 1e9, o.out_dir.c_str(),
               o.dump_scores ? ", scores.npy, phi.npy" : "");

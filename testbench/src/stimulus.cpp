@@ -16,16 +16,20 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer
   return x ^ (x >> 31);
 }
 
-// [T, d] rows of one file (one case of a [cases, T, d] file).
-std::vector<double> load_rows(const std::string& path, int d, long tokens, int which_case) {
+// [T, d] rows of one file (one case of a [cases, T, d] file); `case_key` names the scenario key
+// that picks the case.
+std::vector<double> load_rows(const std::string& path, int d, long tokens, int which_case,
+                              const std::string& case_key) {
   NpyArray a = read_npy(path);
   if (a.ndim() == 3) {
+    if (a.shape[0] == 0) throw Error(path, "", "3-D array [cases, T, d] holds no cases");
     if (which_case < 0) {
-      throw Error(path, "",
-                  "3-D array [cases, T, d]: the scenario must pick one with stimulus.case");
+      throw Error(path, case_key,
+                  "3-D array [cases, T, d]: the scenario must pick a case (allowed: 0.." +
+                      std::to_string(a.shape[0] - 1) + ")");
     }
     if (std::size_t(which_case) >= a.shape[0]) {
-      throw Error(path, "",
+      throw Error(path, case_key,
                   "case " + std::to_string(which_case) + " does not exist (allowed: 0.." +
                       std::to_string(a.shape[0] - 1) + ")");
     }
@@ -35,13 +39,17 @@ std::vector<double> load_rows(const std::string& path, int d, long tokens, int w
     a.shape = {a.shape[1], a.shape[2]};
     a.data = std::move(rows);
   }
-  if (a.ndim() != 2) throw Error(path, "", "expected a 2-D array [T, d] of tokens x features");
-  if (long(a.shape[1]) != d) {
+  if (a.ndim() != 2) {
+    throw Error(path, "",
+                "has " + std::to_string(a.ndim()) +
+                    " dimensions (allowed: 2-D [T, d] or 3-D [cases, T, d])");
+  }
+  if (a.shape[1] != std::size_t(d)) {
     throw Error(path, "",
                 "has " + std::to_string(a.shape[1]) +
                     " features per token, the head has d_head = " + std::to_string(d));
   }
-  if (long(a.shape[0]) < tokens) {
+  if (a.shape[0] < std::size_t(tokens)) {
     throw Error(
         path, "",
         "holds " + std::to_string(a.shape[0]) + " tokens, the run needs " + std::to_string(tokens));
@@ -67,15 +75,23 @@ void UniformStimulus::operator()(long t, int l, int h, double* q, double* k, dou
 
 gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens) {
   if (c.kind == StimulusConfig::Kind::uniform) return UniformStimulus(c, d);
-  auto q = std::make_shared<std::vector<double>>(load_rows(c.q_path, d, tokens, c.npy_case));
-  auto k = std::make_shared<std::vector<double>>(load_rows(c.k_path, d, tokens, c.npy_case));
-  auto v = std::make_shared<std::vector<double>>(load_rows(c.v_path, d, tokens, c.npy_case));
+  auto q = std::make_shared<std::vector<double>>(
+      load_rows(c.q_path, d, tokens, c.npy_case, "stimulus.case"));
+  auto k = std::make_shared<std::vector<double>>(
+      load_rows(c.k_path, d, tokens, c.npy_case, "stimulus.case"));
+  auto v = std::make_shared<std::vector<double>>(
+      load_rows(c.v_path, d, tokens, c.npy_case, "stimulus.case"));
   return [q, k, v, d](long t, int, int, double* qo, double* ko, double* vo) {
     const std::size_t off = std::size_t(t) * d;
     std::copy_n(q->data() + off, d, qo);
     std::copy_n(k->data() + off, d, ko);
     std::copy_n(v->data() + off, d, vo);
   };
+}
+
+std::vector<double> load_expected_outputs(const ExpectConfig& e, int d, long tokens) {
+  if (e.out_path.empty()) return {};
+  return load_rows(e.out_path, d, tokens, e.out_case, "check.expect_case");
 }
 
 }  // namespace gca::tb

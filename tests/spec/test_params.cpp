@@ -155,7 +155,7 @@ TEST(Params, BadFilesNameFileAndKey) {
   EXPECT_NE(error_of([&] { load_spec(f); }).find(f + ": array.rows: missing"), std::string::npos);
 
   EXPECT_EQ(error_of([&] { load_spec("/nonexistent/x.json"); }),
-            "/nonexistent/x.json: cannot open parameter file");
+            "/nonexistent/x.json: cannot open parameter file: No such file or directory");
 
   f = dir.write("loop.json", R"({"extends": "loop.json"})");
   EXPECT_NE(error_of([&] { load_spec(f); }).find("extends"), std::string::npos);

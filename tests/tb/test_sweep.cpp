@@ -207,7 +207,7 @@ TEST_F(Sweep, KilledMidwayThenRerunFinishesOnlyTheMissingPoints) {
   if (complete == 6) GTEST_SKIP() << "the sweep finished before it could be killed";
   std::map<std::string, fs::file_time_type> before;
   for (int i = 0; i < 6; ++i) {
-    const std::string rep = path("s/points/p00" + std::to_string(i) + "/report.json");
+    const std::string rep = path("s/points/p00" + std::to_string(i) + "/run/report.json");
     if (fs::exists(path("s/points/p00" + std::to_string(i) + "/point.json")))
       before[rep] = fs::last_write_time(rep);
   }
@@ -256,7 +256,7 @@ TEST_F(Sweep, ScenarioKeysReachTheRun) {
       num(rows[1], "end_to_end_ns_per_token") - num(rows[0], "end_to_end_ns_per_token");
   EXPECT_GE(added, 2 * 1000.0 * 9 / 10 - 1e-9);
   EXPECT_LE(added, 2 * 1000.0 + 1e-9);
-  const json rep = json::parse(slurp(path("s/points/p001/report.json")));
+  const json rep = json::parse(slurp(path("s/points/p001/run/report.json")));
   EXPECT_EQ(rep["scenario_config"]["workload"]["host_ns_per_layer"].get<double>(), 1000.0);
 }
 

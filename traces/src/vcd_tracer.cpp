@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -396,13 +398,28 @@ void VcdTracer::close() {
 // (when it advanced): the current values of every signal are appended there.
 void VcdTracer::append_final_values() {
   std::error_code ec;
-  if (std::filesystem::file_size(file_path_, ec) == 0 || ec) return;  // never written
+  const auto size = std::filesystem::file_size(file_path_, ec);
+  if (ec || size == 0) return;  // never written
+  // The kernel's writer does not report failed writes (a full disk): a file cut short ends
+  // inside a line, and the values appended here cannot be written either. Both are checked.
+  {
+    std::ifstream in(file_path_, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(size) - 1);
+    if (in.get() != '\n') {
+      write_error_ = "the trace ends inside a line (the file system refused a write?)";
+      return;
+    }
+  }
   const std::map<std::string, std::string> ids = vcd_identifiers(file_path_);
   std::ofstream out(file_path_, std::ios::app);
   for (std::size_t i = 0; i < names_.size(); ++i) {
     const auto id = ids.find(names_[i]);
     if (id != ids.end()) out << values_[i]() << id->second << "\n";
   }
+  out.flush();
+  const int err = errno;
+  out.close();
+  if (!out) write_error_ = std::string("write failed: ") + std::strerror(err ? err : EIO);
 }
 
 }  // namespace gca::traces

@@ -295,7 +295,7 @@ std::vector<std::string> point_run_args(const SweepFile& sweep, const SweepPoint
                                         const std::string& point_dir) {
   std::vector<std::string> args{
       "run",   sweep.scenario_path, "--tokens", std::to_string(point.tokens),
-      "--out", point_dir,           "--quiet"};
+      "--out", point_dir + "/run",  "--quiet"};
   if (!sweep.point_plots) {
     args.push_back("--scenario-set");
     args.push_back("report.plots=false");

@@ -75,7 +75,7 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
   row.exit_code = s.exit_code;
   row.error = s.error;
   if (s.status == "failed") return row;
-  std::ifstream in(fs::path(dir) / "report.json");
+  std::ifstream in(fs::path(dir) / "run" / "report.json");
   json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (report.is_discarded()) {
     row.status = "failed";

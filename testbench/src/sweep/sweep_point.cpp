@@ -57,7 +57,7 @@ PointStatus write_point_status(const std::string& dir, const SweepPoint& point,
   s.exit_code = exit_code;
   s.args = args;
   std::error_code ec;
-  const bool report = fs::is_regular_file(fs::path(dir) / "report.json", ec);
+  const bool report = fs::is_regular_file(fs::path(dir) / "run" / "report.json", ec);
   if ((exit_code == 0 || exit_code == 1) && report) {
     s.status = exit_code == 0 ? "ok" : "check_failed";
   } else {
@@ -86,7 +86,7 @@ bool point_complete(const std::string& dir, const std::vector<std::string>& args
   const PointStatus s = read_point_status(dir);
   std::error_code ec;
   return s.present && s.args == args && (s.status == "ok" || s.status == "check_failed") &&
-         fs::is_regular_file(fs::path(dir) / "report.json", ec);
+         fs::is_regular_file(fs::path(dir) / "run" / "report.json", ec);
 }
 
 }  // namespace gca::tb

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "gca/tb/scenario.hpp"
 #include "gca/tlm/host.hpp"
@@ -25,5 +26,10 @@ class UniformStimulus {
 // data; throws gca::Error (file named) when a file does not fit: dtype, shape, too few
 // tokens for `tokens`, NaN/Inf.
 gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens);
+
+// The expected outputs of layer 0 head 0 ([tokens, d], C order) from check.expect_out, empty
+// when none is given; the file must hold [T, d] or [cases, T, d] with d == d_head and
+// T >= tokens (gca::Error naming the file otherwise).
+std::vector<double> load_expected_outputs(const ExpectConfig& e, int d, long tokens);
 
 }  // namespace gca::tb

@@ -48,6 +48,8 @@ class VcdTracer {
   // this are not recorded.
   void close();
   bool is_open() const { return file_ != nullptr; }
+  // After close(): empty when the whole trace was written, else what went wrong (a full disk).
+  const std::string& write_error() const { return write_error_; }
   const std::string& file_path() const { return file_path_; }  // ends in ".vcd"
   // The traced signals by their VCD names (dots separate the scopes), in tracing order.
   const std::vector<std::string>& signal_names() const { return names_; }
@@ -62,6 +64,7 @@ class VcdTracer {
   void append_final_values();
 
   std::string file_path_;
+  std::string write_error_;
   sc_core::sc_trace_file* file_ = nullptr;
   std::unique_ptr<Replay> replay_;
   std::vector<std::unique_ptr<Sink>> sinks_;

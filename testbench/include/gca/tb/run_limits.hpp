@@ -1,0 +1,30 @@
+// Checks made before a run starts (limits in gca/spec/limits.hpp): the simulated time fits the
+// kernel's 64-bit time, timings are not below its resolution, the memory the model will
+// allocate is available, GCA_THREADS is sane. Each failure is a gca::Error naming the keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gca/spec/params.hpp"
+#include "gca/tb/scenario.hpp"
+
+namespace gca::tb {
+
+// What a run allocates, in bytes (a deliberate over-estimate): the model's and the checker's
+// gain-cell arrays, per-token outputs kept, score dumps.
+std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool with_checker,
+                                 bool dump_scores);
+
+// Memory the process may still use: the smallest of MemAvailable, the cgroup's limit and
+// RLIMIT_AS (0 when none can be read).
+std::uint64_t available_bytes();
+
+// Throws when the run of `scenario` on `spec` breaks a limit.
+void check_run_limits(const spec::HardwareSpec& spec, const Scenario& scenario);
+// Same for `gca-sim head` over `tokens` tokens.
+void check_head_limits(const spec::HardwareSpec& spec, long tokens, bool dump_scores);
+// GCA_THREADS, when set, must be an integer in [1, limits::kMaxThreads].
+void check_thread_env();
+
+}  // namespace gca::tb

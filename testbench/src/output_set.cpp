@@ -1,0 +1,259 @@
+#include "gca/tb/output_set.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "gca/spec/error.hpp"
+
+namespace gca::tb {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::set<std::string>& output_names() {
+  static const std::set<std::string> names = {"report.json",
+                                              "modules.csv",
+                                              "energy_table.txt",
+                                              "energy_groups.csv",
+                                              "gpu_comparison.csv",
+                                              "energy_per_token.csv",
+                                              "power_windows.csv",
+                                              "energy_split.png",
+                                              "gpu_comparison.png",
+                                              "energy_per_token.png",
+                                              "power_windows.png",
+                                              "gnuplot.log",
+                                              "out.npy",
+                                              "scores.npy",
+                                              "phi.npy"};
+  return names;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string pid_text() {
+  return std::to_string(static_cast<long>(::getpid()));
+}
+
+// True when `name` is prefix + <pid> + suffix for a process that no longer exists.
+bool names_dead_process(const std::string& name, const std::string& prefix,
+                        const std::string& suffix) {
+  if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+      !ends_with(name, suffix))
+    return false;
+  const std::string digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  const long pid = std::stol(digits);
+  return pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// Removes prefix<pid>suffix entries of dead processes in `dir`.
+void remove_stale(const fs::path& dir, const std::string& prefix, const std::string& suffix) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (names_dead_process(name, prefix, suffix)) {
+      std::error_code ignored;
+      fs::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+// What the signal thread must remove: the temporaries of the sets not yet published.
+struct Registry {
+  std::mutex mutex;
+  std::set<OutputSet*> open;
+  std::vector<std::pair<std::string, std::string>> named;  // staging folder -> output folder
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+bool is_output_file_name(const std::string& name) {
+  return output_names().count(name) > 0 || ends_with(name, ".vcd");
+}
+
+std::string with_output_paths(std::string text) {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  for (const auto& [staging, final] : registry().named) {
+    for (auto p = text.find(staging); p != std::string::npos; p = text.find(staging, p))
+      text.replace(p, staging.size(), final);
+  }
+  return text;
+}
+
+void install_signal_cleanup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    {
+      // Waits for a commit in progress: a set is either published whole or removed.
+      std::lock_guard<std::mutex> lock(registry().mutex);
+      for (OutputSet* s : registry().open) s->abandon();
+    }
+    std::fprintf(stderr, "gca-sim: interrupted by %s: stopped, unfinished outputs removed\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stderr);
+    ::_exit(128 + sig);
+  }).detach();
+}
+
+OutputSet::OutputSet(const std::string& out_dir) : final_(out_dir) {
+  if (out_dir.empty()) throw Error("", "--out", "empty (allowed: a folder path)");
+  std::error_code ec;
+  fs::path dir(out_dir);
+  if (fs::is_symlink(dir, ec)) dir = fs::canonical(dir, ec);  // replace the folder it names
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      throw Error(out_dir, "--out", "exists and is not a folder (allowed: a folder path)");
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!it->is_regular_file(ec) || !is_output_file_name(name)) {
+        throw Error(out_dir, "--out",
+                    "holds '" + name +
+                        "', which gca-sim does not write; a run replaces its output folder as a "
+                        "whole (allowed: a new folder or an output folder of gca-sim)");
+      }
+    }
+  }
+  dir = fs::absolute(dir, ec).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();
+  final_ = dir.string();
+  const fs::path parent = dir.parent_path();
+  fs::create_directories(parent, ec);
+  const std::string prefix = "." + dir.filename().string() + ".gca-";
+  remove_stale(parent, prefix + "partial-", "");
+  remove_stale(parent, prefix + "old-", "");
+  staging_ = (parent / (prefix + "partial-" + pid_text())).string();
+  fs::remove_all(staging_, ec);  // a leftover of an earlier process with our pid
+  {
+    std::lock_guard<std::mutex> lock(registry().mutex);
+    if (::mkdir(staging_.c_str(), 0777) != 0) {
+      throw Error(out_dir, "--out",
+                  "cannot write to the output folder: cannot create a folder beside it: " +
+                      std::string(std::strerror(errno)));
+    }
+    registry().open.insert(this);
+    registry().named.push_back({staging_, final_});
+  }
+}
+
+OutputSet::~OutputSet() {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  registry().open.erase(this);
+  if (!committed_) abandon();
+}
+
+std::string OutputSet::aside_path() const {
+  const fs::path f(final_);
+  return (f.parent_path() / ("." + f.filename().string() + ".gca-old-" + pid_text())).string();
+}
+
+std::string OutputSet::path(const std::string& name) const {
+  return (fs::path(staging_) / name).string();
+}
+
+std::string OutputSet::stage_file(const std::string& final_path, const std::string& flag) {
+  if (final_path.empty()) return "";
+  std::error_code ec;
+  if (fs::is_directory(final_path, ec))
+    throw Error(final_path, flag, "is a folder (allowed: a file path)");
+  const fs::path target = fs::absolute(final_path, ec).lexically_normal();
+  const std::string name = target.filename().string();
+  if (name.empty()) throw Error(final_path, flag, "names no file (allowed: a file path)");
+  std::string tmp;
+  if (fs::weakly_canonical(target.parent_path(), ec) == fs::weakly_canonical(final_, ec)) {
+    if (!ends_with(name, ".vcd") && is_output_file_name(name)) {
+      throw Error(final_path, flag,
+                  "is a file the run writes into --out (allowed: another name, e.g. trace.vcd)");
+    }
+    tmp = path(name + ".gca-partial.vcd");
+    std::lock_guard<std::mutex> lock(registry().mutex);
+    outside_.push_back({tmp, path(name)});
+  } else {
+    fs::create_directories(target.parent_path(), ec);
+    remove_stale(target.parent_path(), name + ".partial-", ".vcd");
+    tmp = target.string() + ".partial-" + pid_text() + ".vcd";
+    std::lock_guard<std::mutex> lock(registry().mutex);
+    outside_.push_back({tmp, target.string()});
+  }
+  return tmp;
+}
+
+void OutputSet::commit() {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  std::error_code ec;
+  const std::string inside_prefix = staging_ + "/";
+  for (const auto& [tmp, target] : outside_) {  // files of the set under a temporary name
+    if (target.compare(0, inside_prefix.size(), inside_prefix) != 0) continue;
+    fs::rename(tmp, target, ec);
+    if (ec) throw Error(target, "", "cannot complete the output: " + ec.message());
+  }
+  if (!fs::exists(final_, ec)) {
+    fs::rename(staging_, final_, ec);
+    if (ec) throw Error(final_, "--out", "cannot publish the results: " + ec.message());
+  } else if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) !=
+             0) {
+    // No atomic exchange on this file system: the old folder steps aside first.
+    const std::string old = aside_path();
+    fs::rename(final_, old, ec);
+    if (ec) throw Error(final_, "--out", "cannot replace the old results: " + ec.message());
+    fs::rename(staging_, final_, ec);
+    if (ec) {
+      std::error_code back;
+      fs::rename(old, final_, back);
+      throw Error(final_, "--out", "cannot publish the results: " + ec.message());
+    }
+    fs::remove_all(old, ec);
+  }
+  committed_ = true;
+  fs::remove_all(staging_, ec);  // after an exchange: the previous results
+  for (const auto& [tmp, target] : outside_) {
+    if (target.compare(0, inside_prefix.size(), inside_prefix) == 0) continue;
+    fs::rename(tmp, target, ec);
+    if (ec) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw Error(target, "", "cannot rename the trace into place: " + ec.message());
+    }
+  }
+  outside_.clear();
+}
+
+// Called with the registry locked. The staging folder is first renamed away, so that a file
+// the run is about to create there cannot appear after the removal.
+void OutputSet::abandon() noexcept {
+  std::error_code ec;
+  const std::string doomed = aside_path();
+  fs::rename(staging_, doomed, ec);
+  fs::remove_all(ec ? staging_ : doomed, ec);
+  for (const auto& [tmp, target] : outside_) fs::remove(tmp, ec);
+  outside_.clear();
+}
+
+}  // namespace gca::tb
