@@ -21,6 +21,7 @@ OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
       value_v_(std::size_t(window_) * d_, 0.0),
       gain_(2 * std::size_t(window_) * d_, 1.0),
       offset_v_(2 * std::size_t(window_) * d_, 0.0),
+      fresh_(2 * std::size_t(window_) * d_, 0.0),
       written_ns_(window_, -1.0) {
   const VariationParams& var = spec.variation;
   if (!var.cells_vary()) return;
@@ -68,6 +69,15 @@ double OracleHead::cell(int kind, int slot, int i, double v, double f) const {
   return gain_[c] * g((v - spec_.gain_cell.w_center_v) * f + offset_v_[c]);
 }
 
+double OracleHead::g_of_stored(double v) {
+  for (const auto& [stored, g_value] : g_memo_) {
+    if (stored == v) return g_value;
+  }
+  const double g_value = g(v - spec_.gain_cell.w_center_v);
+  if (g_memo_.size() < 64) g_memo_.emplace_back(v, g_value);
+  return g_value;
+}
+
 void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
   const GainCellParams& gc = spec_.gain_cell;
   const ScalerParams& sc = spec_.scalers;
@@ -89,6 +99,10 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
     }
     key_v_[c] = kv[0];
     value_v_[c] = kv[1];
+    // Without leakage a stored value reads the same until rewritten: evaluate it once here.
+    const bool plain = !spec_.variation.cells_vary();
+    fresh_[c] = plain ? g_of_stored(kv[0]) : cell(0, slot, i, kv[0], 1.0);
+    fresh_[std::size_t(window_) * d_ + c] = plain ? g_of_stored(kv[1]) : cell(1, slot, i, kv[1], 1.0);
   }
   written_ns_[slot] = now_ns;
 }
@@ -145,7 +159,11 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     const double f = decay(now_ns - written_ns_[slot]);
     const std::size_t base = std::size_t(slot) * d_;
     double S = 0.0;
-    for (int i = 0; i < d_; ++i) S += q[i] * cell(0, slot, i, key_v_[base + i], f);
+    const bool fresh = f == 1.0;
+    const double* k_fresh = fresh_.data() + base;
+    const double* v_fresh = fresh_.data() + std::size_t(window_) * d_ + base;
+    for (int i = 0; i < d_; ++i)
+      S += q[i] * (fresh ? k_fresh[i] : cell(0, slot, i, key_v_[base + i], f));
     // Errors are in units of the converter's saturation charge (as integrated over T_max).
     S += charge_error(0, std::uint64_t(slot)) * ctp.s_sat_qk / charge_scale;
     const double phi = std::min(std::max(S * charge_scale / ctp.s_sat_qk, 0.0), 1.0);
@@ -155,7 +173,8 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     }
     r.active[sub] = true;
     double* a = acc.data() + std::size_t(sub) * d_;
-    for (int i = 0; i < d_; ++i) a[i] += phi * cell(1, slot, i, value_v_[base + i], f);
+    for (int i = 0; i < d_; ++i)
+      a[i] += phi * (fresh ? v_fresh[i] : cell(1, slot, i, value_v_[base + i], f));
   }
   r.out.assign(d_, 0.0);
   r.allowance.assign(d_, 0.0);

@@ -99,7 +99,7 @@ namespace {
 
 // Outputs compared with the oracle: every token of every head unless the run is long, then
 // every n-th token of each head so that about kOracleBudget head-tokens are compared.
-constexpr long kOracleBudget = 20000;
+constexpr long kOracleBudget = 8000;
 long oracle_stride(const Scenario& sc, long head_tokens) {
   if (sc.oracle_every > 0) return sc.oracle_every;
   return std::max(1L, (head_tokens + kOracleBudget - 1) / kOracleBudget);

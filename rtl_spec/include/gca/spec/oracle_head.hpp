@@ -68,6 +68,10 @@ class OracleHead {
   std::vector<double> key_in_, value_in_;  // [slot][d] digital values as given (the shadow)
   std::vector<double> key_v_, value_v_;    // [slot][d] stored voltages
   std::vector<double> gain_, offset_v_;    // [kind][slot][d] cell mismatch
+  std::vector<double> fresh_;              // [kind][slot][d] cell(...) at f = 1, set at store
+  // g of the stored voltages seen so far (a quantizing DAC stores few distinct values).
+  double g_of_stored(double v);
+  std::vector<std::pair<double, double>> g_memo_;
   std::vector<double> written_ns_;         // [slot] write time, -1 when never written
   long tokens_ = 0;
 };
