@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 #include "gca/spec/params.hpp"
 
 #ifndef GCA_SCENARIOS_DIR
@@ -214,18 +216,11 @@ bool is_scenario_key(const std::string& key) {
 }
 
 SweepFile load_sweep(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "", "cannot open sweep file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  ojson doc;
-  try {
-    doc = ojson::parse(buf.str());
-  } catch (const ojson::parse_error& e) {
-    std::string msg = e.what();
-    auto p = msg.find("parse error");
-    throw Error(path, "", "malformed JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
-  }
+  // The strict reader and parser of every JSON input (size, nesting, duplicate keys, overflow);
+  // then the same text again in key order, which is the order of the columns.
+  const std::string text = read_input_file(path, limits::kMaxJsonFileBytes, "sweep file");
+  parse_json_strict(text, path);
+  const ojson doc = ojson::parse(text);
   if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
   static const std::set<std::string> allowed{
       "name", "description", "scenario", "tokens", "grid", "points", "set", "point_plots", "slurm"};
