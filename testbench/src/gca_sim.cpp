@@ -43,7 +43,7 @@ const char* kUsage =
     "  sweep SWEEP.json    run a design-space sweep (testbench/sweeps/*.json), one run per point\n"
     "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
-    "from the executable spec or expected data), 2 bad input (usage, parameters, scenario, data),\n"
+    "from the oracle beyond its allowance, or from expected data), 2 bad input (usage, parameters, scenario, data),\n"
     "3 simulation error, 130/143 interrupted by SIGINT/SIGTERM (nothing published).\n";
 
 const char* kRunUsage =
@@ -131,11 +131,22 @@ int cmd_spec(Args& a) {
   std::printf("%-30s %14s  %-16s %s\n", "key", "value", "unit", "source [file]");
   for (const auto& p : gca::spec::param_catalog()) {
     const auto& m = s.meta.at(p.key);
-    std::printf("%-30s %14.10g  %-16s %s [%s]\n", p.key.c_str(), gca::spec::get_param(s, p.key),
-                m.unit.c_str(), m.source.c_str(), std::filesystem::path(m.file).filename().c_str());
+    const double value = gca::spec::get_param(s, p.key);
+    char shown[32];
+    if (!p.choices.empty()) {  // a named choice: its name, not its index
+      std::snprintf(shown, sizeof shown, "%s", p.choices[static_cast<std::size_t>(value)].c_str());
+    } else {
+      std::snprintf(shown, sizeof shown, "%.10g", value);
+    }
+    std::printf("%-30s %14s  %-16s %s [%s]\n", p.key.c_str(), shown, m.unit.c_str(),
+                m.source.c_str(), std::filesystem::path(m.file).filename().c_str());
   }
-  std::printf("# derived: %d sub-tiles per head, %.0f ns per token per layer\n",
-              s.subtiles_per_head(), s.timing.token_latency_ns());
+  const gca::spec::TimingParams& t = s.timing;
+  std::printf(
+      "# phases in force (ns): precharge+write %.4g, Q %.4g, phi %.4g, count %.4g, digital %.4g\n",
+      t.precharge_write_ns(), t.phase_q_ns, t.phase_phi_ns, t.phase_count_ns, t.phase_digital_ns);
+  std::printf("# derived: %d sub-tiles per head, %.4g ns per token per layer\n",
+              s.subtiles_per_head(), t.token_latency_ns());
   return 0;
 }
 

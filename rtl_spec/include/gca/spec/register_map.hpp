@@ -1,5 +1,5 @@
 // Memory map of the accelerator as the host sees it (rtl_spec/REGISTER_MAP.md explains it).
-// Every head is a target of its own; the router decodes layer and head from the address.
+// The accelerator is one target; its decoder finds layer and head from the address.
 #pragma once
 
 #include <cstddef>

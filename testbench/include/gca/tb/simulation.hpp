@@ -1,5 +1,5 @@
 // One simulation run of the SystemC/TLM model from a scenario: elaboration, the host's token
-// stream, checks against the executable spec, reports. One per process (SystemC).
+// stream, checks against the oracle, reports. One per process (SystemC).
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@ namespace gca::tb {
 // Exit codes of gca-sim.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitCheckFailed = 1,  // outputs differ from the executable spec or the expected data
+  kExitCheckFailed = 1,  // outputs differ from the oracle or the expected data
   kExitBadInput = 2,     // usage, parameters, scenario or data files
   kExitSimError = 3,     // a transaction failed inside the simulation
 };
