@@ -1,5 +1,7 @@
 #include "gca/tb/monte_carlo.hpp"
 
+#include "gca/tb/output_set.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -171,9 +173,7 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   ideal.variation.ctp_offset_sigma = 0.0;
   ideal.noise.read_sigma = ideal.noise.write_sigma_v = 0.0;
   const std::string out_dir = o.out_dir.empty() ? "out/" + sc.name + "_mc" : o.out_dir;
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw Error(out_dir, "--out", "cannot create the output folder");
+  OutputSet outputs(out_dir);  // published as a whole at the end, or not at all
 
   std::vector<ChipResult> results(o.chips);
   std::atomic<int> next{0};
@@ -233,7 +233,7 @@ int run_monte_carlo(const MonteCarloOptions& o) {
                       {"outputs_moved_one_level_share", spread(moved)},
                       {"topk_overlap", spread(overlap)},
                       {"subtile_rel_l2", per_subtile}};
-  write_text(fs::path(out_dir) / "mc.json", j.dump(2) + "\n");
+  write_text(outputs.path("mc.json"), j.dump(2) + "\n");
 
   std::ostringstream csv;
   csv << "chip,seed,output_rel_l2,moved_share,topk_overlap";
@@ -245,16 +245,17 @@ int run_monte_carlo(const MonteCarloOptions& o) {
     for (double x : r.subtile_rel_l2) csv << ',' << x;
     csv << "\n";
   }
-  write_text(fs::path(out_dir) / "mc_chips.csv", csv.str());
+  write_text(outputs.path("mc_chips.csv"), csv.str());
   std::ostringstream dat;
   dat << "# levels count share\n";
   for (int b = 0; b < int(hist.size()); ++b)
     dat << b - kHistHalf << ' ' << hist[b] << ' ' << double(hist[b]) / std::max(1L, total) << "\n";
-  write_text(fs::path(out_dir) / "mc_error_hist.dat", dat.str());
+  write_text(outputs.path("mc_error_hist.dat"), dat.str());
   std::string plot_note;
   if (o.plots) {
-    write_text(fs::path(out_dir) / "mc_error.gp", kPlotScript);
-    const std::string cmd = "cd '" + out_dir + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
+    write_text(outputs.path("mc_error.gp"), kPlotScript);
+    const std::string cmd =
+        "cd '" + outputs.staging_dir() + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
     plot_note = std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
                 : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
                                                 : "; gnuplot failed (see gnuplot.log)";
@@ -273,6 +274,7 @@ int run_monte_carlo(const MonteCarloOptions& o) {
        "%");
   for (int s = 0; s < subtiles; ++s)
     line(("sub-tile " + std::to_string(s) + " relative L2").c_str(), per_subtile[s], 1.0, "");
+  outputs.commit();
   std::printf("reports in %s: mc.json, mc_chips.csv, mc_error_hist.dat%s\n", out_dir.c_str(),
               plot_note.c_str());
   return 0;

@@ -23,6 +23,11 @@ namespace fs = std::filesystem;
 
 const std::set<std::string>& output_names() {
   static const std::set<std::string> names = {"report.json",
+                                              "mc.json",
+                                              "mc_chips.csv",
+                                              "mc_error_hist.dat",
+                                              "mc_error.gp",
+                                              "mc_error.png",
                                               "modules.csv",
                                               "energy_table.txt",
                                               "energy_groups.csv",
