@@ -215,12 +215,16 @@ void Accelerator::request_process() {
 }
 
 void Accelerator::serve_waiting_reads() {
-  // Reads are answered in the order they came; each head's results come in token order.
-  while (!waiting_reads_.empty()) {
-    WaitingRead& w = waiting_reads_.front();
-    if (execute(w.route, *w.trans, false) == AccessResult::needs_result) return;
-    queue_response(*w.trans);
-    waiting_reads_.pop_front();
+  // A read is answered as soon as its head has a result, whatever other heads' reads still
+  // wait for; the reads of one head keep their order (a later one cannot pass an earlier one
+  // that still waits, since both see the same empty FIFO).
+  for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
+    if (execute(it->route, *it->trans, false) == AccessResult::needs_result) {
+      ++it;
+      continue;
+    }
+    queue_response(*it->trans);
+    it = waiting_reads_.erase(it);
   }
 }
 
