@@ -74,6 +74,7 @@ HostLink::HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec)
   from_host.register_nb_transport_fw(this, &HostLink::nb_transport_fw);
   from_host.register_transport_dbg(this, &HostLink::transport_dbg);
   to_accelerator.register_nb_transport_bw(this, &HostLink::nb_transport_bw);
+  SC_THREAD(forward_requests);
 }
 
 sc_time HostLink::move(const sc_time& earliest, std::uint64_t bytes) {
@@ -97,19 +98,66 @@ void HostLink::b_transport(::tlm::tlm_generic_payload& trans, sc_time& delay) {
   delay = move(now + delay, w.response) - now;
 }
 
+sc_time HostLink::accept(::tlm::tlm_generic_payload& trans, const sc_time& earliest) {
+  const WireBytes w =
+      wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+  const sc_time arrives = move(earliest, w.request);
+  if (trans.has_mm()) trans.acquire();
+  buffer_.push_back(Buffered{&trans, arrives});
+  buffered_.notify(SC_ZERO_TIME);
+  return arrives - latency_;  // the last byte leaves
+}
+
 ::tlm::tlm_sync_enum HostLink::nb_transport_fw(::tlm::tlm_generic_payload& trans,
                                                ::tlm::tlm_phase& phase, sc_time& delay) {
   if (phase == ::tlm::BEGIN_REQ) {
-    const WireBytes w =
-        wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
     const sc_time now = sc_core::sc_time_stamp();
-    delay = move(now + delay, w.request) - now;
+    if (buffer_.size() >= kRequestBuffer) {  // END_REQ when there is room again
+      held_ = &trans;
+      held_since_ = now + delay;
+      return ::tlm::TLM_ACCEPTED;
+    }
+    delay = accept(trans, now + delay) - now;
+    phase = ::tlm::END_REQ;
+    return ::tlm::TLM_UPDATED;
   }
-  return to_accelerator->nb_transport_fw(trans, phase, delay);
+  return to_accelerator->nb_transport_fw(trans, phase, delay);  // END_RESP
+}
+
+void HostLink::forward_requests() {
+  for (;;) {
+    while (buffer_.empty()) wait(buffered_);
+    const Buffered b = buffer_.front();
+    if (b.arrives > sc_core::sc_time_stamp()) wait(b.arrives - sc_core::sc_time_stamp());
+    ::tlm::tlm_phase phase = ::tlm::BEGIN_REQ;
+    sc_time delay = SC_ZERO_TIME;
+    downstream_ended_ = false;
+    const ::tlm::tlm_sync_enum s = to_accelerator->nb_transport_fw(*b.trans, phase, delay);
+    if (s == ::tlm::TLM_ACCEPTED) {
+      while (!downstream_ended_) wait(downstream_end_);
+    } else if (delay > SC_ZERO_TIME) {
+      wait(delay);
+    }
+    buffer_.pop_front();
+    if (b.trans->has_mm()) b.trans->release();
+    if (held_) {  // room again: the held request goes on the wire
+      ::tlm::tlm_generic_payload* trans = held_;
+      held_ = nullptr;
+      const sc_time now = sc_core::sc_time_stamp();
+      sc_time end = accept(*trans, std::max(now, held_since_)) - now;
+      ::tlm::tlm_phase end_req = ::tlm::END_REQ;
+      from_host->nb_transport_bw(*trans, end_req, end);
+    }
+  }
 }
 
 ::tlm::tlm_sync_enum HostLink::nb_transport_bw(::tlm::tlm_generic_payload& trans,
                                                ::tlm::tlm_phase& phase, sc_time& delay) {
+  if (phase == ::tlm::END_REQ) {  // the host had its END_REQ from the link already
+    downstream_ended_ = true;
+    downstream_end_.notify(delay);
+    return ::tlm::TLM_ACCEPTED;
+  }
   if (phase == ::tlm::BEGIN_RESP && trans.is_response_ok()) {
     const WireBytes w =
         wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());

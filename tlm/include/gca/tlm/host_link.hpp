@@ -5,11 +5,16 @@
 // write moves its bytes with the request, a read with the response. The payloads carry float64
 // values (the register map's format) whatever the wire format: the numerics of the converters are
 // those of the DACs either way, only the time and the byte counts follow the format.
+// Approximately timed, the link is a store-and-forward bridge: it ends a request (END_REQ) once
+// its bytes are on the wire and holds up to kRequestBuffer requests it forwards in order, each
+// when it arrives and the accelerator has ended the previous one; a full buffer holds the host's
+// next request (back-pressure passes through).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 #include <cstdint>
+#include <deque>
 #include <systemc>
 #include <tlm>
 
@@ -26,7 +31,9 @@ WireBytes wire_bytes(const spec::HardwareSpec& spec, ::tlm::tlm_command command,
 
 class HostLink : public sc_core::sc_module {
  public:
+  SC_HAS_PROCESS(HostLink);
   HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec);
+  static constexpr std::size_t kRequestBuffer = 2;
   tlm_utils::simple_target_socket<HostLink> from_host;
   tlm_utils::simple_initiator_socket<HostLink> to_accelerator;
 
@@ -43,6 +50,19 @@ class HostLink : public sc_core::sc_module {
   ::tlm::tlm_sync_enum nb_transport_bw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
   unsigned int transport_dbg(::tlm::tlm_generic_payload& trans);
+  // AT: takes a request into the buffer once its bytes are sent; returns when they are.
+  sc_core::sc_time accept(::tlm::tlm_generic_payload& trans, const sc_core::sc_time& earliest);
+  void forward_requests();
+
+  struct Buffered {
+    ::tlm::tlm_generic_payload* trans;
+    sc_core::sc_time arrives;
+  };
+  std::deque<Buffered> buffer_;
+  ::tlm::tlm_generic_payload* held_ = nullptr;  // a host request waiting for buffer room
+  sc_core::sc_time held_since_;
+  bool downstream_ended_ = false;
+  sc_core::sc_event buffered_, downstream_end_;
 
   const spec::HardwareSpec& spec_;
   double bytes_per_ns_;
