@@ -104,6 +104,30 @@ TEST_F(TimedCli, AWrongValueInOneHeadFailsTheCheck) {
   EXPECT_EQ(report("bad")["check"]["mismatches"].get<long>(), 1);
 }
 
+// With a link latency, a loosely-timed host pays it for every transaction in turn, while the
+// approximately-timed one posts its writes through the store-and-forward link and keeps its reads
+// outstanding: AT is faster, never slower, and the outputs are the same.
+TEST_F(TimedCli, ApproximatelyTimedHostOverlapsLinkLatency) {
+  for (const char* mode : {"decode", "prefill"}) {
+    std::map<std::string, json> r;
+    for (const char* p : {"lt", "at"}) {
+      json j = prefill(p);
+      j["workload"]["mode"] = mode;
+      j["workload"]["tokens"] = 60;
+      j["hardware"]["set"]["host_link.bytes_per_ns"] = 64;
+      j["hardware"]["set"]["host_link.latency_ns"] = 2;
+      const std::string out = std::string(mode) + "_" + p;
+      ASSERT_EQ(sim("run " + write(out + ".json", j) + " --quiet --out " + path(out)), 0)
+          << slurp(path("stderr.txt"));
+      r[p] = report(out);
+    }
+    EXPECT_LT(r["at"]["simulated_time_ns"].get<double>(), r["lt"]["simulated_time_ns"].get<double>())
+        << mode;
+    EXPECT_EQ(r["at"]["outputs"]["fnv1a64"], r["lt"]["outputs"]["fnv1a64"]) << mode;
+    EXPECT_EQ(r["at"]["check"]["mismatches"].get<long>(), 0) << mode;
+  }
+}
+
 // Reads the VCD's real-valued energy signals and checks that none ever decreases.
 TEST_F(TimedCli, PrefillEnergyTraceNeverDecreases) {
   json j = prefill("lt");
