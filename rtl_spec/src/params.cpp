@@ -41,7 +41,7 @@ struct Field {
 Field int_field(const char* key, double min, double max, const char* unit,
                 std::function<int&(HardwareSpec&)> ref) {
   Field f;
-  f.info = {key, true, min, max, false, unit};
+  f.info = {key, true, min, max, false, unit, {}};
   f.integer = std::move(ref);
   return f;
 }
@@ -49,7 +49,7 @@ Field int_field(const char* key, double min, double max, const char* unit,
 Field real_field(const char* key, double min, double max, bool min_exclusive, const char* unit,
                  std::function<double&(HardwareSpec&)> ref) {
   Field f;
-  f.info = {key, false, min, max, min_exclusive, unit};
+  f.info = {key, false, min, max, min_exclusive, unit, {}};
   f.real = std::move(ref);
   return f;
 }
@@ -88,7 +88,7 @@ const std::vector<Field>& fields() {
         static const char* units[] = {"1", "1/V", "1/V^2", "1/V^3"};
         std::string key = "gain_cell.c" + std::to_string(i) + std::to_string(j);
         Field f;
-        f.info = {key, false, -1e6, 1e6, false, units[i + j]};
+        f.info = {key, false, -1e6, 1e6, false, units[i + j], {}};
         f.real = [i, j](HardwareSpec& s) -> double& { return s.gain_cell.c[i][j]; };
         v.push_back(std::move(f));
       }
@@ -147,6 +147,10 @@ const std::vector<Field>& fields() {
       f.info.choices = {"codes", "f16", "f32"};
       v.push_back(std::move(f));
     }
+    v.push_back(int_field("host_link.ideal_code_bits", 1, 64, "bits",
+                          [](HardwareSpec& s) -> int& { return s.host_link.ideal_code_bits; }));
+    v.push_back(int_field("host_link.request_buffer", 1, 1024, "requests",
+                          [](HardwareSpec& s) -> int& { return s.host_link.request_buffer; }));
     v.push_back(real_field("timing.clock_ghz", 0, 100, true, "GHz",
                            [](HardwareSpec& s) -> double& { return s.timing.clock_ghz; }));
     v.push_back(real_field("timing.pwm_time_base_ns", 0, 1e6, true, "ns",

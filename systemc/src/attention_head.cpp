@@ -113,10 +113,12 @@ void AttentionHead::q_phase_ends(long) {
   if (pool_) pool_->join(numerics_);
   numerics_.reset();
   // What each sub-tile's modules book for this token: the one mapping of power/.
+  analog_.adds = 0.0;
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
     if (!model_->subtile_active(i)) continue;
     subtile_actions_[s] = power::subtile_actions(model_->subtile_activity(i), *spec_);
+    analog_.adds += subtile_actions_[s][power::index(power::Action::digital_add)];
     subtiles[s]->q_phase_done(subtile_actions_[s]);
   }
 }
@@ -153,11 +155,6 @@ void AttentionHead::count_phase_ends(long) {
 
 void AttentionHead::hand_to_digital(long) {
   std::swap(analog_, digital_);
-  digital_.adds = 0.0;
-  for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    if (model_->subtile_active(static_cast<int>(s)))
-      digital_.adds += subtile_actions_[s][power::index(power::Action::digital_add)];
-  }
   if (capture_) {
     digital_.scores = model_->scores();
     digital_.phi = model_->phi();

@@ -10,7 +10,6 @@ using sc_core::sc_time;
 PeripheralControl::PeripheralControl(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                                      PowerPort power)
     : sc_module(name),
-      timing_(spec.timing),
       window_(spec.window),
       cols_(spec.array.cols),
       precharge_write_(spec.timing.precharge_write_ns(), SC_NS),

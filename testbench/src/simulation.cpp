@@ -106,26 +106,36 @@ long oracle_stride(const Scenario& sc, long head_tokens) {
 }
 
 // The inputs a head received, kept until its output is read (prefill reads lag the writes).
+// Buffers are recycled: no allocation per token once the run is going.
 class InputLog {
  public:
   InputLog(int heads_total, int d) : d_(d), queues_(static_cast<std::size_t>(heads_total)) {}
   void push(int index, const double* q, const double* k, const double* v) {
-    std::vector<double> in(3 * static_cast<std::size_t>(d_));
+    std::vector<double> in;
+    if (!spare_.empty()) {
+      in = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    in.resize(3 * static_cast<std::size_t>(d_));
     std::copy_n(q, d_, in.data());
     std::copy_n(k, d_, in.data() + d_);
     std::copy_n(v, d_, in.data() + 2 * d_);
     queues_[static_cast<std::size_t>(index)].push_back(std::move(in));
   }
-  std::vector<double> pop(int index) {
+  // q | k | v of the oldest token of head `index` not yet popped.
+  const double* front(int index) const {
+    return queues_[static_cast<std::size_t>(index)].front().data();
+  }
+  void pop(int index) {
     auto& q = queues_[static_cast<std::size_t>(index)];
-    std::vector<double> in = std::move(q.front());
+    spare_.push_back(std::move(q.front()));
     q.pop_front();
-    return in;
   }
 
  private:
   int d_;
   std::vector<std::deque<std::vector<double>>> queues_;
+  std::vector<std::vector<double>> spare_;
 };
 
 // What the link did, for report.json and the summary.
@@ -182,23 +192,24 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   std::uint64_t out_hash = 0xcbf29ce484222325ULL;
 
   // The host's token data, kept for the check: the oracle heads get exactly what the model got.
+  // The inputs of a head are kept for the oracle, and those of head 0 of layer 0 for the
+  // retention probe.
+  auto logged = [&](int l, int h) { return checker || (l == 0 && h == 0 && probe_retention); };
   tlm::TokenSource recording_source = [&](long t, int l, int h, double* q, double* k, double* v) {
     source(t, l, h, q, k, v);
-    if (checker || (l == 0 && h == 0 && probe_retention)) inputs.push(l * H + h, q, k, v);
+    if (logged(l, h)) inputs.push(l * H + h, q, k, v);
   };
   tlm::System sys(
       "system", s, sc.host, recording_source,
       [&](long t, int l, int h, const double* out) {
         out_hash = fnv1a(out_hash, out, sizeof(double) * d);
-        if (checker) {
+        if (logged(l, h)) {
           const double now_ns = token_time_ns[std::size_t(l) * H + h];
-          const std::vector<double> in = inputs.pop(l * H + h);
-          checker->submit(l, h, t, in.data(), in.data() + d, in.data() + 2 * d, out, now_ns);
+          const double* in = inputs.front(l * H + h);
+          if (checker) checker->submit(l, h, t, in, in + d, in + 2 * d, out, now_ns);
           if (l == 0 && h == 0 && probe_retention)
-            retention.submit(in.data(), in.data() + d, in.data() + 2 * d, out, now_ns);
-        } else if (l == 0 && h == 0 && probe_retention) {
-          const std::vector<double> in = inputs.pop(0);
-          retention.submit(in.data(), in.data() + d, in.data() + 2 * d, out, token_time_ns[0]);
+            retention.submit(in, in + d, in + 2 * d, out, now_ns);
+          inputs.pop(l * H + h);
         }
         if (!expected.empty() && l == 0 && h == 0) {
           for (int i = 0; i < d; ++i) {

@@ -102,7 +102,7 @@ TEST(Registers, TokenThroughTheRegistersEqualsTheOracle) {
   Bench b(kSmall, [&](Initiator& i) {
     const std::uint64_t base = regs::head_base(1, 0);
     for (int t = 0; t < 5; ++t) {
-      double q[4], k[4], v[4], out[4], want[4];
+      double q[4], k[4], v[4], out[4];
       for (int f = 0; f < 4; ++f)
         q[f] = 0.1 * (t + f), k[f] = 0.9 - 0.1 * f, v[f] = 0.15 * (f + t % 3);
       EXPECT_EQ(i.read64(base + regs::kWritePtr), std::uint64_t(t % 3));  // circular buffer

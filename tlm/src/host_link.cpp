@@ -14,21 +14,16 @@ using sc_core::SC_ZERO_TIME;
 
 namespace {
 
-int bits_for_levels(int levels, int ideal_bits) {
-  if (levels < 2) return ideal_bits;
-  int bits = 0;
-  while ((1LL << bits) < levels) ++bits;
-  return bits;
-}
-
 // Bits per value of a buffer in the `codes` format: the converters' own resolution.
 int code_bits(const spec::HardwareSpec& s, std::uint64_t buffer) {
-  if (buffer == regs::kKBuf || buffer == regs::kVBuf) return bits_for_levels(s.quant.kv_levels, 16);
-  if (buffer == regs::kQBuf) return bits_for_levels(s.quant.q_levels, 16);
+  const int ideal = s.host_link.ideal_code_bits;
+  if (buffer == regs::kKBuf || buffer == regs::kVBuf)
+    return spec::converter_bits(s.quant.kv_levels, ideal);
+  if (buffer == regs::kQBuf) return spec::converter_bits(s.quant.q_levels, ideal);
   // The digital sum of one counter value per sub-tile, each in [-(L-1)/2, (L-1)/2] steps.
-  if (s.quant.out_levels < 2) return 32;
+  if (s.quant.out_levels < 2) return 2 * ideal;
   const long long span = static_cast<long long>(s.subtiles_per_head()) * (s.quant.out_levels - 1);
-  return bits_for_levels(static_cast<int>(std::min<long long>(span + 1, 1LL << 30)), 32);
+  return spec::converter_bits(static_cast<int>(std::min<long long>(span + 1, 1LL << 30)), ideal);
 }
 
 }  // namespace
@@ -112,7 +107,7 @@ sc_time HostLink::accept(::tlm::tlm_generic_payload& trans, const sc_time& earli
                                                ::tlm::tlm_phase& phase, sc_time& delay) {
   if (phase == ::tlm::BEGIN_REQ) {
     const sc_time now = sc_core::sc_time_stamp();
-    if (buffer_.size() >= kRequestBuffer) {  // END_REQ when there is room again
+    if (buffer_.size() >= static_cast<std::size_t>(spec_.host_link.request_buffer)) {  // END_REQ when there is room again
       held_ = &trans;
       held_since_ = now + delay;
       return ::tlm::TLM_ACCEPTED;

@@ -166,6 +166,8 @@ struct HostLinkParams {
   double bytes_per_ns = 0.0;  // bandwidth; 0 = ideal (transfers take no time)
   double latency_ns = 0.0;    // added to every transaction (pipelined: does not occupy the link)
   int format_code = 0;        // index of the host_link.format choice
+  int ideal_code_bits = 0;    // codes: bits of a value whose converter does not quantize
+  int request_buffer = 0;     // AT: requests the link holds on their way to the accelerator
   LinkFormat format() const { return static_cast<LinkFormat>(format_code); }
 };
 

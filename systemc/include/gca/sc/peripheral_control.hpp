@@ -73,7 +73,6 @@ class PeripheralControl : public sc_core::sc_module {
   void update_signals();
 
   HeadDatapath* datapath_ = nullptr;
-  spec::TimingParams timing_;
   int window_, cols_;
   sc_core::sc_time precharge_write_, q_, phi_, count_, digital_;
   PowerPort power_;

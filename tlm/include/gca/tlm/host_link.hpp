@@ -6,7 +6,7 @@
 // values (the register map's format) whatever the wire format: the numerics of the converters are
 // those of the DACs either way, only the time and the byte counts follow the format.
 // Approximately timed, the link is a store-and-forward bridge: it ends a request (END_REQ) once
-// its bytes are on the wire and holds up to kRequestBuffer requests it forwards in order, each
+// its bytes are on the wire and holds up to host_link.request_buffer requests it forwards in order, each
 // when it arrives and the accelerator has ended the previous one; a full buffer holds the host's
 // next request (back-pressure passes through).
 #pragma once
@@ -33,7 +33,6 @@ class HostLink : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(HostLink);
   HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec);
-  static constexpr std::size_t kRequestBuffer = 2;
   tlm_utils::simple_target_socket<HostLink> from_host;
   tlm_utils::simple_initiator_socket<HostLink> to_accelerator;
 
