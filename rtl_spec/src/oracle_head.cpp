@@ -102,7 +102,8 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
     // Without leakage a stored value reads the same until rewritten: evaluate it once here.
     const bool plain = !spec_.variation.cells_vary();
     fresh_[c] = plain ? g_of_stored(kv[0]) : cell(0, slot, i, kv[0], 1.0);
-    fresh_[std::size_t(window_) * d_ + c] = plain ? g_of_stored(kv[1]) : cell(1, slot, i, kv[1], 1.0);
+    fresh_[std::size_t(window_) * d_ + c] =
+        plain ? g_of_stored(kv[1]) : cell(1, slot, i, kv[1], 1.0);
   }
   written_ns_[slot] = now_ns;
 }
@@ -142,7 +143,8 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
   // A column integrates for T_max; the saturation charges hold for a pulse of t_ref.
   const double charge_scale = spec_.timing.t_max_ns / ctp.t_ref_ns;
   std::vector<double> q(d_);
-  for (int i = 0; i < d_; ++i) q[i] = quantize(spec_.scalers.q.apply(q_in[i]), spec_.quant.q_levels, 0.0, 1.0);
+  for (int i = 0; i < d_; ++i)
+    q[i] = quantize(spec_.scalers.q.apply(q_in[i]), spec_.quant.q_levels, 0.0, 1.0);
 
   OracleToken r;
   if (detail) {

@@ -249,7 +249,8 @@ double choice_index(const ParamInfo& info, const std::string& name, const std::s
   for (std::size_t i = 0; i < info.choices.size(); ++i) {
     if (info.choices[i] == name) return static_cast<double>(i);
   }
-  throw SpecError(file, info.key, "'" + name + "' is not allowed (allowed: " + range_text(info) + ")");
+  throw SpecError(file, info.key,
+                  "'" + name + "' is not allowed (allowed: " + range_text(info) + ")");
 }
 
 // Writes one value into the spec after checking its type and range.

@@ -6,8 +6,8 @@
 namespace gca::sc {
 
 namespace regs = gca::spec::regs;
-using sc_core::SC_ZERO_TIME;
 using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
 
 AttentionLayer::AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
                                PowerFactory& power, spec::TaskPool* pool, int layer_index)
@@ -168,7 +168,7 @@ unsigned int Accelerator::transport_dbg(::tlm::tlm_generic_payload& trans) {
 }
 
 ::tlm::tlm_sync_enum Accelerator::nb_transport_fw(::tlm::tlm_generic_payload& trans,
-                                                ::tlm::tlm_phase& phase, sc_time& delay) {
+                                                  ::tlm::tlm_phase& phase, sc_time& delay) {
   if (phase == ::tlm::BEGIN_REQ) {
     if (trans.has_mm()) trans.acquire();
     requests_.notify(trans, delay);

@@ -94,7 +94,9 @@ long AttentionHead::take_input() {
   const double now_ns = sc_time_stamp().to_seconds() * 1e9;
   Stage& a = analog_;
   spec::HeadModel& m = *model_;
-  auto work = [&a, &m, now_ns] { m.step(a.q.data(), a.k.data(), a.v.data(), a.out.data(), now_ns); };
+  auto work = [&a, &m, now_ns] {
+    m.step(a.q.data(), a.k.data(), a.v.data(), a.out.data(), now_ns);
+  };
   if (pool_) {
     numerics_ = pool_->fork(work);
   } else {
@@ -105,8 +107,7 @@ long AttentionHead::take_input() {
 
 void AttentionHead::q_phase_begins(long) {
   analog_.times.q_start = sc_time_stamp();
-  q_pulses.generate(analog_.q.data(), d_,
-                    head_actions_[power::index(power::Action::dac_q_pulse)]);
+  q_pulses.generate(analog_.q.data(), d_, head_actions_[power::index(power::Action::dac_q_pulse)]);
 }
 
 void AttentionHead::q_phase_ends(long) {

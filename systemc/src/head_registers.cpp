@@ -118,8 +118,8 @@ AccessResult output_access(AttentionHead& head, tlm_generic_payload& trans, std:
     return AccessResult::done;
   }
   const std::uint64_t len = trans.get_data_length();
-  std::memcpy(trans.get_data_ptr(), reinterpret_cast<const unsigned char*>(head.front().out.data()) + rel,
-              len);
+  std::memcpy(trans.get_data_ptr(),
+              reinterpret_cast<const unsigned char*>(head.front().out.data()) + rel, len);
   if (!debug && rel + len == bytes) head.pop();  // the read that reaches the end pops
   respond(trans, ::tlm::TLM_OK_RESPONSE);
   return AccessResult::done;

@@ -43,7 +43,8 @@ const char* kUsage =
     "  sweep SWEEP.json    run a design-space sweep (testbench/sweeps/*.json), one run per point\n"
     "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
-    "from the oracle beyond its allowance, or from expected data), 2 bad input (usage, parameters, scenario, data),\n"
+    "from the oracle beyond its allowance, or from expected data), 2 bad input (usage, parameters, "
+    "scenario, data),\n"
     "3 simulation error, 130/143 interrupted by SIGINT/SIGTERM (nothing published).\n";
 
 const char* kRunUsage =
@@ -294,11 +295,7 @@ struct Command {
   int (*run)(Args&);
 };
 const Command kCommands[] = {
-    {"run", cmd_run},
-    {"head", cmd_head},
-    {"spec", cmd_spec},
-    {"sweep", cmd_sweep},
-    {"mc", cmd_mc},
+    {"run", cmd_run}, {"head", cmd_head}, {"spec", cmd_spec}, {"sweep", cmd_sweep}, {"mc", cmd_mc},
 };
 
 // One line whatever the message holds: control and non-UTF-8 bytes escaped, length bounded.

@@ -22,26 +22,16 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::set<std::string>& output_names() {
-  static const std::set<std::string> names = {"report.json",
-                                              "mc.json",
-                                              "mc_chips.csv",
-                                              "mc_error_hist.dat",
-                                              "mc_error.gp",
-                                              "mc_error.png",
-                                              "modules.csv",
-                                              "energy_table.txt",
-                                              "energy_groups.csv",
-                                              "gpu_comparison.csv",
-                                              "energy_per_token.csv",
-                                              "power_windows.csv",
-                                              "energy_split.png",
-                                              "gpu_comparison.png",
-                                              "energy_per_token.png",
-                                              "power_windows.png",
-                                              "gnuplot.log",
-                                              "out.npy",
-                                              "scores.npy",
-                                              "phi.npy"};
+  static const std::set<std::string> names = {"report.json",          "mc.json",
+                                              "mc_chips.csv",         "mc_error_hist.dat",
+                                              "mc_error.gp",          "mc_error.png",
+                                              "modules.csv",          "energy_table.txt",
+                                              "energy_groups.csv",    "gpu_comparison.csv",
+                                              "energy_per_token.csv", "power_windows.csv",
+                                              "energy_split.png",     "gpu_comparison.png",
+                                              "energy_per_token.png", "power_windows.png",
+                                              "gnuplot.log",          "out.npy",
+                                              "scores.npy",           "phi.npy"};
   return names;
 }
 

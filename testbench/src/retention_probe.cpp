@@ -62,9 +62,8 @@ nlohmann::json RetentionProbe::summary() const {
   // two cell writes per feature, in one write slot (timing.write_ns).
   const double conversions = double(refreshed_cells_);
   const power::EnergyTable table(spec_);
-  const double energy_pj =
-      conversions * table.energy_pj(power::Action::dac_kv_conversion) +
-      double(refreshed_cells_) * table.energy_pj(power::Action::cell_write);
+  const double energy_pj = conversions * table.energy_pj(power::Action::dac_kv_conversion) +
+                           double(refreshed_cells_) * table.energy_pj(power::Action::cell_write);
   j["refresh_stats"] = {
       {"threshold", ret.refresh_threshold},
       {"columns", refreshed_columns_},

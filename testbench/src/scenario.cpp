@@ -170,9 +170,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   }
   const fs::path base = fs::path(path).parent_path();
   Section top(doc, path, "");
-  top.allow(
-      {"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report",
-       "fault"});
+  top.allow({"name", "description", "hardware", "workload", "stimulus", "trace", "check", "report",
+             "fault"});
   sc.name = top.str("name", fs::path(path).stem().string());
   check_name(sc.name, path);
   sc.description = top.str("description", "");
@@ -197,7 +196,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
           continue;
         }
         if (!it->is_number())
-          throw Error(path, "hardware.set." + it.key(), "must be a number (or a name for a choice)");
+          throw Error(path, "hardware.set." + it.key(),
+                      "must be a number (or a name for a choice)");
         // The number as written (shortest text that reads back to the same double).
         sc.overrides.push_back(it.key() + "=" + it->dump());
       }
@@ -205,8 +205,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   }
   if (top.has("workload")) {
     Section w(top.at("workload"), path, "workload");
-    w.allow({"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns", "completion",
-             "poll_ns"});
+    w.allow(
+        {"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns", "completion", "poll_ns"});
     std::string mode = w.str("mode", "decode");
     if (mode == "decode") {
       sc.host.workload = tlm::Workload::decode;
@@ -237,8 +237,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     } else if (completion == "poll") {
       sc.host.completion = tlm::Completion::poll;
     } else {
-      throw Error(path, "workload.completion",
-                  "'" + completion + "' is not a way to learn of results (allowed: interrupt, poll)");
+      throw Error(
+          path, "workload.completion",
+          "'" + completion + "' is not a way to learn of results (allowed: interrupt, poll)");
     }
     sc.host.poll_ns = w.num("poll_ns", 5.0, 1e-3, 1e9);
   }

@@ -314,8 +314,9 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   nlohmann::json j = nlohmann::json::parse(power::report_json(report));
   const long stride = checker ? checker->every() : 0;
   j["check"] = {{"against_oracle", sc.check_against_oracle},
-                {"oracle", "rtl_spec OracleHead: plain double-precision head sharing no kernel "
-                           "code with the model"},
+                {"oracle",
+                 "rtl_spec OracleHead: plain double-precision head sharing no kernel "
+                 "code with the model"},
                 {"oracle_every", stride},
                 {"outputs_compared", compared},
                 {"outputs_total", long(T) * L * H * d},
@@ -375,8 +376,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
         "check against the oracle (plain double-precision head, no kernel shared with the model): "
         "%ld of %ld outputs compared (every %ld. token of each head), %ld mismatches, %ld "
         "one-level flips at counter boundaries\n",
-        compared, long(T) * L * H * d, stride, mismatches,
-        checker ? checker->boundary_flips() : 0);
+        compared, long(T) * L * H * d, stride, mismatches, checker ? checker->boundary_flips() : 0);
   }
   if (!expected.empty()) {
     std::printf("check against %s: relative L2 error %.3e (limit %.1e)\n",

@@ -58,7 +58,8 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
   gtlm::HostConfig hc;
   hc.tokens = T;
   gtlm::System sys(
-      "system", s, hc, [&](long t, int, int, double* qq, double* kk, double* vv) {
+      "system", s, hc,
+      [&](long t, int, int, double* qq, double* kk, double* vv) {
         make_token(t, d, qq, kk, vv);
         if (t == T - 1) before = tracker.action_counts();  // token T-2 is done and read
       },

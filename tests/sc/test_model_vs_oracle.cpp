@@ -63,7 +63,8 @@ TEST_P(ModelVsOracle, EveryOutputAgreesWithTheOracle) {
       });
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h)
-      sys.accelerator.head(l, h).result_observer = [&token_ns, l, h, H](const gca::sc::HeadResult& r) {
+      sys.accelerator.head(l, h).result_observer = [&token_ns, l, h,
+                                                    H](const gca::sc::HeadResult& r) {
         token_ns[std::size_t(l) * H + h] = r.times.write_start.to_seconds() * 1e9;
       };
   sc_core::sc_start();

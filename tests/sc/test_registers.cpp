@@ -168,12 +168,14 @@ TEST(Registers, ErrorResponses) {
               ::tlm::TLM_COMMAND_ERROR_RESPONSE);
     // Accelerator-wide block: read-only registers refuse writes, holes are unmapped.
     EXPECT_EQ(wr(regs::kGlobalBase + regs::kIrqStatus, &v, 8), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
-    EXPECT_EQ(rd(regs::kGlobalBase + regs::kIrqEnableSet, &v, 8), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(rd(regs::kGlobalBase + regs::kIrqEnableSet, &v, 8),
+              ::tlm::TLM_COMMAND_ERROR_RESPONSE);
     EXPECT_EQ(rd(regs::kGlobalBase + regs::kGlobalEnd, &v, 8), ::tlm::TLM_ADDRESS_ERROR_RESPONSE);
     // RESET while a token is in flight is refused; once idle it empties the window and FIFO.
     std::uint64_t start = regs::kCtrlStart, reset = regs::kCtrlReset;
     EXPECT_EQ(wr(regs::head_base(0, 1) + regs::kCtrl, &start, 8), ::tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(wr(regs::head_base(0, 1) + regs::kCtrl, &reset, 8), ::tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(wr(regs::head_base(0, 1) + regs::kCtrl, &reset, 8),
+              ::tlm::TLM_GENERIC_ERROR_RESPONSE);
     i.local += sc_core::sc_time(100, sc_core::SC_NS);
     EXPECT_EQ(i.read64(regs::head_base(0, 1) + regs::kOutPending), 1u);
     EXPECT_EQ(wr(regs::head_base(0, 1) + regs::kCtrl, &reset, 8), ::tlm::TLM_OK_RESPONSE);
@@ -246,9 +248,9 @@ TEST(Registers, InterruptFollowsLayerReadiness) {
   Bench* bench = nullptr;
   Bench b(kSmall, [&](Initiator& i) {
     std::uint64_t start = regs::kCtrlStart, layer1 = 2;
-    ASSERT_EQ(i.access(::tlm::TLM_WRITE_COMMAND, regs::kGlobalBase + regs::kIrqEnableSet, &layer1,
-                       8),
-              ::tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(
+        i.access(::tlm::TLM_WRITE_COMMAND, regs::kGlobalBase + regs::kIrqEnableSet, &layer1, 8),
+        ::tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(i.read64(regs::kGlobalBase + regs::kIrqEnable), 2u);
     ASSERT_EQ(i.access(::tlm::TLM_WRITE_COMMAND, regs::head_base(1, 0) + regs::kCtrl, &start, 8),
               ::tlm::TLM_OK_RESPONSE);
@@ -260,9 +262,9 @@ TEST(Registers, InterruptFollowsLayerReadiness) {
     wait(bench->irq.posedge_event());
     EXPECT_NEAR(sc_core::sc_time_stamp().to_seconds() * 1e9, 165.0, 1e-9);
     EXPECT_EQ(i.read64(regs::kGlobalBase + regs::kIrqStatus), 2u);
-    ASSERT_EQ(i.access(::tlm::TLM_WRITE_COMMAND, regs::kGlobalBase + regs::kIrqEnableClear,
-                       &layer1, 8),
-              ::tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(
+        i.access(::tlm::TLM_WRITE_COMMAND, regs::kGlobalBase + regs::kIrqEnableClear, &layer1, 8),
+        ::tlm::TLM_OK_RESPONSE);
     wait(sc_core::SC_ZERO_TIME);
     wait(sc_core::SC_ZERO_TIME);
     EXPECT_FALSE(bench->irq.read());

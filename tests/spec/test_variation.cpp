@@ -140,9 +140,9 @@ TEST(Variation, ErrorGrowsWithSigmaAndFollowsTheSeed) {
 
 TEST(Retention, DecayFollowsSimulatedTimeNotTokenCount) {
   // The digital phase pinned to 15 ns: a token period of 12 x 65 ns without a clock.
-  const auto spec = spec_with({"window=8", "array.cols=8", "model.d_head=1", "quant.q_levels=0",
-                               "quant.kv_levels=0", "retention.tau_ms=1",
-                               "timing.phase_digital_ns=15"});
+  const auto spec =
+      spec_with({"window=8", "array.cols=8", "model.d_head=1", "quant.q_levels=0",
+                 "quant.kv_levels=0", "retention.tau_ms=1", "timing.phase_digital_ns=15"});
   GainCellModel g(spec.gain_cell);
   const double q = 1.0, k = 0.75, v = 0.45;
   double out;

@@ -287,10 +287,10 @@ TEST_F(Cli, MonteCarloFiguresMatchTwoHeadRuns) {
     "workload": {"mode": "decode", "tokens": 150},
     "stimulus": {"kind": "npy", "q": "q.npy", "k": "k.npy", "v": "v.npy"}})";
   const std::string sets = " --set variation.cell_gain_sigma=0.05 --set noise.read_sigma=0.01";
-  ASSERT_EQ(sim("mc " + path("sc.json") + " --chips 1 --seed 4 --no-plots --out " + path("mc") +
-                sets)
-                .code,
-            0);
+  ASSERT_EQ(
+      sim("mc " + path("sc.json") + " --chips 1 --seed 4 --no-plots --out " + path("mc") + sets)
+          .code,
+      0);
   const std::string files =
       " --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy");
   ASSERT_EQ(sim("head" + files + " --set window=128 --out " + path("ideal")).code, 0);

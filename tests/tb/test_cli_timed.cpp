@@ -28,8 +28,8 @@ class TimedCli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   int sim(const std::string& args, std::string* out = nullptr) {
     const std::string o = path("stdout.txt");
-    const int status =
-        std::system((std::string(GCA_SIM) + " " + args + " >" + o + " 2>" + path("stderr.txt")).c_str());
+    const int status = std::system(
+        (std::string(GCA_SIM) + " " + args + " >" + o + " 2>" + path("stderr.txt")).c_str());
     if (out) *out = slurp(o);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
@@ -49,20 +49,21 @@ class TimedCli : public ::testing::Test {
   }
   static json prefill(const char* protocol) {
     return {{"name", std::string("prefill_") + protocol},
-            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"window", 64}, {"model.n_layers", 2}, {"timing.phase_digital_ns", 15}}}}},
+            {"hardware",
+             {{"spec", "gpt2.json"},
+              {"set", {{"window", 64}, {"model.n_layers", 2}, {"timing.phase_digital_ns", 15}}}}},
             {"workload", {{"mode", "prefill"}, {"tokens", 120}, {"protocol", protocol}}},
             {"report", {{"plots", false}}}};
   }
   fs::path dir_;
 };
 
-// 2 layers, window 64, prefill, digital phase pinned to 15 ns: by hand, token t leaves layer 1 at 50 t + 130 ns, so 120 tokens
-// end at 50 x 119 + 130 = 6080 ns (50.67 ns per token).
+// 2 layers, window 64, prefill, digital phase pinned to 15 ns: by hand, token t leaves layer 1 at
+// 50 t + 130 ns, so 120 tokens end at 50 x 119 + 130 = 6080 ns (50.67 ns per token).
 TEST_F(TimedCli, PrefillLooselyAndApproximatelyTimedAgreeWithTheHandValue) {
   for (const char* p : {"lt", "at"}) {
-    ASSERT_EQ(sim("run " + write(std::string(p) + ".json", prefill(p)) + " --quiet --out " +
-                  path(p)),
-              0)
+    ASSERT_EQ(
+        sim("run " + write(std::string(p) + ".json", prefill(p)) + " --quiet --out " + path(p)), 0)
         << slurp(path("stderr.txt"));
     EXPECT_NEAR(report(p)["simulated_time_ns"].get<double>(), 6080.0, 1e-6) << p;
     EXPECT_EQ(report(p)["check"]["mismatches"].get<long>(), 0) << p;
@@ -70,18 +71,21 @@ TEST_F(TimedCli, PrefillLooselyAndApproximatelyTimedAgreeWithTheHandValue) {
 }
 
 TEST_F(TimedCli, ASlowLinkSetsThePaceAndTheRunSaysSo) {
-  const json base = {{"name", "layer"},
-                     {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 1}, {"window", 128}, {"timing.phase_digital_ns", 15}}}}},
-                     {"workload", {{"mode", "decode"}, {"tokens", 30}}},
-                     {"report", {{"plots", false}}}};
+  const json base = {
+      {"name", "layer"},
+      {"hardware",
+       {{"spec", "gpt2.json"},
+        {"set", {{"model.n_layers", 1}, {"window", 128}, {"timing.phase_digital_ns", 15}}}}},
+      {"workload", {{"mode", "decode"}, {"tokens", 30}}},
+      {"report", {{"plots", false}}}};
   const std::string s = write("layer.json", base);
   std::string out;
   ASSERT_EQ(sim("run " + s + " --quiet --out " + path("ideal"), &out), 0);
   EXPECT_DOUBLE_EQ(report("ideal")["latency"]["end_to_end_ns_per_token"].get<double>(), 65.0);
   EXPECT_EQ(report("ideal")["latency"]["bottleneck"], "arrays");
-  ASSERT_EQ(sim("run " + s + " --quiet --out " + path("slow") + " --set host_link.bytes_per_ns=1",
-                &out),
-            0);
+  ASSERT_EQ(
+      sim("run " + s + " --quiet --out " + path("slow") + " --set host_link.bytes_per_ns=1", &out),
+      0);
   const json r = report("slow");
   const double bytes = r["io"]["bytes_per_token"].get<double>();
   EXPECT_GT(bytes, 1000.0);  // 12 heads x (24 + 24 + 32 + 8 B in, 56 B out) and the interrupt
@@ -93,7 +97,9 @@ TEST_F(TimedCli, ASlowLinkSetsThePaceAndTheRunSaysSo) {
 
 TEST_F(TimedCli, AWrongValueInOneHeadFailsTheCheck) {
   json j = {{"name", "fault"},
-            {"hardware", {{"spec", "gpt2.json"}, {"set", {{"model.n_layers", 2}, {"model.n_heads", 3}, {"window", 64}}}}},
+            {"hardware",
+             {{"spec", "gpt2.json"},
+              {"set", {{"model.n_layers", 2}, {"model.n_heads", 3}, {"window", 64}}}}},
             {"workload", {{"mode", "decode"}, {"tokens", 20}}},
             {"check", {{"oracle_every", 1}}},
             {"report", {{"plots", false}}}};
@@ -121,7 +127,8 @@ TEST_F(TimedCli, ApproximatelyTimedHostOverlapsLinkLatency) {
           << slurp(path("stderr.txt"));
       r[p] = report(out);
     }
-    EXPECT_LT(r["at"]["simulated_time_ns"].get<double>(), r["lt"]["simulated_time_ns"].get<double>())
+    EXPECT_LT(r["at"]["simulated_time_ns"].get<double>(),
+              r["lt"]["simulated_time_ns"].get<double>())
         << mode;
     EXPECT_EQ(r["at"]["outputs"]["fnv1a64"], r["lt"]["outputs"]["fnv1a64"]) << mode;
     EXPECT_EQ(r["at"]["check"]["mismatches"].get<long>(), 0) << mode;
@@ -151,7 +158,9 @@ TEST_F(TimedCli, PrefillEnergyTraceNeverDecreases) {
       ls >> id;
       if (!energy_ids.count(id)) continue;
       const double v = std::stod(w0.substr(1));
-      if (last.count(id)) EXPECT_GE(v, last[id]) << energy_ids[id];
+      if (last.count(id)) {
+        EXPECT_GE(v, last[id]) << energy_ids[id];
+      }
       last[id] = v;
       ++values;
     }

@@ -225,7 +225,8 @@ TEST_F(Reliability, ScenarioOverridesKeepFullPrecision) {
             "hardware": {"set": {"cost.c_ctp_integrator_ff": 12.3456789012345678}}})");
   ASSERT_EQ(sim("run " + path("p.json") + " --quiet --out " + path("o")).code, 0);
   const json report = json::parse(slurp(path("o/report.json")));
-  EXPECT_EQ(report["parameters"]["cost.c_ctp_integrator_ff"]["value"].get<double>(), 12.3456789012345678);
+  EXPECT_EQ(report["parameters"]["cost.c_ctp_integrator_ff"]["value"].get<double>(),
+            12.3456789012345678);
 }
 
 // 6. A run whose simulated time would pass the kernel's range is refused before it starts.

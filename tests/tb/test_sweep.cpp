@@ -123,8 +123,9 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
     const std::string single = path("single" + std::to_string(i));
     Result one = sim("run " + std::string(GCA_SCENARIOS) + "/gpt2_layer.json --tokens " +
                      std::to_string(window + 40) +
-                     " --set model.n_heads=2 --set timing.phase_digital_ns=15 --set window=" + std::to_string(window) +
-                     " --set array.cols=" + std::to_string(cols) + " --quiet --out " + single);
+                     " --set model.n_heads=2 --set timing.phase_digital_ns=15 --set window=" +
+                     std::to_string(window) + " --set array.cols=" + std::to_string(cols) +
+                     " --quiet --out " + single);
     ASSERT_EQ(one.code, 0) << one.err;
     std::ifstream in(single + "/report.json");
     const json rep = json::parse(in);

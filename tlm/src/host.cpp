@@ -55,8 +55,8 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource s
   layer_irq_.assign(L, false);
   for (int l = 0; l < L; ++l) {
     sc_core::sc_spawn_options opt;
-    sc_core::sc_spawn(sc_bind(&Host::layer_process, this, l),
-                      ("layer" + std::to_string(l)).c_str(), &opt);
+    sc_core::sc_spawn(sc_bind(&Host::layer_process, this, l), ("layer" + std::to_string(l)).c_str(),
+                      &opt);
   }
   if (config_.completion == Completion::interrupt) SC_THREAD(irq_dispatcher);
 }
@@ -226,8 +226,8 @@ void Host::wait_for_results(Thread& th) {
   }
   const sc_time interval(config_.poll_ns, SC_NS);
   for (int h = 0; h < config_.n_heads && ok(); ++h) {
-    while (ok() && !(read_register(th, regs::head_base(l, h) + regs::kStatus) &
-                     regs::kStatusOutValid)) {
+    while (ok() &&
+           !(read_register(th, regs::head_base(l, h) + regs::kStatus) & regs::kStatusOutValid)) {
       th.qk.inc(interval);
       if (config_.protocol == Protocol::approximately_timed) th.qk.sync();
     }
@@ -254,7 +254,8 @@ void Host::collect(Thread& th, long t) {
 
 void Host::publish(int l, long t, const sc_time& at) {
   const int L = config_.n_layers;
-  const bool consumed = l < L - 1 || (config_.workload == Workload::decode && t + 1 < config_.tokens);
+  const bool consumed =
+      l < L - 1 || (config_.workload == Workload::decode && t + 1 < config_.tokens);
   if (consumed) {
     published_[static_cast<std::size_t>(l)].push_back(at);
     published_event_[static_cast<std::size_t>(l)]->notify(SC_ZERO_TIME);

@@ -28,11 +28,12 @@ int code_bits(const spec::HardwareSpec& s, std::uint64_t buffer) {
 
 }  // namespace
 
-WireBytes wire_bytes(const spec::HardwareSpec& s, ::tlm::tlm_command command,
-                     std::uint64_t address, unsigned length) {
+WireBytes wire_bytes(const spec::HardwareSpec& s, ::tlm::tlm_command command, std::uint64_t address,
+                     unsigned length) {
   std::uint64_t bytes = length;  // registers: 8 bytes as mapped
   const std::uint64_t off = address % regs::kHeadStride;
-  if (address < regs::kGlobalBase && off >= regs::kKBuf && off < regs::kHeadEnd && length % 8 == 0) {
+  if (address < regs::kGlobalBase && off >= regs::kKBuf && off < regs::kHeadEnd &&
+      length % 8 == 0) {
     const std::uint64_t values = length / 8;
     const std::uint64_t buffer = off - off % regs::kBufferSpan;
     int bits = 64;
@@ -107,7 +108,9 @@ sc_time HostLink::accept(::tlm::tlm_generic_payload& trans, const sc_time& earli
                                                ::tlm::tlm_phase& phase, sc_time& delay) {
   if (phase == ::tlm::BEGIN_REQ) {
     const sc_time now = sc_core::sc_time_stamp();
-    if (buffer_.size() >= static_cast<std::size_t>(spec_.host_link.request_buffer)) {  // END_REQ when there is room again
+    if (buffer_.size() >=
+        static_cast<std::size_t>(
+            spec_.host_link.request_buffer)) {  // END_REQ when there is room again
       held_ = &trans;
       held_since_ = now + delay;
       return ::tlm::TLM_ACCEPTED;

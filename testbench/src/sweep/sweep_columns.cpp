@@ -104,12 +104,13 @@ const std::vector<ReportColumn>& report_columns() {
        peak_power_mw},
       field("average_power_mw", "power.average_mw.total", "mW over the run"),
       field("simulated_time_ns", "simulated_time_ns", "ns of simulated time"),
-      field("io_bytes_per_token", "io.bytes_per_token", "bytes on the host link per token per layer"),
+      field("io_bytes_per_token", "io.bytes_per_token",
+            "bytes on the host link per token per layer"),
       field("link_utilization", "io.link_utilization", "share of the run the host link was busy"),
       field("bottleneck", "latency.bottleneck", "what sets the pace: arrays or host link"),
-      {"check", "pass / fail / off: outputs against the oracle [check.mismatches]",
-       check_result},
-      field("check_mismatches", "check.mismatches", "outputs that differ from the oracle beyond its allowance"),
+      {"check", "pass / fail / off: outputs against the oracle [check.mismatches]", check_result},
+      field("check_mismatches", "check.mismatches",
+            "outputs that differ from the oracle beyond its allowance"),
       field("outputs_fnv1a64", "outputs.fnv1a64", "fingerprint of every output of the run"),
   };
   return columns;

@@ -72,7 +72,7 @@ class OracleHead {
   // g of the stored voltages seen so far (a quantizing DAC stores few distinct values).
   double g_of_stored(double v);
   std::vector<std::pair<double, double>> g_memo_;
-  std::vector<double> written_ns_;         // [slot] write time, -1 when never written
+  std::vector<double> written_ns_;  // [slot] write time, -1 when never written
   long tokens_ = 0;
 };
 

@@ -72,7 +72,7 @@ class Accelerator : public sc_core::sc_module {
 
   void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   ::tlm::tlm_sync_enum nb_transport_fw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase& phase,
-                                     sc_core::sc_time& delay);
+                                       sc_core::sc_time& delay);
   unsigned int transport_dbg(::tlm::tlm_generic_payload& trans);
 
   // Approximately timed side.

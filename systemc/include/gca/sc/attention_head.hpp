@@ -130,8 +130,8 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   std::unique_ptr<spec::HeadModel> model_;
   spec::TaskPool::Ticket numerics_;
   PowerFactory* power_;
-  std::vector<double> k_in_, v_in_, q_in_;  // input registers
-  power::ActionCounts head_actions_;                   // per token, the same for every token
+  std::vector<double> k_in_, v_in_, q_in_;            // input registers
+  power::ActionCounts head_actions_;                  // per token, the same for every token
   std::vector<power::ActionCounts> subtile_actions_;  // of the token in the analog stage
   Stage latch_, analog_, digital_;
   bool latched_ = false;

@@ -7,9 +7,9 @@
 
 #include <systemc>
 
+#include "gca/power/energy_table.hpp"
 #include "gca/sc/power_port.hpp"
 #include "gca/sc/trace_source.hpp"
-#include "gca/power/energy_table.hpp"
 #include "gca/spec/head_model.hpp"
 
 namespace gca::sc {

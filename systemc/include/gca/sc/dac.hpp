@@ -4,8 +4,8 @@
 // conversions when they happen.
 #pragma once
 
-#include <systemc>
 #include <memory>
+#include <systemc>
 #include <vector>
 
 #include "gca/sc/power_port.hpp"

@@ -6,8 +6,8 @@
 
 #include <systemc>
 
-#include "gca/sc/power_port.hpp"
 #include "gca/power/energy_table.hpp"
+#include "gca/sc/power_port.hpp"
 
 namespace gca::sc {
 

@@ -14,8 +14,8 @@
 
 #include <systemc>
 
-#include "gca/sc/phase.hpp"
 #include "gca/power/energy_table.hpp"
+#include "gca/sc/phase.hpp"
 #include "gca/sc/power_port.hpp"
 #include "gca/spec/params.hpp"
 
@@ -62,7 +62,7 @@ class PeripheralControl : public sc_core::sc_module {
   sc_core::sc_signal<int> phase{"phase"};                    // int(Phase) of the newest token
   sc_core::sc_signal<int> write_pointer{"write_pointer"};    // slot being written
   sc_core::sc_signal<int> active_subtile{"active_subtile"};  // sub-tile being written
-  sc_core::sc_signal<bool> busy{"busy"};  // a token in either stage
+  sc_core::sc_signal<bool> busy{"busy"};                     // a token in either stage
   sc_core::sc_signal<bool> done{"done"};  // from a token's delivery to the next digital phase
   sc_core::sc_signal<int> token{"token"};
 

@@ -32,9 +32,9 @@ class OracleChecker {
   void finish();
 
   long every() const { return every_; }
-  long compared() const { return compared_; }       // outputs compared
-  long mismatches() const { return mismatches_; }   // beyond the allowance
-  long boundary_flips() const { return flips_; }    // differing, within the allowance
+  long compared() const { return compared_; }      // outputs compared
+  long mismatches() const { return mismatches_; }  // beyond the allowance
+  long boundary_flips() const { return flips_; }   // differing, within the allowance
   double max_abs_error() const { return worst_abs_; }
 
  private:

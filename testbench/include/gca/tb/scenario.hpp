@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "gca/spec/params.hpp"
 #include "gca/sc/attention_head.hpp"
+#include "gca/spec/params.hpp"
 #include "gca/tlm/host.hpp"
 
 namespace gca::tb {

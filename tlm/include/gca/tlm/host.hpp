@@ -101,7 +101,7 @@ class Host : public sc_core::sc_module {
   TokenSource source_;
   OutputSink sink_;
   RequestPool pool_;
-  sc_core::sc_mutex request_channel_;  // AT: one request in its request phase at a time
+  sc_core::sc_mutex request_channel_;             // AT: one request in its request phase at a time
   std::vector<std::unique_ptr<Thread>> threads_;  // per layer, then the interrupt dispatcher
   // Per layer: times at which its outputs of each unconsumed token were read.
   std::vector<std::deque<sc_core::sc_time>> published_;

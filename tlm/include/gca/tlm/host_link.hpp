@@ -6,9 +6,9 @@
 // values (the register map's format) whatever the wire format: the numerics of the converters are
 // those of the DACs either way, only the time and the byte counts follow the format.
 // Approximately timed, the link is a store-and-forward bridge: it ends a request (END_REQ) once
-// its bytes are on the wire and holds up to host_link.request_buffer requests it forwards in order, each
-// when it arrives and the accelerator has ended the previous one; a full buffer holds the host's
-// next request (back-pressure passes through).
+// its bytes are on the wire and holds up to host_link.request_buffer requests it forwards in order,
+// each when it arrives and the accelerator has ended the previous one; a full buffer holds the
+// host's next request (back-pressure passes through).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
