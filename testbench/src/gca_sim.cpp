@@ -5,6 +5,7 @@
 //                [--dump-scores]
 //   gca-sim spec [--spec FILE] [--set key=value ...]
 //   gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge] [--backend local|slurm]
+//   gca-sim lm MANIFEST --text FILE [--chars N] [--out DIR] ... | --prompt TEXT --generate N
 //   gca-sim mc SCENARIO.json --chips N [--jobs J] [--seed S] [--tokens N] [--top-k K]
 //              [--out DIR] [--set key=value ...] [--no-plots]
 
@@ -23,6 +24,7 @@
 #include "gca/spec/input_file.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/tb/lm_run.hpp"
 #include "gca/tb/monte_carlo.hpp"
 #include "gca/tb/output_set.hpp"
 #include "gca/tb/run_limits.hpp"
@@ -42,6 +44,8 @@ const char* kUsage =
     "  spec                print the resolved hardware parameters with units and sources\n"
     "  sweep SWEEP.json    run a design-space sweep (testbench/sweeps/*.json), one run per point\n"
     "  mc SCENARIO.json    Monte Carlo over chips with device variation and noise\n"
+    "  lm MANIFEST         a character language model through the accelerator: score a text\n"
+    "                      or generate\n"
     "`gca-sim <command> --help` describes each. Exit codes: 0 ok, 1 check failed (outputs differ\n"
     "from the oracle beyond its allowance, or from expected data), 2 bad input (usage, parameters, "
     "scenario, data),\n"
@@ -285,6 +289,8 @@ int cmd_mc(Args& a) {
   return gca::tb::run_monte_carlo(o);
 }
 
+int cmd_lm(Args& a) { return gca::tb::run_lm_command({a.v.begin() + a.i, a.v.end()}); }
+
 int cmd_sweep(Args& a) {
   return gca::tb::run_sweep_command({a.v.begin() + a.i, a.v.end()}, "/proc/self/exe");
 }
@@ -296,6 +302,7 @@ struct Command {
 };
 const Command kCommands[] = {
     {"run", cmd_run}, {"head", cmd_head}, {"spec", cmd_spec}, {"sweep", cmd_sweep}, {"mc", cmd_mc},
+    {"lm", cmd_lm},
 };
 
 // One line whatever the message holds: control and non-UTF-8 bytes escaped, length bounded.

@@ -1,0 +1,60 @@
+// gca-sim lm: the shipped character language model end to end through the SystemC/TLM
+// accelerator (every attention head of every layer simulated, the rest computed by the host from
+// the weights), compared with the float surrogate of the hardware's attention and with the
+// softmax network; or generation of text through the accelerator.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/lm/network.hpp"
+#include "gca/spec/params.hpp"
+
+namespace gca::tb {
+
+struct LmOptions {
+  std::string manifest;
+  std::string spec_path;               // default rtl_spec/params/gpt2.json
+  std::vector<std::string> overrides;  // --set, applied after the model's shape and hardware
+  long seed = -1;                      // chip mismatch, noise, sampling (-1: defaults, 1)
+  bool quiet = false;
+  // Scoring.
+  std::string text_path;
+  long chars = -1;  // characters of the text fed (-1: all)
+  std::string out_dir;
+  // Generation (generate > 0).
+  std::string prompt;
+  long generate = 0;
+  double temperature = 1.0;
+};
+
+// Scores the text (report.json with an "lm" section, modules.csv, energy_table.txt in out_dir)
+// or generates text (printed). Returns an ExitCode; throws gca::Error on bad input.
+int run_lm(const LmOptions& options);
+
+// The hardware spec of a run of the model: the spec file with the model's shape and the
+// hardware parameters the model was trained for, then `overrides`.
+spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
+                           const std::vector<std::string>& overrides);
+// The float surrogate's parameters for a spec (what its ideal circuits compute).
+lm::HardwareAttentionParams attention_of(const spec::HardwareSpec& spec);
+
+// The three columns of a text (accelerator from a finished run, ideal and softmax computed
+// here): the lm section of report.json without the energy.
+struct LmScores {
+  lm::ScoreTally accelerator, ideal, softmax;
+  long chars_fed = 0, unknown_chars = 0;
+};
+// Float columns (ideal surrogate, softmax) of the first `chars` characters of ids.
+void score_float(const lm::Model& model, const lm::HardwareAttentionParams& hw,
+                 const lm::Encoded& text, LmScores& scores);
+nlohmann::json lm_section(const LmScores& s, double energy_text_pj, double energy_uniform_pj);
+
+}  // namespace gca::tb
+
+namespace gca::tb {
+// `gca-sim lm ARGS...`: parses the options (see kLmUsage in lm_command.cpp) and runs.
+int run_lm_command(const std::vector<std::string>& args);
+}  // namespace gca::tb
