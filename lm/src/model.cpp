@@ -138,7 +138,7 @@ HardwareAttentionParams read_hardware(const ManifestReader& r) {
 class TensorLoader {
  public:
   TensorLoader(std::string dir) : dir_(std::move(dir)) {}
-  std::vector<double> load(const std::string& name, std::vector<long> shape) const {
+  Weights load(const std::string& name, std::vector<long> shape) const {
     const std::string path = (fs::path(dir_) / (name + ".npy")).string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
@@ -149,7 +149,8 @@ class TensorLoader {
     opt.expected_ndim = static_cast<int>(shape.size());
     opt.expected_shape = shape;
     try {
-      return tb::read_npy(path, opt).data;
+      const std::vector<double> data = tb::read_npy(path, opt).data;
+      return Weights(data.begin(), data.end());
     } catch (const tb::NpyError& e) {
       throw Error(path, "",
                   e.problem() + " (tensor " + name + ", expected shape " + shape_text(shape) + ")");

@@ -9,12 +9,19 @@
 namespace gca::lm {
 namespace {
 
-// y = b + x W, W [in, out] row-major (the inner loop runs along a row: it vectorizes).
-void affine(const double* x, int in, const std::vector<double>& w, const std::vector<double>& b,
-            int out, double* y) {
+// y = b + x W, W [in, out] row-major. The inner loop runs along rows (it vectorizes); four rows
+// per pass so that y is loaded and stored a quarter as often.
+void affine(const double* x, int in, const Weights& w, const Weights& b, int out, double* y) {
   std::copy_n(b.data(), out, y);
-  const double* row = w.data();
-  for (int i = 0; i < in; ++i, row += out) {
+  const float* row = w.data();
+  const std::size_t n = static_cast<std::size_t>(out);
+  int i = 0;
+  for (; i + 4 <= in; i += 4, row += 4 * n) {
+    const double x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+    const float *r0 = row, *r1 = row + n, *r2 = row + 2 * n, *r3 = row + 3 * n;
+    for (int o = 0; o < out; ++o) y[o] += (x0 * r0[o] + x1 * r1[o]) + (x2 * r2[o] + x3 * r3[o]);
+  }
+  for (; i < in; ++i, row += n) {
     const double xi = x[i];
     for (int o = 0; o < out; ++o) y[o] += xi * row[o];
   }
@@ -43,13 +50,12 @@ Forward::Forward(const Architecture& arch, const NetworkWeights& weights)
 
 void Forward::embed(int id, int pos) {
   const int D = arch_.d_model;
-  const double* te = w_->tok_emb.data() + std::size_t(id) * D;
-  const double* pe = w_->pos_emb.data() + std::size_t(pos) * D;
-  for (int i = 0; i < D; ++i) x_[i] = te[i] + pe[i];
+  const float* te = w_->tok_emb.data() + std::size_t(id) * D;
+  const float* pe = w_->pos_emb.data() + std::size_t(pos) * D;
+  for (int i = 0; i < D; ++i) x_[i] = double(te[i]) + double(pe[i]);
 }
 
-void Forward::layer_norm(const std::vector<double>& w, const std::vector<double>& b,
-                         double* out) const {
+void Forward::layer_norm(const Weights& w, const Weights& b, double* out) const {
   const int D = arch_.d_model;
   double mean = 0.0;
   for (int i = 0; i < D; ++i) mean += x_[i];
@@ -83,11 +89,10 @@ void Forward::finish_layer(int layer) {
 }
 
 const std::vector<double>& Forward::logits() {
-  static const std::vector<double> kNoBias;
   const int D = arch_.d_model, V = static_cast<int>(logits_.size());
   layer_norm(w_->lnf_w, w_->lnf_b, h_.data());
   std::fill(logits_.begin(), logits_.end(), 0.0);
-  const double* row = w_->head.data();
+  const float* row = w_->head.data();
   for (int i = 0; i < D; ++i, row += V) {
     const double hi = h_[i];
     for (int o = 0; o < V; ++o) logits_[o] += hi * row[o];
@@ -217,7 +222,7 @@ void HardwareAttention::head_step(int layer, int head, const double* q_hw, const
 void HardwareAttention::attend(int layer, const double* q, const double* k, const double* v,
                                double* out) {
   const int d = arch_.d_head;
-  const double* scalers = w_->layers[static_cast<std::size_t>(layer)].scalers.data();
+  const float* scalers = w_->layers[static_cast<std::size_t>(layer)].scalers.data();
   for (int h = 0; h < arch_.n_heads; ++h) {
     const HeadScalers s = HeadScalers::from(scalers + 8 * h);
     hardware_inputs(hw_, s, d, q + h * d, k + h * d, v + h * d, qh_.data(), kh_.data(), vh_.data());

@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include "gca/power/report.hpp"
 #include "gca/spec/circuits.hpp"
@@ -54,6 +56,7 @@ struct LmSimResult {
   std::string error;
   double sim_ns = 0.0, wall_s = 0.0;
   double energy_per_head_token_pj = 0.0;
+  power::GroupEnergies energy_per_head_token_groups{};
   long compared = 0, mismatches = 0, flips = 0, oracle_every = 1;
   double max_abs_error = 0.0;
   std::unique_ptr<power::EnergyTable> table;
@@ -134,9 +137,12 @@ LmSimResult simulate(const spec::HardwareSpec& s, LmDrive& io, bool quiet) {
   res.mismatches = checker.mismatches();
   res.flips = checker.boundary_flips();
   res.max_abs_error = checker.max_abs_error();
-  if (io.energy_tokens > 0)
-    res.energy_per_head_token_pj =
-        (at_energy_tokens.total_pj() - start.total_pj()) / (double(io.energy_tokens) * L * H);
+  if (io.energy_tokens > 0) {
+    const double per = 1.0 / (double(io.energy_tokens) * L * H);
+    res.energy_per_head_token_pj = (at_energy_tokens.total_pj() - start.total_pj()) * per;
+    res.energy_per_head_token_groups = at_energy_tokens - start;
+    for (double& e : res.energy_per_head_token_groups) e *= per;
+  }
   power::RunInfo& run = res.run;
   run.scenario = "lm";
   run.tokens = io.tokens;
@@ -159,8 +165,11 @@ LmSimResult simulate(const spec::HardwareSpec& s, LmDrive& io, bool quiet) {
 
 // Energy per head per token on uniform random data of the text's shape (same layers, heads,
 // chunk resets, tokens), in a child process: SystemC elaborates once per process.
-double uniform_energy_in_child(const spec::HardwareSpec& s, int context, long tokens,
-                               std::uint64_t seed) {
+// Energy per head per token: the total, then each group.
+using HeadTokenEnergy = std::array<double, power::kGroupCount + 1>;
+
+HeadTokenEnergy uniform_energy_in_child(const spec::HardwareSpec& s, int context, long tokens,
+                                        std::uint64_t seed) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error("", "lm", "cannot create a pipe for the uniform-data run");
   std::fflush(nullptr);
@@ -168,7 +177,8 @@ double uniform_energy_in_child(const spec::HardwareSpec& s, int context, long to
   if (pid < 0) throw Error("", "lm", "cannot fork the uniform-data run");
   if (pid == 0) {
     ::close(fds[0]);
-    double e = -1.0;
+    HeadTokenEnergy e{};
+    e[0] = -1.0;
     try {
       StimulusConfig c;
       c.seed = seed;
@@ -181,19 +191,24 @@ double uniform_energy_in_child(const spec::HardwareSpec& s, int context, long to
       io.sink = [](long, int, int, const double*) {};
       io.reset_before = [context](long t) { return t > 0 && t % context == 0; };
       const LmSimResult r = simulate(s, io, true);
-      if (r.ok) e = r.energy_per_head_token_pj;
+      if (r.ok) {
+        e[0] = r.energy_per_head_token_pj;
+        std::copy(r.energy_per_head_token_groups.begin(), r.energy_per_head_token_groups.end(),
+                  e.begin() + 1);
+      }
     } catch (...) {
     }
-    const ssize_t n = ::write(fds[1], &e, sizeof e);
-    ::_exit(n == sizeof e && e >= 0.0 ? 0 : 1);
+    const ssize_t n = ::write(fds[1], e.data(), sizeof e);
+    ::_exit(n == sizeof e && e[0] >= 0.0 ? 0 : 1);
   }
   ::close(fds[1]);
-  double e = -1.0;
-  const ssize_t n = ::read(fds[0], &e, sizeof e);
+  HeadTokenEnergy e{};
+  e[0] = -1.0;
+  const ssize_t n = ::read(fds[0], e.data(), sizeof e);
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (n != sizeof e || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || e < 0.0)
+  if (n != sizeof e || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || e[0] < 0.0)
     throw Error("", "lm", "the uniform-data energy run failed");
   return e;
 }
@@ -231,7 +246,41 @@ int generate(const lm::Model& model, const spec::HardwareSpec& s, const LmOption
   return r.mismatches > 0 ? kExitCheckFailed : kExitOk;
 }
 
+// The text through the accelerator: the closed loop scores every prediction.
+std::pair<LmSimResult, lm::ScoreTally> score_closed_loop(const lm::Model& model,
+                                                         const spec::HardwareSpec& s,
+                                                         const lm::Encoded& text,
+                                                         long energy_tokens, bool quiet) {
+  lm::ScoringPlan plan;
+  plan.ids = text.ids;
+  plan.context = model.arch.context;
+  tlm::LmClosedLoop loop(model, attention_of(s), plan, text.unknown);
+  LmDrive io;
+  io.tokens = loop.tokens();
+  io.energy_tokens = energy_tokens;
+  io.source = [&](long t, int l, int h, double* q, double* k, double* v) {
+    loop.source(t, l, h, q, k, v);
+  };
+  io.sink = [&](long t, int l, int h, const double* out) { loop.sink(t, l, h, out); };
+  io.reset_before = [&](long t) { return loop.reset_before(t); };
+  LmSimResult r = simulate(s, io, quiet);
+  return {std::move(r), loop.tally()};
+}
+
 }  // namespace
+
+AcceleratorScore score_on_accelerator(const lm::Model& model, const spec::HardwareSpec& s,
+                                      const lm::Encoded& text) {
+  auto [r, tally] = score_closed_loop(model, s, text, 0, true);
+  AcceleratorScore a;
+  a.tally = tally;
+  a.ok = r.ok;
+  a.error = r.error;
+  a.wall_s = r.wall_s;
+  a.compared = r.compared;
+  a.mismatches = r.mismatches;
+  return a;
+}
 
 spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
                            const std::vector<std::string>& overrides) {
@@ -333,7 +382,8 @@ int run_lm(const LmOptions& o) {
   const long energy_tokens = n >= T ? (n / T) * T : n;
   const long uniform_tokens = std::min(energy_tokens, 2L * T);
   const std::uint64_t seed = o.seed >= 0 ? static_cast<std::uint64_t>(o.seed) : 1;
-  const double uniform_pj = uniform_energy_in_child(s, T, uniform_tokens, seed);
+  const HeadTokenEnergy uniform = uniform_energy_in_child(s, T, uniform_tokens, seed);
+  const double uniform_pj = uniform[0];
 
   OutputSet outputs(o.out_dir);
   LmScores scores;
@@ -343,24 +393,12 @@ int run_lm(const LmOptions& o) {
   score_float(model, hw, text, scores);
   const double float_s = std::chrono::duration<double>(Clock::now() - float_start).count();
 
-  lm::ScoringPlan plan;
-  plan.ids = text.ids;
-  plan.context = T;
-  tlm::LmClosedLoop loop(model, hw, plan, text.unknown);
-  LmDrive io;
-  io.tokens = loop.tokens();
-  io.energy_tokens = energy_tokens;
-  io.source = [&](long t, int l, int h, double* q, double* k, double* v) {
-    loop.source(t, l, h, q, k, v);
-  };
-  io.sink = [&](long t, int l, int h, const double* out) { loop.sink(t, l, h, out); };
-  io.reset_before = [&](long t) { return loop.reset_before(t); };
-  LmSimResult r = simulate(s, io, o.quiet);
+  auto [r, tally] = score_closed_loop(model, s, text, energy_tokens, o.quiet);
   if (!r.ok) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", r.error.c_str());
     return kExitSimError;
   }
-  scores.accelerator = loop.tally();
+  scores.accelerator = tally;
 
   r.run.seed = seed;
   const power::Report report = power::make_report(*r.tracker, s, r.run, power::load_baselines());
@@ -375,6 +413,11 @@ int run_lm(const LmOptions& o) {
                 {"boundary_flips", r.flips},
                 {"max_abs_error", r.max_abs_error}};
   j["lm"] = lm_section(scores, r.energy_per_head_token_pj, uniform_pj);
+  nlohmann::json& groups = j["lm"]["energy_per_head_per_token_pj"]["groups"];
+  for (power::Group g : power::kGroups) {
+    groups["text"][power::group_name(g)] = r.energy_per_head_token_groups[power::index(g)];
+    groups["uniform"][power::group_name(g)] = uniform[1 + power::index(g)];
+  }
   j["lm"]["model"] = o.manifest;
   j["lm"]["text"] = o.text_path;
   j["lm"]["chars_per_second"] = r.wall_s > 0 ? n / r.wall_s : 0.0;
@@ -393,8 +436,13 @@ int run_lm(const LmOptions& o) {
     std::printf("%-12s %14.4f %14.4f\n", col, lmj["bits_per_char"][col].get<double>(),
                 lmj["top1_accuracy"][col].get<double>());
   }
-  std::printf("energy per head per token: %.3f pJ on the text, %.3f pJ on uniform data\n",
+  std::printf("energy per head per token: %.1f pJ on the text, %.1f pJ on uniform data (",
               r.energy_per_head_token_pj, uniform_pj);
+  for (power::Group g : power::kGroups) {
+    std::printf("%s%s %.1f / %.1f", g == power::kGroups[0] ? "" : ", ", power::group_name(g),
+                r.energy_per_head_token_groups[power::index(g)], uniform[1 + power::index(g)]);
+  }
+  std::printf(")\n");
   std::printf(
       "check against the oracle: %ld outputs compared (every %ld. token of each head), %ld "
       "mismatches, %ld one-level flips at counter boundaries\n",

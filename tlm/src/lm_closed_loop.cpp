@@ -57,7 +57,7 @@ void LmClosedLoop::begin_token(long t) {
 void LmClosedLoop::prepare_inputs(int layer) {
   const int d = model_->arch.d_head;
   forward_.project(layer);
-  const double* scalers = model_->adapted.layers[static_cast<std::size_t>(layer)].scalers.data();
+  const float* scalers = model_->adapted.layers[static_cast<std::size_t>(layer)].scalers.data();
   for (int h = 0; h < model_->arch.n_heads; ++h) {
     double* in = inputs_.data() + std::size_t(h) * 3 * d;
     lm::hardware_inputs(hw_, lm::HeadScalers::from(scalers + 8 * h), d, forward_.q() + h * d,

@@ -50,16 +50,18 @@ struct Vocab {
   }
 };
 
-// Row-major matrices stored [in, out] (y = x W + b), vectors, all widened to double.
+// Row-major matrices stored [in, out] (y = x W + b) and vectors, kept in float32 as shipped
+// (half the memory traffic of double; the forward pass computes in double).
+using Weights = std::vector<float>;
 struct LayerWeights {
-  std::vector<double> ln1_w, ln1_b, wq, bq, wk, bk, wv, bv, wo, bo, ln2_w, ln2_b, w1, b1, w2, b2;
-  std::vector<double> scalers;  // hardware network: [H, 8] (a_q b_q a_k b_k a_v b_v a_o b_o)
+  Weights ln1_w, ln1_b, wq, bq, wk, bk, wv, bv, wo, bo, ln2_w, ln2_b, w1, b1, w2, b2;
+  Weights scalers;  // hardware network: [H, 8] (a_q b_q a_k b_k a_v b_v a_o b_o)
 };
 
 struct NetworkWeights {
   std::string name;       // "softmax" or "hardware"
   bool hardware = false;  // attention is the hardware's function (scalers present)
-  std::vector<double> tok_emb, pos_emb, lnf_w, lnf_b, head;
+  Weights tok_emb, pos_emb, lnf_w, lnf_b, head;
   std::vector<LayerWeights> layers;
 };
 

@@ -34,7 +34,7 @@ class Forward {
   const NetworkWeights& weights() const { return *w_; }
 
  private:
-  void layer_norm(const std::vector<double>& w, const std::vector<double>& b, double* out) const;
+  void layer_norm(const Weights& w, const Weights& b, double* out) const;
   Architecture arch_;
   const NetworkWeights* w_;
   std::vector<double> x_, h_, q_, k_, v_, a_, m_, logits_;
@@ -62,7 +62,7 @@ class SoftmaxAttention {
 // (a_q b_q a_k b_k a_v b_v a_o b_o), the input clamps and quantizers.
 struct HeadScalers {
   double aq, bq, ak, bk, av, bv, ao, bo;
-  static HeadScalers from(const double* s8) {
+  static HeadScalers from(const float* s8) {
     return {s8[0], s8[1], s8[2], s8[3], s8[4], s8[5], s8[6], s8[7]};
   }
 };

@@ -50,6 +50,17 @@ struct LmScores {
 // Float columns (ideal surrogate, softmax) of the first `chars` characters of ids.
 void score_float(const lm::Model& model, const lm::HardwareAttentionParams& hw,
                  const lm::Encoded& text, LmScores& scores);
+// The text through the simulated accelerator with the oracle check, no reports (benchmarks).
+// One per process (SystemC).
+struct AcceleratorScore {
+  lm::ScoreTally tally;
+  bool ok = true;
+  std::string error;
+  double wall_s = 0.0;
+  long compared = 0, mismatches = 0;
+};
+AcceleratorScore score_on_accelerator(const lm::Model& model, const spec::HardwareSpec& spec,
+                                      const lm::Encoded& text);
 nlohmann::json lm_section(const LmScores& s, double energy_text_pj, double energy_uniform_pj);
 
 }  // namespace gca::tb
