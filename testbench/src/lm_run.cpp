@@ -282,11 +282,10 @@ AcceleratorScore score_on_accelerator(const lm::Model& model, const spec::Hardwa
   return a;
 }
 
-spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
-                           const std::vector<std::string>& overrides) {
+std::vector<std::string> lm_overrides(const lm::Model& model) {
   const lm::Architecture& a = model.arch;
   const lm::HardwareAttentionParams& hw = model.hardware;
-  std::vector<std::string> all = {
+  return {
       "model.n_layers=" + std::to_string(a.n_layers),
       "model.n_heads=" + std::to_string(a.n_heads),
       "model.d_head=" + std::to_string(a.d_head),
@@ -298,6 +297,11 @@ spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
       "charge_to_pulse.s_sat_qk=" + number(hw.s_sat_qk),
       "charge_to_pulse.s_sat_av=" + number(hw.s_sat_av),
   };
+}
+
+spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
+                           const std::vector<std::string>& overrides) {
+  std::vector<std::string> all = lm_overrides(model);
   all.insert(all.end(), overrides.begin(), overrides.end());
   return spec::load_spec(spec_path, all);
 }

@@ -34,6 +34,9 @@ struct LmOptions {
 // or generates text (printed). Returns an ExitCode; throws gca::Error on bad input.
 int run_lm(const LmOptions& options);
 
+// "key=value" overrides that give the spec the model's shape (layers, heads, d_head) and the
+// hardware parameters it was trained for (window, array.cols, quantizers, saturations).
+std::vector<std::string> lm_overrides(const lm::Model& model);
 // The hardware spec of a run of the model: the spec file with the model's shape and the
 // hardware parameters the model was trained for, then `overrides`.
 spec::HardwareSpec lm_spec(const lm::Model& model, const std::string& spec_path,
