@@ -130,6 +130,46 @@ TEST_F(LmCli, BadInputIsOneLineNamingIt) {
   EXPECT_FALSE(fs::exists(path("out")));
 }
 
+// The lm workload through `gca-sim run` (the experiment engine) gives the figures of `gca-sim
+// lm`, and a two-point sweep over the read noise carries them as columns.
+TEST_F(LmCli, ScenarioWorkloadAndSweepCarryTheLmFigures) {
+  nlohmann::json sc = {{"name", "lm_test"},
+                       {"hardware", {{"spec", "gpt2.json"}}},
+                       {"workload",
+                        {{"kind", "lm"},
+                         {"model", "model/manifest.json"},
+                         {"text", "text.txt"},
+                         {"chars", 200}}},
+                       {"report", {{"plots", false}}}};
+  std::ofstream(path("lm_test.json")) << sc.dump(1);
+  const Result run = sim("run " + path("lm_test.json") + " --quiet --out " + path("run"));
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  std::ifstream in(path("run") + "/report.json");
+  const json r = json::parse(in);
+  EXPECT_EQ(r["workload"]["kind"], "lm");
+  EXPECT_EQ(r["workload"]["chars_fed"], 200);
+  EXPECT_EQ(r["check"]["mismatches"], 0);
+  EXPECT_NEAR(r["metrics"]["lm_bits_per_char"]["value"].get<double>(),
+              r["metrics"]["lm_bits_per_char_ideal"]["value"].get<double>(), 0.01 * 8);
+  // The first 200 characters through `gca-sim lm` give the same accelerator figure.
+  const json first200 = score("first200", "--chars 200");
+  EXPECT_DOUBLE_EQ(r["metrics"]["lm_bits_per_char"]["value"].get<double>(),
+                   first200["lm"]["bits_per_char"]["accelerator"].get<double>());
+
+  nlohmann::json sweep = {{"name", "lm_noise"},
+                          {"scenario", path("lm_test.json")},
+                          {"tokens", 200},
+                          {"grid", {{"noise.read_sigma", {0, 0.05}}}}};
+  std::ofstream(path("sweep.json")) << sweep.dump(1);
+  const Result sw = sim("sweep " + path("sweep.json") + " --quiet --jobs 1 --out " + path("sw"));
+  ASSERT_EQ(sw.code, 0) << sw.out << sw.err;
+  const std::string csv = slurp(path("sw") + "/sweep.csv");
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_NE(header.find("lm_bits_per_char"), std::string::npos) << header;
+  EXPECT_NE(header.find("lm_top1_accuracy"), std::string::npos) << header;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+}
+
 // The shipped model: read noise of 5 % of the saturation charge makes the predictions worse.
 TEST_F(LmCli, ReadNoiseWorsensTheShippedModel) {
   const std::string shipped = std::string(GCA_LM_MODEL_DIR) + "/manifest.json";

@@ -11,6 +11,7 @@
 
 #include "gca/lm/network.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/tb/cli.hpp"
 
 namespace gca::tb {
 
@@ -68,7 +69,21 @@ nlohmann::json lm_section(const LmScores& s, double energy_text_pj, double energ
 
 }  // namespace gca::tb
 
+namespace CLI {
+class App;
+}
 namespace gca::tb {
-// `gca-sim lm ARGS...`: parses the options (see kLmUsage in lm_command.cpp) and runs.
-int run_lm_command(const std::vector<std::string>& args);
+// `gca-sim lm`: declares the subcommand and its options; runs it when parsed (code).
+class LmCommand {
+ public:
+  void declare(CLI::App& app);
+  int code = 0;
+
+ private:
+  int execute(const CLI::App& command);
+  std::string manifest_, text_, prompt_, spec_;
+  long chars_ = -1, generate_ = 0;
+  double temperature_ = 1.0;
+  CommonOptions common_;
+};
 }  // namespace gca::tb
