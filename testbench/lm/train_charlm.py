@@ -478,7 +478,7 @@ def save_network(model, folder):
         np.save(os.path.join(folder, name + ".npy"), np.ascontiguousarray(arr), allow_pickle=False)
 
 
-def load_network(model_dir, net_name, manifest):
+def load_network(model_dir, net_name, manifest, dtype=torch.float32):
     arch = manifest["architecture"]
     net = manifest["networks"][net_name]
     model = CharGPT(len(manifest["vocab"]["chars"]), arch["d_model"], arch["n_layers"], arch["n_heads"],
@@ -490,7 +490,7 @@ def load_network(model_dir, net_name, manifest):
         arr = np.load(os.path.join(model_dir, net["dir"], name + ".npy"), allow_pickle=False)
         model.w(name).data.copy_(torch.from_numpy(arr.astype(np.float32)))
     model.eval()
-    return model
+    return model.to(dtype)
 
 
 def new_model(args, vocab_size, seed):
@@ -504,11 +504,12 @@ def write_reference(model_dir, manifest, log):
         text = normalize_text(f.read())
     ids, unknown = encode(text, manifest["vocab"]["chars"])
     T = manifest["architecture"]["context"]
-    for net_name, file_name in manifest["reference"]["logits"].items():
-        model = load_network(model_dir, net_name, manifest)
-        logits = chunked_logits(model, ids, T).numpy().astype("<f4")
-        np.save(os.path.join(model_dir, file_name), logits, allow_pickle=False)
-        log(f"reference logits {net_name}: {logits.shape} ({unknown} unknown characters) -> {file_name}")
+    for kind, dtype in (("logits", torch.float32), ("logits_float64", torch.float64)):
+        for net_name, file_name in manifest["reference"].get(kind, {}).items():
+            model = load_network(model_dir, net_name, manifest, dtype)
+            logits = chunked_logits(model, ids, T).numpy().astype("<f4")
+            np.save(os.path.join(model_dir, file_name), logits, allow_pickle=False)
+            log(f"reference {kind} {net_name}: {logits.shape} ({unknown} unknown characters) -> {file_name}")
 
 
 def cmd_train(args):
@@ -627,7 +628,8 @@ def cmd_train(args):
         },
         "reference": {"text": "reference_text.txt",
                       "logits": {"softmax": "reference_logits_softmax.npy",
-                                 "hardware": "reference_logits_hardware.npy"}},
+                                 "hardware": "reference_logits_hardware.npy"},
+                      "logits_float64": {"hardware": "reference_logits_hardware_float64.npy"}},
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=True)
@@ -794,7 +796,7 @@ def check_model(model_dir):
     ref = manifest["reference"]
     with open(os.path.join(model_dir, ref["text"]), "rb") as f:
         n = len(normalize_text(f.read()))
-    for net_name, file_name in ref["logits"].items():
+    for net_name, file_name in list(ref["logits"].items()) + list(ref.get("logits_float64", {}).items()):
         arr = np.load(os.path.join(model_dir, file_name), allow_pickle=False)
         if list(arr.shape) != [n, len(chars)] or arr.dtype != np.dtype("<f4"):
             errors.append(f"{file_name}: {arr.dtype} {list(arr.shape)}, expected float32 {[n, len(chars)]}")
