@@ -7,7 +7,7 @@
 - capture_qkv.py on the shipped model: raw streams equal a NumPy recomputation of layer 0's
   projections, mapped streams lie in the hardware ranges, [L, H, T, d] shape;
 - train_charlm.py train --steps N (smoke) writes a consistent folder, the same bytes twice.
-Run: /usr/bin/python3 tests/lm/test_lm.py [REPO]
+Run: /usr/bin/python3 tests/lm/test_lm.py [REPO [TestClass ...]]
 """
 
 import json
@@ -222,4 +222,4 @@ class SmokeTraining(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[2:])
