@@ -33,7 +33,7 @@ struct WeightedTables {
       rows[std::size_t(live)] = r;
       live += weight[r] != 0.0f ? 1 : 0;  // branch-free compaction
     }
-    table.assign(std::size_t(live) * width, 0.0f);
+    table.resize(std::size_t(live) * width);  // lanes past `levels` are never read
     for (int i = 0; i < live; ++i) {
       const float w = weight[rows[std::size_t(i)]];
       float* t = table.data() + std::size_t(i) * width;
