@@ -209,11 +209,13 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     const int sub = slot / cols_;
     const double f = decay(now_ns - written_ns_[slot]);
     const std::size_t base = std::size_t(slot) * d_;
-    double S = 0.0;
     const bool fresh = f == 1.0;
     const std::size_t v_base = std::size_t(window_) * d_ + base;
+    // Four interleaved partial sums (i mod 4), added at the end: independent chains, in double.
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
     for (int i = 0; i < d_; ++i)
-      S += q[i] * (fresh ? this->fresh(base + i) : cell(0, slot, i, key_v_[base + i], f));
+      part[i % 4] += q[i] * (fresh ? this->fresh(base + i) : cell(0, slot, i, key_v_[base + i], f));
+    double S = (part[0] + part[1]) + (part[2] + part[3]);
     // Errors are in units of the converter's saturation charge (as integrated over T_max).
     S += charge_error(0, std::uint64_t(slot)) * ctp.s_sat_qk / charge_scale;
     const double phi = std::min(std::max(S * charge_scale / ctp.s_sat_qk, 0.0), 1.0);

@@ -39,7 +39,7 @@ class TaskPool {
  private:
   void work();
   static bool run_if_queued(Task& task);
-  bool run_one_queued();               // runs the oldest queued task, if any
+  bool run_one_queued();                     // runs the oldest queued task, if any
   static constexpr int kPauseSpins = 20000;  // polls (pause instructions, ~1 ms) first
   static constexpr int kSpins = 2000;        // then polls (thread yields) before sleeping
   std::vector<std::thread> workers_;
