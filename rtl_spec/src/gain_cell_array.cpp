@@ -343,22 +343,38 @@ void ValueArray::write_line(int line, const double* v_volts, double now_ns, long
     terms_.store(idx(line, f), volts, *circuits_, variation_.cell_gain(f, line),
                  variation_.cell_offset_v(f, line));
   }
+  if (!clock_.valid(line)) ++valid_count_;
   clock_.write(line, now_ns, circuits_->retention);
 }
 
 void ValueArray::clear() {
   clock_.forget();
+  valid_count_ = 0;
 }
 
 void ValueArray::integrate(const float* phi, double now_ns, long token, float* out) const {
   const int n = features_;
-  std::fill(out, out + n, 0.0f);
   if (terms_.form() == CellTerms::Form::levels) {
-    // A line never written gets no pulse, hence no charge.
-    for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
-    gemv_levels(weight_.data(), lines_, terms_.level(), std::size_t(n), terms_.level_g(),
-                terms_.level_count(), out, n);
-  } else if (terms_.form() == CellTerms::Form::dense) {
+    // A line never written gets no pulse, hence no charge (once all are written, phi as is).
+    const float* w = phi;
+    if (valid_count_ < lines_) {
+      for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
+      w = weight_.data();
+    }
+    gemv_levels(w, lines_, terms_.level(), std::size_t(n), terms_.level_g(), terms_.level_count(),
+                out, n);
+  } else {
+    integrate_analog(phi, now_ns, out);
+  }
+  // Every output converts (the sub-tile is active): offsets and noise apply to all.
+  if (variation_.charge_varies())
+    variation_.add_to_charge(out, n, nullptr, token, circuits_->signed_ctp.s_sat);
+}
+
+void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) const {
+  const int n = features_;
+  std::fill(out, out + n, 0.0f);
+  if (terms_.form() == CellTerms::Form::dense) {
     const float* g = terms_.g();
     for (int l = 0; l < lines_; ++l) {
       const float x = phi[l];
@@ -398,9 +414,6 @@ void ValueArray::integrate(const float* phi, double now_ns, long token, float* o
       for (int f = 0; f < n; ++f) out[f] += x * r0[f] + x1 * r1[f] + x2 * r2[f] + x3 * r3[f];
     }
   }
-  // Every output converts (the sub-tile is active): offsets and noise apply to all.
-  if (variation_.charge_varies())
-    variation_.add_to_charge(out, n, nullptr, token, circuits_->signed_ctp.s_sat);
 }
 
 }  // namespace gca::spec

@@ -62,22 +62,49 @@ void gemv_levels_portable(const float* weight, int rows, const std::uint8_t* ind
 
 #if defined(GCA_HAVE_X86_DISPATCH)
 // Eight levels fit one register: a lane-wise permute of the weighted table is the look-up and
-// the product at once. Blocks of B x 8 outputs stay in registers over all rows.
+// the product at once. A permute reads the low three bits of each 32-bit lane, so one load of
+// 32 level bytes serves four permutes: lane j holds the bytes of columns 4j .. 4j+3, and shifts
+// by 8, 16 and 24 bits bring each of them to the low byte (shifts run beside the permutes,
+// which all compete for one execution port). Accumulator k then holds columns 4j + k; they are
+// put back in column order once, after all rows. Blocks of B x 32 columns stay in registers.
 template <int B>
-__attribute__((target("avx2"))) inline void avx2_block(const WeightedTables& wt, int live,
-                                                       const std::uint8_t* index,
-                                                       std::size_t stride, float* out) {
-  __m256 acc[B];
-  for (int b = 0; b < B; ++b) acc[b] = _mm256_setzero_ps();
+__attribute__((target("avx2"))) inline void avx2_block32(const WeightedTables& wt, int live,
+                                                         const std::uint8_t* index,
+                                                         std::size_t stride, float* out) {
+  __m256 acc[B][4];
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < 4; ++k) acc[b][k] = _mm256_setzero_ps();
   for (int i = 0; i < live; ++i) {
     const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
     const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
     for (int b = 0; b < B; ++b) {
-      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8 * b));
-      acc[b] = _mm256_add_ps(acc[b], _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes)));
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * b));
+      acc[b][0] = _mm256_add_ps(acc[b][0], _mm256_permutevar8x32_ps(lut, v));
+      acc[b][1] = _mm256_add_ps(acc[b][1], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 8)));
+      acc[b][2] = _mm256_add_ps(acc[b][2], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 16)));
+      acc[b][3] = _mm256_add_ps(acc[b][3], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 24)));
     }
   }
-  for (int b = 0; b < B; ++b) _mm256_storeu_ps(out + 8 * b, acc[b]);
+  for (int b = 0; b < B; ++b) {
+    alignas(32) float lanes[4][8];
+    for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes[k], acc[b][k]);
+    for (int j = 0; j < 8; ++j)
+      for (int k = 0; k < 4; ++k) out[32 * b + 4 * j + k] = lanes[k][j];
+  }
+}
+
+// The same for 8 columns: one byte per lane, widened.
+__attribute__((target("avx2"))) inline void avx2_block8(const WeightedTables& wt, int live,
+                                                        const std::uint8_t* index,
+                                                        std::size_t stride, float* out) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int i = 0; i < live; ++i) {
+    const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
+    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes)));
+  }
+  _mm256_storeu_ps(out, acc);
 }
 
 __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int rows,
@@ -91,9 +118,9 @@ __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int r
   WeightedTables& wt = scratch();
   const int live = wt.build(weight, rows, table, levels, 8);
   int c = 0;
-  for (; c + 64 <= n; c += 64) avx2_block<8>(wt, live, index + c, stride, out + c);
-  for (; c + 32 <= n; c += 32) avx2_block<4>(wt, live, index + c, stride, out + c);
-  for (; c + 8 <= n; c += 8) avx2_block<1>(wt, live, index + c, stride, out + c);
+  for (; c + 64 <= n; c += 64) avx2_block32<2>(wt, live, index + c, stride, out + c);
+  for (; c + 32 <= n; c += 32) avx2_block32<1>(wt, live, index + c, stride, out + c);
+  for (; c + 8 <= n; c += 8) avx2_block8(wt, live, index + c, stride, out + c);
   for (; c < n; ++c) {
     float acc = 0.0f;
     for (int i = 0; i < live; ++i)

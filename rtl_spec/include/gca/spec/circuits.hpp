@@ -36,8 +36,9 @@ class Quantizer {
   // Index of the level x maps to (0 .. levels-1); only meaningful when quantizing.
   int level_index(double x) const {
     double y = std::clamp(x, lo_, hi_);
-    double k = std::floor((y - lo_) * inv_step_ + 0.5 + kTieTolerance);
-    return static_cast<int>(std::min(k, static_cast<double>(levels_ - 1)));
+    // The argument is >= 0.5: truncation is the floor (and needs no library call).
+    const int k = static_cast<int>((y - lo_) * inv_step_ + 0.5 + kTieTolerance);
+    return std::min(k, levels_ - 1);
   }
   // The level of an x already inside [lo, hi] (levels >= 2), without branches. The argument
   // of the floor is >= 0 and small, where truncation to an integer is the floor: a conversion

@@ -177,11 +177,14 @@ class ValueArray {
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }
+  // The dense, decay and decay_levels forms of integrate(), before offsets and noise.
+  void integrate_analog(const float* phi, double now_ns, float* out) const;
   const CircuitModel* circuits_;
   int features_, lines_;
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;
+  int valid_count_ = 0;                 // lines written since the last clear
   mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
   mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
 };
