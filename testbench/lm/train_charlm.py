@@ -385,21 +385,22 @@ def evaluate(model, ids, context, max_chunks=None, batch=64):
     return total / count
 
 
-def train_phase(model, name, params, steps, train_ids, val_ids, args, rng, log, eval_chunks):
+def train_phase(model, name, params, steps, train_ids, val_ids, args, rng, log, eval_chunks, lr=None):
+    lr_peak = args.lr if lr is None else lr
     if steps <= 0:
         return []
     decay = [p for n, p in params if p.dim() >= 2 and "scalers" not in n]
     no_decay = [p for n, p in params if not (p.dim() >= 2 and "scalers" not in n)]
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr,
+        lr=lr_peak,
         betas=(0.9, 0.95),
     )
     warmup = min(args.warmup, max(1, steps // 10))
     curve = []
     t0 = time.time()
     for step in range(steps):
-        lr = args.lr * min(1.0, (step + 1) / warmup)
+        lr = lr_peak * min(1.0, (step + 1) / warmup)
         lr *= 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * step / steps))
         for g in opt.param_groups:
             g["lr"] = lr
@@ -413,7 +414,7 @@ def train_phase(model, name, params, steps, train_ids, val_ids, args, rng, log, 
         last = step + 1 == steps
         if last or (step + 1) % args.eval_every == 0:
             val = evaluate(model, val_ids, model.T, eval_chunks)
-            curve.append({"step": step + 1, "train_loss": float(loss), "val_loss": val})
+            curve.append({"step": step + 1, "train_loss": float(loss.detach()), "val_loss": val})
             log(f"{name} step {step + 1}/{steps} train {float(loss):.4f} val {val:.4f} "
                 f"({time.time() - t0:.0f} s)")
     return curve
@@ -477,7 +478,7 @@ def save_network(model, folder):
         np.save(os.path.join(folder, name + ".npy"), np.ascontiguousarray(arr), allow_pickle=False)
 
 
-def load_network(model_dir, net_name, manifest):
+def load_network(model_dir, net_name, manifest, dtype=torch.float32):
     arch = manifest["architecture"]
     net = manifest["networks"][net_name]
     model = CharGPT(len(manifest["vocab"]["chars"]), arch["d_model"], arch["n_layers"], arch["n_heads"],
@@ -489,7 +490,7 @@ def load_network(model_dir, net_name, manifest):
         arr = np.load(os.path.join(model_dir, net["dir"], name + ".npy"), allow_pickle=False)
         model.w(name).data.copy_(torch.from_numpy(arr.astype(np.float32)))
     model.eval()
-    return model
+    return model.to(dtype)
 
 
 def new_model(args, vocab_size, seed):
@@ -503,11 +504,12 @@ def write_reference(model_dir, manifest, log):
         text = normalize_text(f.read())
     ids, unknown = encode(text, manifest["vocab"]["chars"])
     T = manifest["architecture"]["context"]
-    for net_name, file_name in manifest["reference"]["logits"].items():
-        model = load_network(model_dir, net_name, manifest)
-        logits = chunked_logits(model, ids, T).numpy().astype("<f4")
-        np.save(os.path.join(model_dir, file_name), logits, allow_pickle=False)
-        log(f"reference logits {net_name}: {logits.shape} ({unknown} unknown characters) -> {file_name}")
+    for kind, dtype in (("logits", torch.float32), ("logits_float64", torch.float64)):
+        for net_name, file_name in manifest["reference"].get(kind, {}).items():
+            model = load_network(model_dir, net_name, manifest, dtype)
+            logits = chunked_logits(model, ids, T).numpy().astype("<f4")
+            np.save(os.path.join(model_dir, file_name), logits, allow_pickle=False)
+            log(f"reference {kind} {net_name}: {logits.shape} ({unknown} unknown characters) -> {file_name}")
 
 
 def cmd_train(args):
@@ -521,7 +523,7 @@ def cmd_train(args):
     smoke = args.steps is not None
     softmax_steps = args.steps if smoke else args.softmax_steps
     adapt_steps = args.steps if smoke else args.adapt_steps
-    scratch_steps = (args.steps if args.scratch_steps > 0 else 0) if smoke else args.scratch_steps
+    scratch_steps = args.steps if smoke else args.scratch_steps
     eval_chunks = 8 if smoke else None
     t_start = time.time()
 
@@ -535,10 +537,20 @@ def cmd_train(args):
     rng = np.random.RandomState(args.seed)
     losses = {}
 
+    calib = batches(train_ids, args.calib_batch, args.context, np.random.RandomState(args.seed + 1))
+    if args.scratch_only:
+        return train_scratch(args, chars, calib, hw, scratch_steps, train_ids, val_ids,
+                             log, eval_chunks)
+
     # 1. Softmax baseline.
     model = new_model(args, len(chars), args.seed)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"parameters: {n_params}")
+    if args.init:  # continue training a shipped softmax network (the equal-steps control)
+        for name in model.names():
+            arr = np.load(os.path.join(args.init, "softmax", name + ".npy"), allow_pickle=False)
+            model.w(name).data.copy_(torch.from_numpy(arr))
+        log(f"softmax network initialised from {args.init}")
     curve = train_phase(model, "softmax", list(model.t.named_parameters()), softmax_steps, train_ids, val_ids,
                         args, rng, log, eval_chunks)
     softmax_state = {k: v.detach().clone() for k, v in model.t.items()}
@@ -546,25 +558,16 @@ def cmd_train(args):
     losses["softmax"] = {"steps": softmax_steps, "val_loss_nats": softmax_val, "curve": curve}
 
     # 2. Adapted: the hardware attention swapped in with calibrated scalers, then fine-tuned.
-    calib = batches(train_ids, args.calib_batch, args.context, np.random.RandomState(args.seed + 1))
     calibrate_scalers(model, calib, hw, log)
     swap_val = evaluate(model, val_ids, args.context, eval_chunks)
     log(f"hardware attention swapped in, calibrated scalers, before fine-tuning: val {swap_val:.4f}")
     curve = train_phase(model, "adapt", list(model.t.named_parameters()), adapt_steps, train_ids, val_ids,
-                        args, rng, log, eval_chunks)
+                        args, rng, log, eval_chunks, lr=args.adapt_lr)
     adapted_val = evaluate(model, val_ids, args.context, eval_chunks)
     losses["hardware_swapped_calibrated"] = {"steps": 0, "val_loss_nats": swap_val}
     losses["hardware_adapted"] = {"steps": adapt_steps, "after_softmax_steps": softmax_steps,
                                   "val_loss_nats": adapted_val, "curve": curve}
 
-    # 3. Optional: the hardware attention trained from scratch (scalers calibrated at init).
-    if scratch_steps > 0:
-        scratch = new_model(args, len(chars), args.seed)
-        calibrate_scalers(scratch, calib, hw, log)
-        curve = train_phase(scratch, "scratch", list(scratch.t.named_parameters()), scratch_steps, train_ids,
-                            val_ids, args, np.random.RandomState(args.seed), log, eval_chunks)
-        losses["hardware_from_scratch"] = {"steps": scratch_steps,
-                                           "val_loss_nats": evaluate(scratch, val_ids, args.context, eval_chunks)}
     for v in losses.values():
         v["val_bits_per_char"] = v["val_loss_nats"] / math.log(2)
     losses["adapted_vs_softmax_percent"] = 100.0 * (adapted_val / softmax_val - 1.0)
@@ -595,7 +598,7 @@ def cmd_train(args):
                          "val_bits_per_char": adapted_val / math.log(2)},
         },
         "training": {
-            "corpus": f"Debian packages fortunes and fortunes-min: the text files of {args.corpus} "
+            "corpus": f"Debian packages fortunes and fortunes-min: the text files of {os.path.abspath(args.corpus)} "
                       f"(no .dat, no .u8 links), in name order: " + " ".join(corpus_files(args.corpus)),
             "split": f"by fortune (records between '%' lines, counted over all files in name order): "
                      f"fortune i is validation when i % {args.val_every} == {args.val_every - 1}, else training; "
@@ -603,7 +606,7 @@ def cmd_train(args):
             "vocab_rule": f"characters seen at least {args.min_count} times in the training text, sorted by "
                           f"code point, after id 0 = unknown (U+FFFD)",
             "seed": args.seed,
-            "steps": {"softmax": softmax_steps, "hardware_adapt": adapt_steps, "hardware_from_scratch": scratch_steps},
+            "steps": {"softmax": softmax_steps, "hardware_adapt": adapt_steps},
             "smoke": smoke,
             "recipe": (
                 f"AdamW (betas 0.9, 0.95; weight decay {args.weight_decay} on matrices), lr {args.lr} with "
@@ -613,7 +616,7 @@ def cmd_train(args):
                 f"per-head scalers calibrated on {args.calib_batch} training sequences (q percentiles "
                 f"0.5/99.5 onto [0, 1]; k and v centred on 0.45 V, 99.5th percentile of |x - median| onto "
                 f"0.45 V; a_o, b_o by least squares of the softmax head output on the hardware head output) "
-                f"and all weights and scalers fine-tuned {adapt_steps} steps with straight-through "
+                f"and all weights and scalers fine-tuned {adapt_steps} steps (peak lr {args.adapt_lr}) with straight-through "
                 f"estimators for the roundings (clips keep their true gradient)."),
             "losses": losses,
             "validation": "mean cross entropy over non-overlapping chunks of context + 1 characters of the "
@@ -625,12 +628,13 @@ def cmd_train(args):
             "device": args.device,
             "machine": args.machine or platform.node(),
             "wall_seconds": round(elapsed, 1),
-            "date_utc": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": " ".join(sys.argv),
         },
         "reference": {"text": "reference_text.txt",
                       "logits": {"softmax": "reference_logits_softmax.npy",
-                                 "hardware": "reference_logits_hardware.npy"}},
+                                 "hardware": "reference_logits_hardware.npy"},
+                      "logits_float64": {"hardware": "reference_logits_hardware_float64.npy"}},
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=True)
@@ -641,6 +645,129 @@ def cmd_train(args):
     log(f"softmax {softmax_val:.4f} nats ({softmax_val / math.log(2):.4f} bits/char), adapted "
         f"{adapted_val:.4f} ({adapted_val / math.log(2):.4f}), {losses['adapted_vs_softmax_percent']:+.2f} %; "
         f"{elapsed:.0f} s")
+    return 0
+
+
+def train_scratch(args, chars, calib, hw, steps, train_ids, val_ids, log, eval_chunks):
+    """The hardware network trained from scratch (scalers calibrated on the random initial network),
+    for the losses table: writes OUT/scratch.json, which `add-scratch` merges into a manifest."""
+    t0 = time.time()
+    scratch = new_model(args, len(chars), args.seed)
+    calibrate_scalers(scratch, calib, hw, log)
+    curve = train_phase(scratch, "scratch", list(scratch.t.named_parameters()), steps, train_ids, val_ids,
+                        args, np.random.RandomState(args.seed), log, eval_chunks)
+    val = evaluate(scratch, val_ids, args.context, eval_chunks)
+    os.makedirs(args.out, exist_ok=True)
+    result = {"steps": steps, "val_loss_nats": val, "val_bits_per_char": val / math.log(2), "curve": curve,
+              "lr": args.lr, "threads": args.threads, "torch_version": torch.__version__,
+              "wall_seconds": round(time.time() - t0, 1)}
+    with open(os.path.join(args.out, "scratch.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    log(f"hardware from scratch: {val:.4f} nats ({val / math.log(2):.4f} bits/char)")
+    return 0
+
+
+def scratch_from_log(path):
+    """The losses of a --scratch-only run that was stopped before its end, from its log lines
+    'scratch step N/M train X val Y (S s)': the last evaluation counts."""
+    curve, planned = [], None
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 7 and parts[0] == "scratch" and parts[1] == "step":
+                step, planned = (int(x) for x in parts[2].split("/"))
+                curve.append({"step": step, "train_loss": float(parts[4]), "val_loss": float(parts[6])})
+    if not curve:
+        raise SystemExit(f"error: {path}: no 'scratch step' lines")
+    val = curve[-1]["val_loss"]
+    return {"steps": curve[-1]["step"], "planned_steps": planned, "stopped_early": curve[-1]["step"] != planned,
+            "val_loss_nats": val, "val_bits_per_char": val / math.log(2), "curve": curve}
+
+
+def cmd_add_control(args):
+    """Adds the softmax network of another run (e.g. the shipped one trained further, so that it has
+    as many steps as the adapted network) to a manifest's losses table as `softmax_same_steps`."""
+    manifest = read_manifest(args.model)
+    other = read_manifest(args.other)
+    r = dict(other["training"]["losses"]["softmax"])
+    r["steps"] = manifest["training"]["steps"]["softmax"] + r["steps"]
+    r["continued_steps"] = other["training"]["losses"]["softmax"]["steps"]
+    r["recipe"] = other["training"]["command"]
+    r["machine"] = other["training"]["machine"]
+    manifest["training"]["losses"]["softmax_same_steps"] = r
+    with open(os.path.join(args.model, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=True)
+        f.write("\n")
+    return 0
+
+
+def cmd_add_scratch(args):
+    manifest = read_manifest(args.model)
+    if args.scratch.endswith(".json"):
+        with open(args.scratch) as f:
+            result = json.load(f)
+    else:
+        result = scratch_from_log(args.scratch)
+    losses = manifest["training"]["losses"]
+    losses["hardware_from_scratch"] = result
+    losses["scratch_vs_softmax_percent"] = 100.0 * (
+        result["val_loss_nats"] / losses["softmax"]["val_loss_nats"] - 1.0)
+    manifest["training"]["steps"]["hardware_from_scratch"] = result["steps"]
+    with open(os.path.join(args.model, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=True)
+        f.write("\n")
+    return 0
+
+
+def cmd_losses_table(args):
+    """Writes the losses table of a model folder's manifest as Markdown."""
+    manifest = read_manifest(args.model)
+    tr = manifest["training"]
+    losses = tr["losses"]
+    soft = losses["softmax"]["val_loss_nats"]
+    rows = [
+        ("softmax", "softmax network", f"{losses['softmax']['steps']} softmax"),
+        ("hardware_swapped_calibrated", "hardware attention swapped into the softmax network, "
+         "calibrated scalers, no fine-tuning", "-"),
+        ("hardware_adapted", "adapted network (shipped as `hardware/`)",
+         f"{losses['softmax']['steps']} softmax + {losses['hardware_adapted']['steps']} hardware"),
+        ("hardware_from_scratch", "hardware attention trained from scratch", None),
+        ("softmax_same_steps", "softmax network trained further (as many steps as the adapted one)", None),
+    ]
+    lines = [
+        "<!-- generated by testbench/lm/train_charlm.py losses-table from "
+        "testbench/lm/models/fortunes_char/manifest.json; do not edit -->",
+        "| network | training steps | validation loss (nats/char) | bits/char | vs softmax |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, label, steps in rows:
+        if key not in losses:
+            continue
+        r = losses[key]
+        if steps is None and key == "softmax_same_steps":
+            steps = f"{r['steps'] - r['continued_steps']} + {r['continued_steps']} softmax"
+        elif steps is None:
+            steps = f"{r['steps']} hardware"
+            if r.get("stopped_early"):
+                steps += f" (run stopped at {r['steps']} of {r['planned_steps']} by the time limit)"
+        lines.append(f"| {label} | {steps} | {r['val_loss_nats']:.4f} | {r['val_bits_per_char']:.4f} | "
+                     f"{100.0 * (r['val_loss_nats'] / soft - 1.0):+.1f} % |")
+    lines.append("")
+    if "softmax_same_steps" in losses:
+        same = losses["softmax_same_steps"]["val_loss_nats"]
+        ad = losses["hardware_adapted"]["val_loss_nats"]
+        lines.append(f"At equal training steps ({losses['softmax_same_steps']['steps']}) the adapted network is "
+                     f"{100.0 * (ad / same - 1.0):+.1f} % above the softmax one. The shipped `softmax/` network is "
+                     f"the {losses['softmax']['steps']}-step one that the adapted network started from.")
+        lines.append("")
+    lines.append(f"Trained on: {tr['machine']}, {tr['threads']} threads, torch {tr['torch_version']}, "
+                 f"{tr['wall_seconds']:.0f} s for the softmax and adapted networks; seed {tr['seed']}.")
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -701,7 +828,7 @@ def check_model(model_dir):
     ref = manifest["reference"]
     with open(os.path.join(model_dir, ref["text"]), "rb") as f:
         n = len(normalize_text(f.read()))
-    for net_name, file_name in ref["logits"].items():
+    for net_name, file_name in list(ref["logits"].items()) + list(ref.get("logits_float64", {}).items()):
         arr = np.load(os.path.join(model_dir, file_name), allow_pickle=False)
         if list(arr.shape) != [n, len(chars)] or arr.dtype != np.dtype("<f4"):
             errors.append(f"{file_name}: {arr.dtype} {list(arr.shape)}, expected float32 {[n, len(chars)]}")
@@ -725,7 +852,7 @@ def main(argv=None):
     tr.add_argument("--steps", type=int, default=None, help="smoke run: N steps per phase, short evaluation")
     tr.add_argument("--softmax-steps", type=int, default=2000)
     tr.add_argument("--adapt-steps", type=int, default=1500)
-    tr.add_argument("--scratch-steps", type=int, default=0, help="also train the hardware network from scratch")
+    tr.add_argument("--scratch-steps", type=int, default=3500, help="steps of --scratch-only")
     tr.add_argument("--layers", type=int, default=4)
     tr.add_argument("--heads", type=int, default=2)
     tr.add_argument("--d-head", type=int, default=64)
@@ -734,6 +861,10 @@ def main(argv=None):
     tr.add_argument("--context", type=int, default=128)
     tr.add_argument("--batch", type=int, default=32)
     tr.add_argument("--lr", type=float, default=3e-3)
+    tr.add_argument("--adapt-lr", type=float, default=1e-3)
+    tr.add_argument("--init", default=None, help="start the softmax phase from this model folder's softmax/")
+    tr.add_argument("--scratch-only", action="store_true",
+                    help="train only the hardware network from scratch; write its losses to OUT/scratch.json")
     tr.add_argument("--warmup", type=int, default=100)
     tr.add_argument("--weight-decay", type=float, default=0.1)
     tr.add_argument("--eval-every", type=int, default=500)
@@ -753,8 +884,19 @@ def main(argv=None):
         p.add_argument("--device", default="cpu", choices=["cpu"])
     sub.choices["dump-reference"].add_argument("--eval-val", action="store_true",
                                                help="also print both networks' validation loss")
+    add = sub.add_parser("add-scratch", help="merge a scratch.json into a model folder's losses table")
+    add.add_argument("scratch", help="scratch.json, or the log of a --scratch-only run stopped early")
+    add.add_argument("--model", default=DEFAULT_MODEL_DIR)
+    ac = sub.add_parser("add-control", help="add another run's softmax network to the losses table")
+    ac.add_argument("other", help="model folder of the control run")
+    ac.add_argument("--model", default=DEFAULT_MODEL_DIR)
+    lt = sub.add_parser("losses-table", help="write the manifest's losses table as Markdown")
+    lt.add_argument("--model", default=DEFAULT_MODEL_DIR)
+    lt.add_argument("--out", default=None)
     args = ap.parse_args(argv)
-    return {"train": cmd_train, "dump-reference": cmd_dump_reference, "check": cmd_check}[args.cmd](args)
+    commands = {"losses-table": cmd_losses_table, "add-control": cmd_add_control, "train": cmd_train, "dump-reference": cmd_dump_reference, "check": cmd_check,
+                "add-scratch": cmd_add_scratch}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":
