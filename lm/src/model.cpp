@@ -252,6 +252,11 @@ Model load_model(const std::string& manifest_path) {
       if (lg.contains("hardware") && lg["hardware"].is_string())
         m.reference_hardware_path = rel(lg["hardware"].get<std::string>());
     }
+    if (ref.contains("logits_float64") && ref["logits_float64"].is_object()) {
+      const json& lg = ref["logits_float64"];
+      if (lg.contains("hardware") && lg["hardware"].is_string())
+        m.reference_hardware_float64_path = rel(lg["hardware"].get<std::string>());
+    }
   }
   return m;
 }

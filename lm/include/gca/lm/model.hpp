@@ -73,6 +73,8 @@ struct Model {
   NetworkWeights softmax, adapted;
   // Reference for tests: text and logits [N, V] of each network, empty when not shipped.
   std::string reference_text_path, reference_softmax_path, reference_hardware_path;
+  // The hardware network's logits computed in float64 (no rounding-boundary ambiguity).
+  std::string reference_hardware_float64_path;
 };
 
 // Loads and validates everything. Throws gca::Error with one line naming the file or key and
