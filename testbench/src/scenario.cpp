@@ -315,7 +315,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     sc.power_window_ns = r.num("power_window_ns", 1000.0, 1e-3, 1e12);
     sc.plots = r.flag("plots", true);
   }
-  if (const auto& configure = find_workload_kind(sc.workload_kind, path).configure) configure(sc);
+  configure_workload(sc);
   return sc;
 }
 

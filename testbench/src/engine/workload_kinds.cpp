@@ -22,4 +22,9 @@ const WorkloadKind& find_workload_kind(const std::string& name, const std::strin
               "'" + name + "' is not a workload kind (allowed: " + names + ")");
 }
 
+void configure_workload(Scenario& scenario) {
+  if (const auto& configure = find_workload_kind(scenario.workload_kind, scenario.file).configure)
+    configure(scenario);
+}
+
 }  // namespace gca::tb

@@ -57,6 +57,10 @@ const std::vector<WorkloadKind>& workload_kinds();
 // The kind called `name`; gca::Error naming `file`, workload.kind and the allowed names.
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file);
 
+// Runs the configure hook of scenario.workload_kind (load_scenario does it; a command that builds
+// a Scenario in memory, e.g. from its own flags, calls it once the workload section is set).
+void configure_workload(Scenario& scenario);
+
 // The built-in kind: the scenario's stimulus (uniform random or .npy), open loop.
 WorkloadKind synthetic_workload_kind();
 
