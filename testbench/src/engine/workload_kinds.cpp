@@ -5,11 +5,30 @@
 
 namespace gca::tb {
 
-const std::vector<WorkloadKind>& workload_kinds() {
-  static const std::vector<WorkloadKind> kinds{
+namespace {
+
+std::vector<WorkloadKind>& registry() {
+  static std::vector<WorkloadKind> kinds{
       synthetic_workload_kind(),
   };
   return kinds;
+}
+
+}  // namespace
+
+const std::vector<WorkloadKind>& workload_kinds() {
+  return registry();
+}
+
+void register_workload_kind(WorkloadKind kind) {
+  auto& kinds = registry();
+  for (auto& k : kinds) {
+    if (k.name == kind.name) {
+      k = std::move(kind);
+      return;
+    }
+  }
+  kinds.push_back(std::move(kind));
 }
 
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file) {

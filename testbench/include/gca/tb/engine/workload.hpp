@@ -52,8 +52,11 @@ struct WorkloadKind {
       make;
 };
 
-// The registered kinds (src/engine/workload_kinds.cpp).
+// The registered kinds: the built-in list (src/engine/workload_kinds.cpp) and any added with
+// register_workload_kind (tests, or a tool linking the engine); a later kind of the same name
+// replaces the earlier.
 const std::vector<WorkloadKind>& workload_kinds();
+void register_workload_kind(WorkloadKind kind);
 // The kind called `name`; gca::Error naming `file`, workload.kind and the allowed names.
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file);
 
