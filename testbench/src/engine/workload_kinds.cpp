@@ -10,6 +10,7 @@ namespace {
 std::vector<WorkloadKind>& registry() {
   static std::vector<WorkloadKind> kinds{
       synthetic_workload_kind(),
+      lm_workload_kind(),
   };
   return kinds;
 }

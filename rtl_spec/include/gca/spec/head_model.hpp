@@ -114,6 +114,11 @@ class SubTileModel {
   const ValueArray& value() const { return value_; }
 
  private:
+  // What the circuits did in the read just computed (charges s_out and charge_): the activity
+  // the power model turns into energy.
+  SubTileActivity read_activity(double q_pulse_sum, float phi_sum, double counts,
+                                const float* s_out) const;
+
   const CircuitModel* circuits_;
   KeyArray key_;
   ValueArray value_;
