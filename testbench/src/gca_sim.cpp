@@ -17,6 +17,7 @@
 #include "gca/tb/cli.hpp"
 #include "gca/tb/engine/experiment.hpp"
 #include "gca/tb/engine/head_command.hpp"
+#include "gca/tb/lm_run.hpp"
 #include "gca/tb/output_set.hpp"
 #include "gca/tb/run_limits.hpp"
 #include "gca/tb/sweep.hpp"
@@ -250,9 +251,7 @@ struct SweepCommand {
     c->add_flag("--no-submit", a.no_submit,
                 "with slurm: only write DIR/sweep.sbatch (submit it yourself, then --merge)");
     tb::add_common_options(*c, a.common,
-                           tb::kOptSet | tb::kOptScenarioSet | tb::kOptSeed | tb::kOptOut |
-                               tb::kOptQuiet | tb::kOptProgress | tb::kOptPlots,
-                           "passed to every point's run (as `gca-sim run --seed`)");
+                           tb::kOptAll, "passed to every point's run (as `gca-sim run --seed`)");
     c->final_callback([this] { code = tb::run_sweep_command(a, "/proc/self/exe"); });
   }
   int code = 0;
@@ -281,14 +280,16 @@ int run_command_line(int argc, char** argv) {
   spec.declare(app);
   sweep.declare(app);
   mc.declare(app);
+  tb::LmCommand lm;
+  lm.declare(app);
   if (argc < 2) {
     std::printf("%s", app.help().c_str());
     return tb::kExitBadInput;
   }
   const std::string first = argv[1];
-  const std::vector<std::string> names{"run", "head", "spec", "sweep", "mc"};
+  const std::vector<std::string> names{"run", "head", "spec", "sweep", "mc", "lm"};
   if (first[0] != '-' && std::find(names.begin(), names.end(), first) == names.end())
-    throw Error("", first, "unknown command (allowed: run, head, spec, sweep, mc)");
+    throw Error("", first, "unknown command (allowed: run, head, spec, sweep, mc, lm)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -298,7 +299,7 @@ int run_command_line(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw Error("", "", e.what());
   }
-  for (int code : {run.code, mc.code, head.code, spec.code, sweep.code})
+  for (int code : {run.code, mc.code, head.code, spec.code, sweep.code, lm.code})
     if (code != 0) return code;
   return tb::kExitOk;
 }

@@ -8,6 +8,7 @@ namespace gca::tb {
 const std::vector<WorkloadKind>& workload_kinds() {
   static const std::vector<WorkloadKind> kinds{
       synthetic_workload_kind(),
+      lm_workload_kind(),
   };
   return kinds;
 }

@@ -16,7 +16,7 @@
 
 namespace gca::power {
 
-// A GPU running the same attention workload (SPEC.md section 6).
+// A GPU running the same attention workload (docs/gpu_baselines.md).
 struct GpuBaseline {
   std::string name;
   double latency_ns = 0.0;             // per token, one layer's attention

@@ -1,4 +1,4 @@
-// Functional models of the analog circuits (SPEC.md section 3): quantizers, the gain-cell
+// Functional models of the analog circuits (docs/hardware.md, building blocks): quantizers, the gain-cell
 // multiply g(w) of paper Eq. 4, capacitor decay, and the two charge-to-pulse circuits.
 // Pure C++, no SystemC: both the executable spec (HeadModel) and the SystemC modules use
 // these, so that they agree by construction and can be unit-tested on their own.
