@@ -74,7 +74,7 @@ ExpectedOutputObserver::ExpectedOutputObserver(const Scenario& sc, int d)
     : expect_(sc.expect), d_(d), expected_(load_expected_outputs(sc.expect, d, sc.host.tokens)) {}
 
 void ExpectedOutputObserver::output(const HeadOutput& o) {
-  if (expected_.empty() || o.layer != 0 || o.head != 0) return;
+  if (expected_.empty() || o.layer != expect_.layer || o.head != expect_.head) return;
   for (int i = 0; i < d_; ++i) {
     const double e = expected_[std::size_t(o.token) * d_ + i];
     err2_ += (o.out[i] - e) * (o.out[i] - e);
@@ -89,7 +89,8 @@ void ExpectedOutputObserver::finish(RunResult& r) {
   r.report["check"]["expected_out_max_rel_l2"] = expect_.max_rel_l2;
   r.report["check"]["expected_out"] = expect_.out_path;
   r.metrics.set("expected_out_rel_l2", rel, "1",
-                "relative L2 error of head 0 of layer 0 against check.expect_out");
+                "relative L2 error of head check.expect_head of layer check.expect_layer "
+                "against check.expect_out");
   if (rel > expect_.max_rel_l2) r.exit_code = std::max<int>(r.exit_code, kExitCheckFailed);
 }
 

@@ -58,10 +58,17 @@ struct WorkloadKind {
       make;
 };
 
-// The registered kinds (src/engine/workload_kinds.cpp).
+// The registered kinds: the built-in list (src/engine/workload_kinds.cpp) and any added with
+// register_workload_kind (tests, or a tool linking the engine); a later kind of the same name
+// replaces the earlier.
 const std::vector<WorkloadKind>& workload_kinds();
+void register_workload_kind(WorkloadKind kind);
 // The kind called `name`; gca::Error naming `file`, workload.kind and the allowed names.
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file);
+
+// Runs the configure hook of scenario.workload_kind (load_scenario does it; a command that builds
+// a Scenario in memory, e.g. from its own flags, calls it once the workload section is set).
+void configure_workload(Scenario& scenario);
 
 // The built-in kind: the scenario's stimulus (uniform random or .npy), open loop.
 WorkloadKind synthetic_workload_kind();
