@@ -36,10 +36,20 @@ if (rows('energy_groups.csv') > 1) {
 }
 
 # --- Fig. 5c,d: latency and energy per token (one layer's attention) against GPUs, log scales --
+# The data file holds only figures of the simulated shape; its "# title:" line names that shape
+# and its "# left out:" line says how many figures of other shapes were not drawn.
+header(f, key) = system("sed -n 's/^# " . key . ": //p' '" . f . "' 2>/dev/null")
 if (rows('gpu_comparison.csv') > 1) {
   set output 'gpu_comparison.png'
-  set terminal pngcairo size 1100,560 font 'DejaVu Sans,10' noenhanced
-  set multiplot layout 1,2 title 'One layer of attention (12 heads, d 64, window 1024), per token'
+  set terminal pngcairo size 1100,600 font 'DejaVu Sans,10' noenhanced
+  gpu_title = header('gpu_comparison.csv', 'title')
+  gpu_left_out = header('gpu_comparison.csv', 'left out')
+  if (gpu_left_out ne 'none' && gpu_left_out ne '') {
+    gpu_title = gpu_title . "\nnot drawn: " . gpu_left_out
+  }
+  set multiplot layout 1,2 title gpu_title
+  gpu_bars = rows('gpu_comparison.csv') - 3  # less the two "# " lines and the header
+  set xrange [-0.6 : (gpu_bars < 4 ? 4 : gpu_bars) - 0.4]
   set style fill solid 0.85 border -1
   set boxwidth 0.7
   set logscale y 10
@@ -61,6 +71,7 @@ if (rows('gpu_comparison.csv') > 1) {
        '' skip 1 using 0:3:(sprintf('%.3g', $3)) with labels offset 0,0.8 notitle
   unset multiplot
   unset output
+  set xrange [*:*]
   unset logscale y
   set format y '%g'
   set yrange [*:*]

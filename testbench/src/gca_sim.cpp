@@ -1,6 +1,6 @@
 // gca-sim: the command line of GCA-TLM.
 //   gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]
-//                             [--seed S] [--quiet]
+//                             [--seed S] [--quiet] [--baselines FILE ...]
 //   gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value ...]
 //                [--dump-scores]
 //   gca-sim spec [--spec FILE] [--set key=value ...]
@@ -50,6 +50,7 @@ const char* kUsage =
 const char* kRunUsage =
     "usage: gca-sim run SCENARIO.json [--tokens N] [--out DIR] [--vcd FILE] [--set key=value ...]\n"
     "                                 [--scenario-set key=value ...] [--seed S] [--quiet]\n"
+    "                                 [--baselines FILE ...]\n"
     "  --tokens N      tokens to generate (overrides workload.tokens; N >= 1)\n"
     "  --out DIR       output folder for report.json, modules.csv, plots (default "
     "out/<scenario>);\n"
@@ -61,7 +62,11 @@ const char* kRunUsage =
     "  --seed S        seed of the uniform stimulus (overrides stimulus.seed), of the chip's\n"
     "                  mismatch (variation.chip_seed) and of the noise (noise.seed); the three\n"
     "                  are separate streams (docs/variation.md)\n"
-    "  --quiet         no progress line on stderr\n";
+    "  --quiet         no progress line on stderr\n"
+    "  --baselines FILE  add the device figures of FILE (written by\n"
+    "                  power/tools/measure_baseline.py) to the comparison; repeatable. Figures\n"
+    "                  of another shape (heads, d_head, window) than the simulated one are\n"
+    "                  listed with their shape, not compared (docs/gpu_baselines.md)\n";
 
 const char* kHeadUsage =
     "usage: gca-sim head --q Q.npy --k K.npy --v V.npy --out DIR [--spec FILE] [--set key=value "
@@ -157,7 +162,7 @@ int cmd_run(Args& a) {
   long tokens = -1;
   long seed = -1;
   bool quiet = false;
-  std::vector<std::string> sets, scenario_sets;
+  std::vector<std::string> sets, scenario_sets, baseline_files;
   while (a.more()) {
     std::string f = a.next("");
     if (f == "--help" || f == "-h") {
@@ -178,6 +183,9 @@ int cmd_run(Args& a) {
       seed = parse_long(f, a.next(f), 0, 2147483647L);
     } else if (f == "--quiet") {
       quiet = true;
+    } else if (f == "--baselines") {
+      baseline_files.push_back(a.next(f));
+      if (baseline_files.back().empty()) throw Error("", f, "empty (allowed: a file path)");
     } else if (!f.empty() && f[0] == '-') {
       throw Error("", f, "unknown option of `gca-sim run` (see --help)");
     } else if (scenario_path.empty()) {
@@ -203,6 +211,7 @@ int cmd_run(Args& a) {
   opt.out_dir = out_given ? out : "out/" + sc.name;
   opt.vcd_path = vcd;
   opt.quiet = quiet;
+  opt.baseline_files = baseline_files;
   return gca::tb::run_scenario(sc, opt);
 }
 

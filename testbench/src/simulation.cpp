@@ -168,6 +168,7 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
   check_run_limits(s, sc);
   tlm::TokenSource source = make_stimulus(sc.stimulus, d, T);
   power::Baselines baselines = power::load_baselines();
+  power::add_baseline_files(baselines, opt.baseline_files);
   if (sc.fault.injected.token >= 0 && (sc.fault.layer >= L || sc.fault.head >= H)) {
     throw Error(sc.file, "fault", "layer or head out of range");
   }

@@ -21,6 +21,7 @@ struct RunOptions {
   std::string out_dir;   // reports go here (created); results are written atomically
   std::string vcd_path;  // empty: no trace
   bool quiet = false;    // no progress line
+  std::vector<std::string> baseline_files;  // device figures added to the comparison
 };
 
 // Runs the scenario; returns an ExitCode. Throws gca::Error for bad input found late.
