@@ -7,6 +7,6 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$root/build/testbench/gca-sim" run "$root/testbench/scenarios/gpt2_layer.json" --quiet \
-  --out "$out/run" --baselines "$root/power/data/measured/h200_2026-12-04.json"
+  --out "$out/run" --baselines "$root/power/data/measured/h200_2026-12-04.json" > /dev/null
 cp "$out/run/gpu_comparison.png" "$root/docs/power/gpu_comparison.png"
 echo "wrote docs/power/gpu_comparison.png"

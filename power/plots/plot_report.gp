@@ -37,11 +37,12 @@ if (rows('energy_groups.csv') > 1) {
 
 # --- Fig. 5c,d: latency and energy per token (one layer's attention) against GPUs, log scales --
 # The data file holds only figures of the simulated shape; its "# title:" line names that shape
-# and its "# left out:" line says how many figures of other shapes were not drawn.
+# and its "# left out:" line says how many figures of other shapes were not drawn (skip 3: the
+# two "# " lines and the header; energy NaN: not measured, no bar).
 header(f, key) = system("sed -n 's/^# " . key . ": //p' '" . f . "' 2>/dev/null")
 if (rows('gpu_comparison.csv') > 1) {
   set output 'gpu_comparison.png'
-  set terminal pngcairo size 1100,600 font 'DejaVu Sans,10' noenhanced
+  set terminal pngcairo size 1400,720 font 'DejaVu Sans,10' noenhanced
   gpu_title = header('gpu_comparison.csv', 'title')
   gpu_left_out = header('gpu_comparison.csv', 'left out')
   if (gpu_left_out ne 'none' && gpu_left_out ne '') {
@@ -57,18 +58,18 @@ if (rows('gpu_comparison.csv') > 1) {
   set format y '%.0e'
   set xtics rotate by 30 right
   set rmargin 3
-  set bmargin 8
+  set bmargin 12
   unset key
   set title 'latency'
   set ylabel 'latency per token (ns)'
   set yrange [1:1e7]
-  plot 'gpu_comparison.csv' skip 1 using 0:2:xtic(1) with boxes lc rgb '#2ca02c', \
-       '' skip 1 using 0:2:(sprintf('%.3g', $2)) with labels offset 0,0.8 notitle
+  plot 'gpu_comparison.csv' skip 3 using 0:2:xtic(1) with boxes lc rgb '#2ca02c', \
+       '' skip 3 using 0:2:(sprintf('%.3g', $2)) with labels offset 0,0.8 font ',8' notitle
   set title 'energy'
   set ylabel 'energy per token (nJ)'
   set yrange [1:1e8]
-  plot 'gpu_comparison.csv' skip 1 using 0:3:xtic(1) with boxes lc rgb '#d62728', \
-       '' skip 1 using 0:3:(sprintf('%.3g', $3)) with labels offset 0,0.8 notitle
+  plot 'gpu_comparison.csv' skip 3 using 0:3:xtic(1) with boxes lc rgb '#d62728', \
+       '' skip 3 using 0:3:(sprintf('%.3g', $3)) with labels offset 0,0.8 font ',8' notitle
   unset multiplot
   unset output
   set xrange [*:*]
