@@ -71,11 +71,11 @@ ojson parse_file(const std::string& path) {
   if (!in) throw gca::Error(path, "", "cannot open the baseline file");
   try {
     return ojson::parse(in);
-  } catch (const ojson::parse_error& e) {
+  } catch (const ojson::exception& e) {  // parse errors, numbers out of range
     std::string msg = e.what();
-    const auto pos = msg.find("parse error");
+    const auto pos = msg.find("] ");
     throw gca::Error(path, "",
-                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
+                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos + 2)));
   }
 }
 
