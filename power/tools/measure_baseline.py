@@ -398,6 +398,9 @@ def parse_args(argv):
     if a.warmup_seconds < 0:
         fail("--warmup-seconds must be >= 0")
     a.dtype = a.dtype or ("float16" if a.device == "cuda" else "float32")
+    out_dir = os.path.dirname(os.path.abspath(a.out))
+    if not os.path.isdir(out_dir):  # before measuring, not after
+        fail(a.out + ": folder " + out_dir + " does not exist")
     return a
 
 
