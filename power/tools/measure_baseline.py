@@ -43,10 +43,16 @@ def fail(msg):
     sys.exit(2)
 
 
-try:
-    import torch
-except ImportError:
-    fail("PyTorch is not installed for " + sys.executable + " (Debian: apt install python3-torch)")
+torch = None  # imported once the arguments are checked (a few seconds), see import_torch()
+
+
+def import_torch():
+    global torch
+    try:
+        import torch as imported
+    except ImportError:
+        fail("PyTorch is not installed for " + sys.executable + " (Debian: apt install python3-torch)")
+    torch = imported
 
 
 # ------------------------------------------------------------------------------------------------
@@ -558,6 +564,7 @@ def write_atomic(path, text):
 
 def main(argv):
     a = parse_args(argv)
+    import_torch()
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with torch.no_grad():
         res = measure(a)
