@@ -262,9 +262,7 @@ struct SweepCommand {
     c->add_flag("--no-submit", a.no_submit,
                 "with slurm: only write DIR/sweep.sbatch (submit it yourself, then --merge)");
     tb::add_common_options(*c, a.common,
-                           tb::kOptSet | tb::kOptScenarioSet | tb::kOptSeed | tb::kOptOut |
-                               tb::kOptQuiet | tb::kOptProgress | tb::kOptPlots,
-                           "passed to every point's run (as `gca-sim run --seed`)");
+                           tb::kOptAll, "passed to every point's run (as `gca-sim run --seed`)");
     c->final_callback([this] { code = tb::run_sweep_command(a, "/proc/self/exe"); });
   }
   int code = 0;

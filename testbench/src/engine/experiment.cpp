@@ -145,8 +145,10 @@ class Experiment {
   void feed(long t, int l, int h, double* q, double* k, double* v);
   void deliver(long t, int l, int h, const double* out);
   void observe_heads(tlm::System& sys);
+  void token_done(long done, const sc_core::sc_time& now);
   void attach_tracer(tlm::System& sys, OutputSet& outputs);
   void add_run_sections(RunResult& r, const tlm::System& sys, double wall_s, double steady_wall_s);
+  void write_outputs(RunResult& r, OutputSet& outputs);
 
   const Scenario& sc_;
   const ExperimentOptions& opt_;
@@ -164,8 +166,10 @@ class Experiment {
   std::vector<double> latency_sum_ = std::vector<double>(L_, 0.0);
   std::vector<long> latency_n_ = std::vector<long>(L_, 0);
   BoundedSeries per_token_;
-  power::EnergySnapshot steady_start_{};
+  power::EnergySnapshot last_{}, steady_start_{};
   long steady_tokens_ = 0;
+  Clock::time_point steady_wall_start_;
+  std::unique_ptr<Progress> progress_;
   std::unique_ptr<traces::VcdTracer> tracer_;
 };
 
@@ -186,6 +190,23 @@ void Experiment::deliver(long t, int l, int h, const double* out) {
     obs->output(o);
   }
   if (logged) inputs_.pop(index);
+}
+
+// After each token has left every layer: its energy, the steady state, observers, progress.
+void Experiment::token_done(long done, const sc_core::sc_time& now) {
+  const power::EnergySnapshot snap = tracker_.snapshot();
+  per_token_.add(snap - last_);
+  last_ = snap;
+  if (done == spec_.window) {  // the window is full from token M - 1 on
+    steady_start_ = snap;
+    steady_wall_start_ = Clock::now();
+  }
+  if (done > spec_.window) ++steady_tokens_;
+  const double sim_ns = now.to_seconds() * 1e9;
+  for (const auto& obs : observers_) obs->token_done(done, sim_ns);
+  char detail[48];
+  std::snprintf(detail, sizeof detail, "sim %.3f us", sim_ns / 1000.0);
+  progress_->update(done, detail);
 }
 
 // START-to-done latency of head 0 of each layer and the write time of every head's token, from
@@ -234,26 +255,10 @@ RunResult Experiment::run() {
   attach_tracer(sys, outputs);
 
   const int window = spec_.window;
-  Progress progress(sc_.name, T, "tokens", opt_.progress,
-                    [window](long t) { return token_cost(t, window); });
-  power::EnergySnapshot last = tracker_.snapshot();
-  Clock::time_point steady_wall_start;
-  const long fill = spec_.window;  // the window is full from token M - 1 on
-  sys.host.on_token = [&](long done, const sc_core::sc_time& now) {
-    const power::EnergySnapshot snap = tracker_.snapshot();
-    per_token_.add(snap - last);
-    last = snap;
-    if (done == fill) {
-      steady_start_ = snap;
-      steady_wall_start = Clock::now();
-    }
-    if (done > fill) ++steady_tokens_;
-    const double sim_ns = now.to_seconds() * 1e9;
-    for (const auto& obs : observers_) obs->token_done(done, sim_ns);
-    char detail[48];
-    std::snprintf(detail, sizeof detail, "sim %.3f us", sim_ns / 1000.0);
-    progress.update(done, detail);
-  };
+  progress_ = std::make_unique<Progress>(sc_.name, T, "tokens", opt_.progress,
+                                         [window](long t) { return token_cost(t, window); });
+  last_ = tracker_.snapshot();
+  sys.host.on_token = [this](long done, const sc_core::sc_time& now) { token_done(done, now); };
 
   const auto wall_start = Clock::now();
   sc_core::sc_start();
@@ -274,7 +279,7 @@ RunResult Experiment::run() {
   const Clock::time_point wall_end = Clock::now();
   const double wall_s = std::chrono::duration<double>(wall_end - wall_start).count();
   const double steady_wall_s =
-      steady_tokens_ > 0 ? std::chrono::duration<double>(wall_end - steady_wall_start).count()
+      steady_tokens_ > 0 ? std::chrono::duration<double>(wall_end - steady_wall_start_).count()
                          : 0.0;
   workload_->add_metrics(r.metrics);
   add_run_sections(r, sys, wall_s, steady_wall_s);
@@ -287,6 +292,14 @@ RunResult Experiment::run() {
     r.report["monte_carlo"] = m.json;
     for (const Metric& x : m.metrics.all()) r.metrics.set(x.name, x.value, x.unit, x.meaning);
   }
+  write_outputs(r, outputs);
+  outputs.commit();
+  return r;
+}
+
+// report.json (once, from the result), modules.csv, the energy table, the plots' data and
+// plots, and the observers' own files, into the output set.
+void Experiment::write_outputs(RunResult& r, OutputSet& outputs) {
   ojson metrics = ojson::object();
   for (const Metric& m : r.metrics.all())
     metrics[m.name] = {{"value", m.value}, {"unit", m.unit}, {"meaning", m.meaning}};
@@ -300,8 +313,6 @@ RunResult Experiment::run() {
   for (const auto& obs : observers_)
     obs->write_files([&](const std::string& name) { return outputs.path(name); });
   if (sc_.plots && opt_.plots) r.plots_message = power::render_plots(outputs.staging_dir()).message;
-  outputs.commit();
-  return r;
 }
 
 // The report's own sections: power's figures, then what only the run knows.

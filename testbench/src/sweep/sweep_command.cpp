@@ -85,6 +85,8 @@ void apply_common(SweepFile& sweep, const CommonOptions& c) {
   for (const auto& s : c.scenario_sets) add(s, "--scenario-set");
   if (c.seed >= 0) sweep.seed = c.seed;
   if (c.no_plots) sweep.plots = false;
+  if (c.tokens > 0)
+    for (auto& p : sweep.points) p.tokens = c.tokens;
 }
 
 void prepare_out_dir(const std::string& dir) {

@@ -201,7 +201,73 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
 
 std::string plot_safe(std::string s) {
   std::replace(s.begin(), s.end(), ',', ';');
+  std::replace(s.begin(), s.end(), '"', '\'');
+  std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
+}
+
+// "window=256 array.cols=32" with each key shortened to its last part ("cols=32").
+std::string short_label(const SweepPoint& p) {
+  std::string s;
+  for (const auto& v : p.values) {
+    const auto dot = v.key.rfind('.');
+    s += (s.empty() ? "" : " ") + (dot == std::string::npos ? v.key : v.key.substr(dot + 1)) + "=" +
+         v.text;
+  }
+  return s;
+}
+
+// Up to this many points get a legend line on the plots (number: values); beyond, sweep.csv.
+constexpr int kMaxLegend = 24;
+
+// The legend of the plots as gnuplot commands: every point's number and values, failed points
+// in red with their error, so that a missing point is visible rather than absent.
+std::string legend_script(const std::vector<Row>& rows) {
+  std::ostringstream gp;
+  const int n = static_cast<int>(rows.size());
+  int failed = 0;
+  for (const auto& r : rows) failed += r.status == "failed" || r.status == "missing";
+  gp << "nfailed = " << failed << "\nnpointsall = " << n << "\n";
+  if (n > kMaxLegend) {
+    gp << "set label 1 'points: see sweep.csv' at screen 0.775, 0.9 font ',9'\n";
+    return gp.str();
+  }
+  // Lines of at most kWidth characters (a long label continues on the next line, indented).
+  constexpr std::size_t kWidth = 40;
+  double y = 0.9;
+  const double line = std::min(0.03, 0.82 / std::max(1, n));
+  for (int i = 0; i < n; ++i) {
+    const Row& r = rows[i];
+    std::string text = std::to_string(r.point->index) + ": " + short_label(*r.point);
+    const char* colour = "#000000";
+    if (r.status == "failed" || r.status == "missing") {
+      std::string error = r.error;
+      if (error.rfind("gca-sim: ", 0) == 0) error = error.substr(9);
+      text += "  " + r.status + (error.empty() ? "" : ": " + error.substr(0, 70));
+      colour = "#d62728";
+    } else if (r.status == "check_failed") {
+      text += "  check failed";
+      colour = "#ff7f0e";
+    }
+    text = plot_safe(text);
+    std::string wrapped;
+    int lines = 1;
+    for (std::size_t at = 0, col = 0; at < text.size(); ++at, ++col) {
+      if (col >= kWidth && text[at] == ' ' && n <= kMaxLegend / 2) {
+        wrapped += "\\n   ";
+        col = 3;
+        ++lines;
+        continue;
+      }
+      wrapped += text[at];
+    }
+    char pos[64];
+    std::snprintf(pos, sizeof pos, "at screen 0.745, %.4f", y);
+    gp << "set label " << (i + 2) << " \"" << wrapped << "\" " << pos << " font ',9' tc rgb '"
+       << colour << "'\n";
+    y -= line * lines;
+  }
+  return gp.str();
 }
 
 // The data files the gnuplot script reads (fixed column order, no header parsing needed).
@@ -209,23 +275,25 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   std::ostringstream points, front;
   points << "# index,id,latency_ns,energy_pj,area_mm2,pareto";
   for (const auto& g : column::energy_groups()) points << "," << g;
-  points << "\n";
+  points << ",check_failed,label\n";
   std::vector<std::pair<double, double>> pareto;
   int n = 0;
   for (const auto& r : rows) {
     auto l = cell_number(r, column::latency), e = cell_number(r, column::energy);
     if (!l || !e) continue;
+    ++n;
     auto a = cell_number(r, column::area);
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%d,%s,%.12g,%.12g,%.12g,%d", n++, r.point->id.c_str(), *l, *e,
-                  a ? *a : 0.0, r.pareto ? 1 : 0);
+    std::snprintf(buf, sizeof buf, "%d,%s,%.12g,%.12g,%.12g,%d", r.point->index,
+                  r.point->id.c_str(), *l, *e, a ? *a : 0.0, r.pareto ? 1 : 0);
     points << buf;
     for (const auto& g : column::energy_groups()) {
       auto v = cell_number(r, g);
       std::snprintf(buf, sizeof buf, ",%.12g", v ? *v : 0.0);
       points << buf;
     }
-    points << "\n";
+    points << "," << (r.status == "check_failed" ? 1 : 0) << "," << plot_safe(short_label(*r.point))
+           << "\n";
     if (r.pareto) pareto.emplace_back(*l, *e);
   }
   std::sort(pareto.begin(), pareto.end());
@@ -237,8 +305,10 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   }
   power::write_file_atomic((dir / "sweep_plot_points.csv").string(), points.str());
   power::write_file_atomic((dir / "sweep_plot_pareto.csv").string(), front.str());
+  power::write_file_atomic((dir / "sweep_plot_legend.gp").string(), legend_script(rows));
   // Per swept key: its distinct values at evenly spaced positions (numbers in order, strings in
-  // the order they appear), each point's energy and area at its value's position.
+  // the order they appear), each point's energy, area and latency at its value's position;
+  // failed points at their position with no figures (drawn as crosses on the axis).
   for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
     std::vector<std::string> distinct;
     bool numeric = true;
@@ -253,17 +323,22 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
         return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
       });
     std::ostringstream out;
-    out << "# position,value,energy_pj,area_mm2,id\n";
+    out << "# position,value,energy_pj,area_mm2,index,latency_ns,ok\n";
     for (const auto& r : rows) {
-      auto e = cell_number(r, column::energy), a = cell_number(r, column::area);
-      if (!e) continue;
+      auto e = cell_number(r, column::energy), a = cell_number(r, column::area),
+           l = cell_number(r, column::latency);
       const auto pos =
           std::find(distinct.begin(), distinct.end(), r.point->values[k].text) - distinct.begin();
       char buf[80];
       std::snprintf(buf, sizeof buf, "%ld,", long(pos));
       out << buf << plot_safe(r.point->values[k].text);
-      std::snprintf(buf, sizeof buf, ",%.12g,%.12g,", *e, a ? *a : 0.0);
-      out << buf << r.point->id << "\n";
+      if (e && l) {
+        std::snprintf(buf, sizeof buf, ",%.12g,%.12g,%d,%.12g,1\n", *e, a ? *a : 0.0,
+                      r.point->index, *l);
+      } else {
+        std::snprintf(buf, sizeof buf, ",0,0,%d,0,0\n", r.point->index);
+      }
+      out << buf;
     }
     power::write_file_atomic((dir / ("sweep_plot_key" + std::to_string(k + 1) + ".csv")).string(),
                              out.str());
