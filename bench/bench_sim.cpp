@@ -51,8 +51,8 @@ int sc_main(int argc, char** argv) {
   gca::power::EnergyTable table(spec);
   gca::power::PowerTracker tracker(table, 1e6);
   gca::tlm::System sys(
-      "system", spec, hc, gca::tb::make_stimulus(stim, d, 0), [](long, int, int, const double*) {},
-      &tracker);
+      "system", spec, hc, gca::tb::make_stimulus(stim, spec.model, 0),
+      [](long, int, int, const double*) {}, &tracker);
   const sc_core::sc_time step(token_ns, sc_core::SC_NS);
   // Fill the window once: from then on every token reads all sub-tiles.
   for (int t = 0; t < spec.window; ++t) sc_core::sc_start(step);

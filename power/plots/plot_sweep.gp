@@ -25,7 +25,7 @@ npointsall = npoints
 load 'sweep_plot_legend.gp'
 failnote = nfailed > 0 ? sprintf('; %d of %d points failed (legend, red)', nfailed, npointsall) : ''
 # "min .. max (spread +x %)" of one column of a file (scaled).
-spread(lo, hi, unit) = sprintf('%.4g .. %.4g %s (spread %.2f %%)', lo, hi, unit, lo > 0 ? 100.0 * (hi - lo) / lo : 0.0)
+spread(lo, hi, unit) = (lo > 0 && hi > 100 * lo) ? sprintf('%.4g .. %.4g %s (max / min = %.0f)', lo, hi, unit, hi / lo) : sprintf('%.4g .. %.4g %s (spread %.2f %%)', lo, hi, unit, lo > 0 ? 100.0 * (hi - lo) / lo : 0.0)
 
 # --- Energy against latency per token, the Pareto front (both minimized) marked --------------
 if (npoints > 0) {
@@ -80,8 +80,8 @@ if (npoints > 0 && nkeys > 0) {
     set y2range [0:ar_hi * 1.15]
     set key outside top center horizontal
     plot f using 1:($7 > 0 ? $3/1000 : 1/0):xtic(2) with points pt 7 ps 1.4 lc rgb '#1f77b4' title 'energy', \
-         f using 1:($7 > 0 ? $3/1000 : 1/0):(sprintf('%d', $5)) with labels offset char 1.2,0 font ',9' notitle, \
-         f using ($1+0.08):($7 > 0 ? $4 : 1/0) axes x1y2 with points pt 5 ps 1.2 lc rgb '#2ca02c' title 'area', \
+         f using ($1 + 0.1 + 0.09 * $8):($7 > 0 ? $3/1000 : 1/0):(sprintf('%d', $5)) with labels left font ',9' notitle, \
+         f using ($1-0.08):($7 > 0 ? $4 : 1/0) axes x1y2 with points pt 5 ps 1.2 lc rgb '#2ca02c' title 'area', \
          f using 1:($7 > 0 ? 1/0 : 0) with points pt 2 ps 2.5 lw 2 lc rgb '#d62728' title 'failed'
     unset output
     unset y2tics
@@ -94,7 +94,7 @@ if (npoints > 0 && nkeys > 0) {
     set ylabel 'end-to-end latency per token (ns)'
     if (lat_lo > 0 && lat_hi > 100 * lat_lo) { set logscale y 10; set yrange [*:*] } else { set yrange [0:lat_hi * 1.15] }
     plot f using 1:($7 > 0 ? $6 : 1/0):xtic(2) with points pt 7 ps 1.4 lc rgb '#9467bd' title 'latency', \
-         f using 1:($7 > 0 ? $6 : 1/0):(sprintf('%d', $5)) with labels offset char 1.2,0 font ',9' notitle, \
+         f using ($1 + 0.1 + 0.09 * $8):($7 > 0 ? $6 : 1/0):(sprintf('%d', $5)) with labels left font ',9' notitle, \
          f using 1:($7 > 0 ? 1/0 : (lat_lo > 0 && lat_hi > 100 * lat_lo ? lat_lo : 0)) with points pt 2 ps 2.5 lw 2 lc rgb '#d62728' title 'failed'
     unset output
     unset logscale y

@@ -17,6 +17,7 @@
 #include "gca/tb/cli.hpp"
 #include "gca/tb/engine/experiment.hpp"
 #include "gca/tb/engine/head_command.hpp"
+#include "gca/tb/lm_run.hpp"
 #include "gca/tb/output_set.hpp"
 #include "gca/tb/run_limits.hpp"
 #include "gca/tb/sweep.hpp"
@@ -291,14 +292,16 @@ int run_command_line(int argc, char** argv) {
   spec.declare(app);
   sweep.declare(app);
   mc.declare(app);
+  tb::LmCommand lm;
+  lm.declare(app);
   if (argc < 2) {
     std::printf("%s", app.help().c_str());
     return tb::kExitBadInput;
   }
   const std::string first = argv[1];
-  const std::vector<std::string> names{"run", "head", "spec", "sweep", "mc"};
+  const std::vector<std::string> names{"run", "head", "spec", "sweep", "mc", "lm"};
   if (first[0] != '-' && std::find(names.begin(), names.end(), first) == names.end())
-    throw Error("", first, "unknown command (allowed: run, head, spec, sweep, mc)");
+    throw Error("", first, "unknown command (allowed: run, head, spec, sweep, mc, lm)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -308,7 +311,7 @@ int run_command_line(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw Error("", "", e.what());
   }
-  for (int code : {run.code, mc.code, head.code, spec.code, sweep.code})
+  for (int code : {run.code, mc.code, head.code, spec.code, sweep.code, lm.code})
     if (code != 0) return code;
   return tb::kExitOk;
 }

@@ -7,7 +7,8 @@ namespace gca::tb {
 
 OracleChecker::OracleChecker(const spec::HardwareSpec& spec, int layers, int heads, long every,
                              int queue_tokens)
-    : heads_(heads),
+    : spec_(spec),
+      heads_(heads),
       d_(spec.model.d_head),
       every_(std::max(1L, every)),
       quantized_(spec.quant.out_levels >= 2) {
@@ -30,23 +31,38 @@ OracleChecker::~OracleChecker() {
   thread_.join();
 }
 
-void OracleChecker::submit(int layer, int head, long token, const double* q, const double* k,
-                           const double* v, const double* out, double now_ns) {
+void OracleChecker::enqueue(const std::function<void(Item&)>& fill) {
   std::unique_lock<std::mutex> lock(mutex_);
   has_room_.wait(lock, [this] { return size_ < ring_.size(); });
-  Item& it = ring_[(head_ + size_) % ring_.size()];
-  it.layer = layer;
-  it.head = head;
-  // Staggered over the heads, so that the oracle's work spreads evenly over the tokens.
-  it.compare = (token + layer * heads_ + head) % every_ == 0;
-  it.now_ns = now_ns;
-  std::copy_n(q, d_, it.in.data());
-  std::copy_n(k, d_, it.in.data() + d_);
-  std::copy_n(v, d_, it.in.data() + 2 * d_);
-  std::copy_n(out, d_, it.out.data());
+  fill(ring_[(head_ + size_) % ring_.size()]);
   ++size_;
   lock.unlock();
   has_item_.notify_one();
+}
+
+void OracleChecker::submit(int layer, int head, long token, const double* q, const double* k,
+                           const double* v, const double* out, double now_ns) {
+  enqueue([&](Item& it) {
+    it.layer = layer;
+    it.head = head;
+    it.reset = false;
+    // Staggered over the heads, so that the oracle's work spreads evenly over the tokens.
+    it.compare = (token + layer * heads_ + head) % every_ == 0;
+    it.now_ns = now_ns;
+    std::copy_n(q, d_, it.in.data());
+    std::copy_n(k, d_, it.in.data() + d_);
+    std::copy_n(v, d_, it.in.data() + 2 * d_);
+    std::copy_n(out, d_, it.out.data());
+  });
+}
+
+void OracleChecker::reset(int layer, int head) {
+  enqueue([&](Item& it) {
+    it.layer = layer;
+    it.head = head;
+    it.reset = true;
+    it.compare = false;
+  });
 }
 
 void OracleChecker::finish() {
@@ -55,7 +71,12 @@ void OracleChecker::finish() {
 }
 
 void OracleChecker::check(const Item& it) {
-  spec::OracleHead& oracle = oracle_[std::size_t(it.layer) * heads_ + it.head];
+  const std::size_t index = std::size_t(it.layer) * heads_ + it.head;
+  if (it.reset) {
+    oracle_[index] = spec::OracleHead(spec_, static_cast<int>(index));
+    return;
+  }
+  spec::OracleHead& oracle = oracle_[index];
   const double* in = it.in.data();
   oracle.write(in + d_, in + 2 * d_, it.now_ns);
   if (!it.compare) return;

@@ -17,6 +17,14 @@ RetentionProbe::RetentionProbe(const spec::HardwareSpec& spec) : spec_(spec) {
   ideal_out_.resize(spec.model.d_head);
 }
 
+void RetentionProbe::reset() {
+  if (!leaking_) return;
+  leaking_ = std::make_unique<spec::HeadModel>(spec_, 0);
+  spec::HardwareSpec no_leak = spec_;
+  no_leak.retention.tau_ms = 0.0;
+  ideal_ = std::make_unique<spec::HeadModel>(no_leak, 0);
+}
+
 void RetentionProbe::submit(const double* q, const double* k, const double* v,
                             const double* model_out, double now_ns) {
   if (!leaking_) return;

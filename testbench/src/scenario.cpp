@@ -269,8 +269,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       };
       range("q_range", sc.stimulus.q_lo, sc.stimulus.q_hi);
       range("kv_range", sc.stimulus.kv_lo, sc.stimulus.kv_hi);
-    } else if (kind == "npy") {
-      sc.stimulus.kind = StimulusConfig::Kind::npy;
+    } else if (kind == "npy" || kind == "heads") {
+      sc.stimulus.kind = kind == "npy" ? StimulusConfig::Kind::npy : StimulusConfig::Kind::heads;
       for (const char* k : {"q", "k", "v"}) {
         if (!s.has(k)) throw Error(path, s.key(k), "missing: path of a .npy file");
       }
@@ -278,9 +278,12 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       sc.stimulus.k_path = expand(s.str("k", ""), base);
       sc.stimulus.v_path = expand(s.str("v", ""), base);
       sc.stimulus.npy_case = static_cast<int>(s.integer("case", -1, -1, 1 << 20));
+      if (kind == "heads" && s.has("case")) {
+        throw Error(path, s.key("case"), "only for kind npy (heads files hold [L, H, T, d])");
+      }
     } else {
       throw Error(path, "stimulus.kind",
-                  "'" + kind + "' is not a stimulus (allowed: uniform, npy)");
+                  "'" + kind + "' is not a stimulus (allowed: uniform, npy, heads)");
     }
   }
   if (top.has("trace")) {
@@ -293,11 +296,14 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   }
   if (top.has("check")) {
     Section c(top.at("check"), path, "check");
-    c.allow({"against_oracle", "oracle_every", "expect_out", "expect_case", "max_rel_l2"});
+    c.allow({"against_oracle", "oracle_every", "expect_out", "expect_case", "expect_layer",
+             "expect_head", "max_rel_l2"});
     sc.check_against_oracle = c.flag("against_oracle", true);
     sc.oracle_every = c.integer("oracle_every", 0, 0, 1L << 40);
     if (c.has("expect_out")) sc.expect.out_path = expand(c.str("expect_out", ""), base);
     sc.expect.out_case = static_cast<int>(c.integer("expect_case", -1, -1, 1 << 20));
+    sc.expect.layer = static_cast<int>(c.integer("expect_layer", 0, 0, 1 << 20));
+    sc.expect.head = static_cast<int>(c.integer("expect_head", 0, 0, 1 << 20));
     sc.expect.max_rel_l2 = c.num("max_rel_l2", 1e-2, 0.0, 1.0);
   }
   if (top.has("fault")) {
@@ -315,7 +321,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     sc.power_window_ns = r.num("power_window_ns", 1000.0, 1e-3, 1e12);
     sc.plots = r.flag("plots", true);
   }
-  if (const auto& configure = find_workload_kind(sc.workload_kind, path).configure) configure(sc);
+  configure_workload(sc);
   return sc;
 }
 

@@ -57,6 +57,31 @@ std::vector<double> load_rows(const std::string& path, int d, long tokens, int w
   return a.data;
 }
 
+// [L, H, T, d] streams, one per head of every layer.
+std::shared_ptr<std::vector<double>> load_head_streams(const std::string& path,
+                                                       const gca::spec::ModelParams& m, long tokens,
+                                                       long* rows_per_head) {
+  NpyArray a = read_npy(path);
+  const std::string want = "[L, H, T, d] = [" + std::to_string(m.n_layers) + ", " +
+                           std::to_string(m.n_heads) + ", T >= " + std::to_string(tokens) + ", " +
+                           std::to_string(m.d_head) + "]";
+  auto shape = [&a] {
+    std::string s = "[";
+    for (std::size_t i = 0; i < a.shape.size(); ++i)
+      s += (i ? ", " : "") + std::to_string(a.shape[i]);
+    return s + "]";
+  };
+  if (a.ndim() != 4 || a.shape[0] != std::size_t(m.n_layers) ||
+      a.shape[1] != std::size_t(m.n_heads) || a.shape[3] != std::size_t(m.d_head) ||
+      a.shape[2] < std::size_t(tokens)) {
+    throw Error(path, "stimulus.kind",
+                "heads stimulus has shape " + shape() + ", the run needs " + want +
+                    " (model.n_layers, model.n_heads, tokens, model.d_head)");
+  }
+  *rows_per_head = long(a.shape[2]);
+  return std::make_shared<std::vector<double>>(std::move(a.data));
+}
+
 }  // namespace
 
 double UniformStimulus::unit(std::uint64_t base, std::uint64_t i) const {
@@ -73,8 +98,23 @@ void UniformStimulus::operator()(long t, int l, int h, double* q, double* k, dou
   }
 }
 
-gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens) {
+gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, const gca::spec::ModelParams& model,
+                                    long tokens) {
+  const int d = model.d_head;
   if (c.kind == StimulusConfig::Kind::uniform) return UniformStimulus(c, d);
+  if (c.kind == StimulusConfig::Kind::heads) {
+    long rows = 0;
+    auto q = load_head_streams(c.q_path, model, tokens, &rows);
+    auto k = load_head_streams(c.k_path, model, tokens, &rows);
+    auto v = load_head_streams(c.v_path, model, tokens, &rows);
+    const int heads = model.n_heads;
+    return [q, k, v, d, heads, rows](long t, int l, int h, double* qo, double* ko, double* vo) {
+      const std::size_t off = (std::size_t(l * heads + h) * rows + std::size_t(t)) * d;
+      std::copy_n(q->data() + off, d, qo);
+      std::copy_n(k->data() + off, d, ko);
+      std::copy_n(v->data() + off, d, vo);
+    };
+  }
   auto q = std::make_shared<std::vector<double>>(
       load_rows(c.q_path, d, tokens, c.npy_case, "stimulus.case"));
   auto k = std::make_shared<std::vector<double>>(

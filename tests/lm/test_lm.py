@@ -215,9 +215,9 @@ class SmokeTraining(unittest.TestCase):
                 r = subprocess.run([PY, os.path.join(LM, "train_charlm.py"), "check", "--model", out],
                                    capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stdout)
-                digests.append([open(os.path.join(out, p), "rb").read() for p in
-                                ("softmax/layer0.attn.wq.npy", "hardware/layer0.attn.scalers.npy",
-                                 "reference_logits_hardware.npy")])
+                files = ("softmax/layer0.attn.wq.npy", "hardware/layer0.attn.scalers.npy",
+                         "reference_logits_hardware.npy")
+                digests.append([np.load(os.path.join(out, p)).tobytes() for p in files])
         self.assertEqual(digests[0], digests[1])
 
 

@@ -166,3 +166,21 @@ TEST(HeadModel, SaturationClipsThePulses) {
   EXPECT_NEAR(out[0], 1.0, 1e-6);  // 5 * 10.31 / 40 = 1.29 clips to 1
 }
 }  // namespace
+
+// The oracle keeps only what a configuration reads: with a quantizing DAC, cells alike and no
+// leakage, one level byte per stored value (K and V: 2 x 1024 x 64 = 131072 bytes for GPT-2's
+// window) plus small fixed parts; mismatch adds a gain and an offset per cell (4 doubles per
+// stored value pair), leakage the stored voltages.
+TEST(OracleHead, StateBytesFollowTheOptions) {
+  const HardwareSpec plain = load_spec(default_spec_path(), {"window=1024"});
+  const std::size_t plain_bytes = OracleHead::state_bytes(plain);
+  EXPECT_GE(plain_bytes, 131072u);
+  EXPECT_LT(plain_bytes, 131072u + 16384u);  // written times (8 kB), levels table, the object
+  const HardwareSpec varied =
+      load_spec(default_spec_path(), {"window=1024", "variation.cell_gain_sigma=0.05"});
+  // Level bytes and the table of 8 levels out; g per cell as a double (2 x 65536 x 8) and gain
+  // and offset per cell (4 x 65536 x 8) in.
+  EXPECT_EQ(OracleHead::state_bytes(varied), plain_bytes - 131072u - 8u * 8u + 6u * 65536u * 8u);
+  const HardwareSpec leaky = load_spec(default_spec_path(), {"window=1024", "retention.tau_ms=5"});
+  EXPECT_GE(OracleHead::state_bytes(leaky), plain_bytes + 2u * 65536u * 8u);
+}

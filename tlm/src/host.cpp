@@ -198,8 +198,15 @@ void Host::wait_for_input(Thread& th, long t) {
   if (ready > local_now(th)) th.qk.set(ready - sc_core::sc_time_stamp());
 }
 
+void Host::reset_heads(Thread& th) {
+  static const std::uint64_t reset = regs::kCtrlReset;
+  for (int h = 0; h < config_.n_heads && ok(); ++h)
+    write(th, regs::head_base(th.layer, h) + regs::kCtrl, &reset, 8);
+}
+
 void Host::start_heads(Thread& th, long t) {
   const int l = th.layer;
+  if (reset_heads_before && reset_heads_before(t, l)) reset_heads(th);
   const unsigned bytes = 8u * static_cast<unsigned>(config_.d_head);
   static const std::uint64_t start = regs::kCtrlStart;
   for (int h = 0; h < config_.n_heads && ok(); ++h) {

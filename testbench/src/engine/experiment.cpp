@@ -127,6 +127,12 @@ class Experiment {
     check_run_limits(spec_, sc_);
     if (sc_.fault.injected.token >= 0 && (sc_.fault.layer >= L_ || sc_.fault.head >= H_))
       throw Error(sc_.file, "fault", "layer or head out of range");
+    if (!sc_.expect.out_path.empty() && (sc_.expect.layer >= L_ || sc_.expect.head >= H_)) {
+      throw Error(sc_.file, "check.expect_layer",
+                  "check.expect_layer / check.expect_head name no head of this run (allowed: layer "
+                  "0.." +
+                      std::to_string(L_ - 1) + ", head 0.." + std::to_string(H_ - 1) + ")");
+    }
     workload_ = find_workload_kind(sc_.workload_kind, sc_.file).make(sc_, spec_);
     observers_.push_back(std::make_shared<OracleObserver>(sc_, spec_));
     observers_.push_back(std::make_shared<RetentionObserver>(spec_));
@@ -253,6 +259,11 @@ RunResult Experiment::run() {
     sys.accelerator.head(sc_.fault.layer, sc_.fault.head).inject_fault(sc_.fault.injected);
   observe_heads(sys);
   attach_tracer(sys, outputs);
+  sys.host.reset_heads_before = [this](long t, int l) {
+    if (!workload_->reset_heads_before(t)) return false;
+    for (const auto& obs : observers_) obs->heads_reset(l);
+    return true;
+  };
 
   const int window = spec_.window;
   progress_ = std::make_unique<Progress>(sc_.name, T, "tokens", opt_.progress,

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 #include <sstream>
-#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -57,10 +57,16 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
   const WorkloadKind& kind = find_workload_kind(sc.workload_kind, sc.file);
   std::unique_ptr<Workload> chip_load = kind.make(sc, chip), ideal_load = kind.make(sc, ideal);
   std::vector<spec::HeadModel> chips, ideals;
-  for (int i = 0; i < L * H; ++i) {
-    chips.emplace_back(chip, i);
-    ideals.emplace_back(ideal, i);
-  }
+  auto fresh_heads = [&] {  // at the start, and when the workload resets every head
+    chips.clear();
+    ideals.clear();
+    for (int i = 0; i < L * H; ++i) {
+      chips.emplace_back(chip, i);
+      ideals.emplace_back(ideal, i);
+    }
+  };
+  fresh_heads();
+  long since_reset = 0;
   ChipResult r;
   r.seed = chip.variation.chip_seed;
   r.hist.assign(2 * kHistHalf + 1, 0);
@@ -69,8 +75,12 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
   long outputs = 0, moved = 0, rankings = 0;
   std::vector<double> q(d), k(d), v(d), out_c(d), out_i(d);
   std::vector<int> scratch;
-  for (long t = 0; t < T; ++t) {
+  for (long t = 0; t < T; ++t, ++since_reset) {
     const double now_ns = double(t) * period_ns;
+    if (chip_load->reset_heads_before(t)) {
+      fresh_heads();
+      since_reset = 0;
+    }
     for (int l = 0; l < L; ++l) {
       for (int h = 0; h < H; ++h) {
         spec::HeadModel& c = chips[l * H + h];
@@ -97,7 +107,7 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
             sub_ref[s] += i.subtile_output(s)[f] * i.subtile_output(s)[f];
           }
         }
-        const int valid = int(std::min<long>(t + 1, M));
+        const int valid = int(std::min<long>(since_reset + 1, M));
         if (valid >= top_k_size) {
           const std::vector<int> a = top_k(c.scores(), M, top_k_size, scratch);
           const std::vector<int> b = top_k(i.scores(), M, top_k_size, scratch);
@@ -253,8 +263,8 @@ MonteCarloResult run_monte_carlo(const Scenario& sc, const MonteCarloOptions& o)
       if (const Metric* f = r.workload.find(w.name)) x.push_back(f->value);
     const nlohmann::json xs = spread(x);
     const Metric* ideal_figure = m.chips.front().ideal_workload.find(w.name);
-    workload[w.name] = {{"unit", w.unit}, {"spread", xs},
-                        {"ideal", ideal_figure ? ideal_figure->value : 0.0}};
+    workload[w.name] = {
+        {"unit", w.unit}, {"spread", xs}, {"ideal", ideal_figure ? ideal_figure->value : 0.0}};
     mean_std(w.name, xs, w.unit, w.meaning);
     if (ideal_figure)
       m.metrics.set("mc_" + w.name + "_ideal", ideal_figure->value, w.unit,

@@ -27,12 +27,18 @@ std::string hex(std::uint64_t x) {
 }  // namespace
 
 OracleObserver::OracleObserver(const Scenario& sc, const spec::HardwareSpec& s)
-    : on_(sc.check_against_oracle),
+    : heads_(s.model.n_heads),
+      on_(sc.check_against_oracle),
       d_(s.model.d_head),
       outputs_total_(sc.host.tokens * s.model.n_layers * s.model.n_heads * s.model.d_head) {
   const int L = s.model.n_layers, H = s.model.n_heads;
   if (on_)
     checker_ = std::make_unique<OracleChecker>(s, L, H, oracle_stride(sc, sc.host.tokens * L * H));
+}
+
+void OracleObserver::heads_reset(int layer) {
+  if (!checker_) return;
+  for (int h = 0; h < heads_; ++h) checker_->reset(layer, h);
 }
 
 void OracleObserver::output(const HeadOutput& o) {
@@ -68,7 +74,7 @@ ExpectedOutputObserver::ExpectedOutputObserver(const Scenario& sc, int d)
     : expect_(sc.expect), d_(d), expected_(load_expected_outputs(sc.expect, d, sc.host.tokens)) {}
 
 void ExpectedOutputObserver::output(const HeadOutput& o) {
-  if (expected_.empty() || o.layer != 0 || o.head != 0) return;
+  if (expected_.empty() || o.layer != expect_.layer || o.head != expect_.head) return;
   for (int i = 0; i < d_; ++i) {
     const double e = expected_[std::size_t(o.token) * d_ + i];
     err2_ += (o.out[i] - e) * (o.out[i] - e);
@@ -83,7 +89,8 @@ void ExpectedOutputObserver::finish(RunResult& r) {
   r.report["check"]["expected_out_max_rel_l2"] = expect_.max_rel_l2;
   r.report["check"]["expected_out"] = expect_.out_path;
   r.metrics.set("expected_out_rel_l2", rel, "1",
-                "relative L2 error of head 0 of layer 0 against check.expect_out");
+                "relative L2 error of head check.expect_head of layer check.expect_layer "
+                "against check.expect_out");
   if (rel > expect_.max_rel_l2) r.exit_code = std::max<int>(r.exit_code, kExitCheckFailed);
 }
 

@@ -20,9 +20,11 @@ class OracleObserver : public Observer {
   OracleObserver(const Scenario& sc, const spec::HardwareSpec& s);
   bool wants_inputs(int, int) const override { return checker_ != nullptr; }
   void output(const HeadOutput& o) override;
+  void heads_reset(int layer) override;
   void finish(RunResult& r) override;
 
  private:
+  int heads_;
   bool on_;
   int d_;
   long outputs_total_;
@@ -38,6 +40,9 @@ class RetentionObserver : public Observer {
     return leaks_ && layer == 0 && head == 0;
   }
   void output(const HeadOutput& o) override;
+  void heads_reset(int layer) override {
+    if (leaks_ && layer == 0) probe_.reset();
+  }
   void finish(RunResult& r) override;
 
  private:

@@ -26,9 +26,11 @@ WorkloadKind synthetic_workload_kind() {
   k.name = "synthetic";
   k.description = "the stimulus section's data (uniform random or .npy) for every head, open loop";
   k.make = [](const Scenario& sc, const spec::HardwareSpec& s) -> std::unique_ptr<Workload> {
-    auto w = std::make_unique<SyntheticWorkload>(
-        make_stimulus(sc.stimulus, s.model.d_head, sc.host.tokens));
-    w->stimulus_ = sc.stimulus.kind == StimulusConfig::Kind::uniform ? "uniform" : "npy";
+    auto w =
+        std::make_unique<SyntheticWorkload>(make_stimulus(sc.stimulus, s.model, sc.host.tokens));
+    w->stimulus_ = sc.stimulus.kind == StimulusConfig::Kind::uniform ? "uniform"
+                   : sc.stimulus.kind == StimulusConfig::Kind::npy   ? "npy"
+                                                                     : "heads";
     return w;
   };
   return k;

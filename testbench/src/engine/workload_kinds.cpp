@@ -5,11 +5,31 @@
 
 namespace gca::tb {
 
-const std::vector<WorkloadKind>& workload_kinds() {
-  static const std::vector<WorkloadKind> kinds{
+namespace {
+
+std::vector<WorkloadKind>& registry() {
+  static std::vector<WorkloadKind> kinds{
       synthetic_workload_kind(),
+      lm_workload_kind(),
   };
   return kinds;
+}
+
+}  // namespace
+
+const std::vector<WorkloadKind>& workload_kinds() {
+  return registry();
+}
+
+void register_workload_kind(WorkloadKind kind) {
+  auto& kinds = registry();
+  for (auto& k : kinds) {
+    if (k.name == kind.name) {
+      k = std::move(kind);
+      return;
+    }
+  }
+  kinds.push_back(std::move(kind));
 }
 
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file) {
@@ -20,6 +40,11 @@ const WorkloadKind& find_workload_kind(const std::string& name, const std::strin
   }
   throw Error(file, "workload.kind",
               "'" + name + "' is not a workload kind (allowed: " + names + ")");
+}
+
+void configure_workload(Scenario& scenario) {
+  if (const auto& configure = find_workload_kind(scenario.workload_kind, scenario.file).configure)
+    configure(scenario);
 }
 
 }  // namespace gca::tb

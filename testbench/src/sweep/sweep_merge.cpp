@@ -323,7 +323,8 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
         return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
       });
     std::ostringstream out;
-    out << "# position,value,energy_pj,area_mm2,index,latency_ns,ok\n";
+    out << "# position,value,energy_pj,area_mm2,index,latency_ns,ok,slot\n";
+    std::vector<int> at_position(distinct.size(), 0);  // points drawn so far at each position
     for (const auto& r : rows) {
       auto e = cell_number(r, column::energy), a = cell_number(r, column::area),
            l = cell_number(r, column::latency);
@@ -332,11 +333,14 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
       char buf[80];
       std::snprintf(buf, sizeof buf, "%ld,", long(pos));
       out << buf << plot_safe(r.point->values[k].text);
+      // slot: the label's place beside the points sharing this position, so that labels of
+      // points with equal figures do not print over each other.
+      const int slot = at_position[std::size_t(pos)]++;
       if (e && l) {
-        std::snprintf(buf, sizeof buf, ",%.12g,%.12g,%d,%.12g,1\n", *e, a ? *a : 0.0,
-                      r.point->index, *l);
+        std::snprintf(buf, sizeof buf, ",%.12g,%.12g,%d,%.12g,1,%d\n", *e, a ? *a : 0.0,
+                      r.point->index, *l, slot);
       } else {
-        std::snprintf(buf, sizeof buf, ",0,0,%d,0,0\n", r.point->index);
+        std::snprintf(buf, sizeof buf, ",0,0,%d,0,0,%d\n", r.point->index, slot);
       }
       out << buf;
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,6 +29,9 @@ class OracleChecker {
   // output, and the simulated time the head wrote and read it. Tokens of each head in order.
   void submit(int layer, int head, long token, const double* q, const double* k, const double* v,
               const double* out, double now_ns);
+  // The head's window is emptied (the model's head was reset): the oracle head starts afresh
+  // before the head's next submitted token.
+  void reset(int layer, int head);
   // Waits until every submitted output is checked; the figures below are final after it.
   void finish();
 
@@ -41,12 +45,16 @@ class OracleChecker {
   struct Item {
     int layer = 0, head = 0;
     bool compare = false;
+    bool reset = false;  // start the oracle head afresh instead of checking
     double now_ns = 0.0;
     std::vector<double> in, out;  // q|k|v, and the model's output
   };
   void run();
   void check(const Item& it);
 
+  void enqueue(const std::function<void(Item&)>& fill);
+
+  spec::HardwareSpec spec_;
   int heads_, d_;
   long every_;
   bool quantized_;  // counters quantize: a difference is a level flip (else float noise)

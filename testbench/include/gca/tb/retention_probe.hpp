@@ -18,6 +18,8 @@ class RetentionProbe {
   // One token of head 0 of layer 0: its inputs, the model's output, when it was written.
   void submit(const double* q, const double* k, const double* v, const double* model_out,
               double now_ns);
+  // The head's window was emptied (RESET): both heads start afresh; the figures go on.
+  void reset();
   // The "retention" section of report.json.
   nlohmann::json summary() const;
 

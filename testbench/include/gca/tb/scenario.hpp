@@ -15,11 +15,13 @@
 namespace gca::tb {
 
 struct StimulusConfig {
-  enum class Kind { uniform, npy } kind = Kind::uniform;
+  // heads: q, k, v files of [L, H, T, d], every head of every layer its own stream.
+  enum class Kind { uniform, npy, heads } kind = Kind::uniform;
   std::uint64_t seed = 1;
   double q_lo = 0.0, q_hi = 1.0;       // uniform: pulse width / T_max
   double kv_lo = 0.0, kv_hi = 0.9;     // uniform: volts
-  std::string q_path, k_path, v_path;  // npy: [T, d] or [cases, T, d] (then `npy_case` picks one)
+  std::string q_path, k_path, v_path;  // npy: [T, d] or [cases, T, d] (then `npy_case` picks one);
+                                       // heads: [L, H, T, d]
   int npy_case = -1;
 };
 
@@ -29,8 +31,9 @@ struct TraceConfig {
 };
 
 struct ExpectConfig {
-  std::string out_path;  // optional .npy of expected outputs of layer 0 head 0, [T, d]
+  std::string out_path;  // optional .npy of expected outputs of one head, [T, d]
   int out_case = -1;
+  int layer = 0, head = 0;  // the head out_path describes
   double max_rel_l2 = 1e-2;
 };
 

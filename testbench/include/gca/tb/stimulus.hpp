@@ -23,13 +23,15 @@ class UniformStimulus {
 };
 
 // Builds the host's token source. npy stimulus: every head and layer gets the same [T, d]
-// data; throws gca::Error (file named) when a file does not fit: dtype, shape, too few
-// tokens for `tokens`, NaN/Inf.
-gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, int d, long tokens);
+// data; heads stimulus: head h of layer l gets rows [l, h] of [L, H, T, d] files (L, H and d
+// those of `model`). Throws gca::Error (file named) when a file does not fit: dtype, shape,
+// too few tokens for `tokens`, NaN/Inf.
+gca::tlm::TokenSource make_stimulus(const StimulusConfig& c, const gca::spec::ModelParams& model,
+                                    long tokens);
 
-// The expected outputs of layer 0 head 0 ([tokens, d], C order) from check.expect_out, empty
-// when none is given; the file must hold [T, d] or [cases, T, d] with d == d_head and
-// T >= tokens (gca::Error naming the file otherwise).
+// The expected outputs of the head check.expect_layer / expect_head ([tokens, d], C order) from
+// check.expect_out, empty when none is given; the file must hold [T, d] or [cases, T, d] with d ==
+// d_head and T >= tokens (gca::Error naming the file otherwise).
 std::vector<double> load_expected_outputs(const ExpectConfig& e, int d, long tokens);
 
 }  // namespace gca::tb

@@ -74,6 +74,10 @@ class Host : public sc_core::sc_module {
   long transactions() const { return transactions_; }
   // Called after each token has left every layer (progress reports).
   std::function<void(long tokens_done, const sc_core::sc_time& now)> on_token;
+  // Closed-loop workloads (a language model scored in chunks): asked by each layer's process
+  // before it writes token `token`; true = write RESET to every head of the layer first (empty
+  // the window). Decode only: the heads are idle then.
+  std::function<bool(long token, int layer)> reset_heads_before;
 
  private:
   struct Thread;  // one layer's process state
@@ -81,6 +85,7 @@ class Host : public sc_core::sc_module {
   void irq_dispatcher();
   void wait_for_input(Thread& th, long token);
   void start_heads(Thread& th, long token);
+  void reset_heads(Thread& th);
   void collect(Thread& th, long token);
   void wait_for_results(Thread& th);
   void publish(int layer, long token, const sc_core::sc_time& at);

@@ -45,6 +45,8 @@ class Observer {
   virtual void head_result(int layer, int head, const sc::HeadResult& r) {
     (void)layer, (void)head, (void)r;
   }
+  // The heads of `layer` were emptied (RESET) before their next token.
+  virtual void heads_reset(int layer) { (void)layer; }
   // After each token has left every layer.
   virtual void token_done(long tokens_done, double simulated_ns) {
     (void)tokens_done, (void)simulated_ns;

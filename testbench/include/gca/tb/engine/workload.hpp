@@ -31,6 +31,12 @@ class Workload {
   virtual void output(long token, int layer, int head, const double* out) {
     (void)token, (void)layer, (void)head, (void)out;
   }
+  // True when every head of every layer must be emptied (RESET) before token `token` enters:
+  // a closed loop scoring a text in chunks. Asked once per layer per token, in decode order.
+  virtual bool reset_heads_before(long token) const {
+    (void)token;
+    return false;
+  }
   // Figures of the run (a language model's loss, ...), added when the run has ended.
   virtual void add_metrics(Metrics& metrics) const { (void)metrics; }
   // The "workload" section of report.json beyond kind and mode (may be empty).
@@ -52,12 +58,21 @@ struct WorkloadKind {
       make;
 };
 
-// The registered kinds (src/engine/workload_kinds.cpp).
+// The registered kinds: the built-in list (src/engine/workload_kinds.cpp) and any added with
+// register_workload_kind (tests, or a tool linking the engine); a later kind of the same name
+// replaces the earlier.
 const std::vector<WorkloadKind>& workload_kinds();
+void register_workload_kind(WorkloadKind kind);
 // The kind called `name`; gca::Error naming `file`, workload.kind and the allowed names.
 const WorkloadKind& find_workload_kind(const std::string& name, const std::string& file);
 
+// Runs the configure hook of scenario.workload_kind (load_scenario does it; a command that builds
+// a Scenario in memory, e.g. from its own flags, calls it once the workload section is set).
+void configure_workload(Scenario& scenario);
+
 // The built-in kind: the scenario's stimulus (uniform random or .npy), open loop.
 WorkloadKind synthetic_workload_kind();
+// A character language model scoring a text in a closed loop (src/engine/lm_workload.cpp).
+WorkloadKind lm_workload_kind();
 
 }  // namespace gca::tb
