@@ -36,10 +36,21 @@ if (rows('energy_groups.csv') > 1) {
 }
 
 # --- Fig. 5c,d: latency and energy per token (one layer's attention) against GPUs, log scales --
+# The data file holds only figures of the simulated shape; its "# title:" line names that shape
+# and its "# left out:" line says how many figures of other shapes were not drawn (skip 3: the
+# two "# " lines and the header; energy NaN: not measured, no bar).
+header(f, key) = system("sed -n 's/^# " . key . ": //p' '" . f . "' 2>/dev/null")
 if (rows('gpu_comparison.csv') > 1) {
   set output 'gpu_comparison.png'
-  set terminal pngcairo size 1100,560 font 'DejaVu Sans,10' noenhanced
-  set multiplot layout 1,2 title 'One layer of attention (12 heads, d 64, window 1024), per token'
+  set terminal pngcairo size 1400,720 font 'DejaVu Sans,10' noenhanced
+  gpu_title = header('gpu_comparison.csv', 'title')
+  gpu_left_out = header('gpu_comparison.csv', 'left out')
+  if (gpu_left_out ne 'none' && gpu_left_out ne '') {
+    gpu_title = gpu_title . "\nnot drawn: " . gpu_left_out
+  }
+  set multiplot layout 1,2 title gpu_title
+  gpu_bars = rows('gpu_comparison.csv') - 3  # less the two "# " lines and the header
+  set xrange [-0.6 : (gpu_bars < 4 ? 4 : gpu_bars) - 0.4]
   set style fill solid 0.85 border -1
   set boxwidth 0.7
   set logscale y 10
@@ -47,20 +58,21 @@ if (rows('gpu_comparison.csv') > 1) {
   set format y '%.0e'
   set xtics rotate by 30 right
   set rmargin 3
-  set bmargin 8
+  set bmargin 12
   unset key
   set title 'latency'
   set ylabel 'latency per token (ns)'
   set yrange [1:1e7]
-  plot 'gpu_comparison.csv' skip 1 using 0:2:xtic(1) with boxes lc rgb '#2ca02c', \
-       '' skip 1 using 0:2:(sprintf('%.3g', $2)) with labels offset 0,0.8 notitle
+  plot 'gpu_comparison.csv' skip 3 using 0:2:xtic(1) with boxes lc rgb '#2ca02c', \
+       '' skip 3 using 0:2:(sprintf('%.3g', $2)) with labels offset 0,0.8 font ',8' notitle
   set title 'energy'
   set ylabel 'energy per token (nJ)'
   set yrange [1:1e8]
-  plot 'gpu_comparison.csv' skip 1 using 0:3:xtic(1) with boxes lc rgb '#d62728', \
-       '' skip 1 using 0:3:(sprintf('%.3g', $3)) with labels offset 0,0.8 notitle
+  plot 'gpu_comparison.csv' skip 3 using 0:3:xtic(1) with boxes lc rgb '#d62728', \
+       '' skip 3 using 0:3:(sprintf('%.3g', $3)) with labels offset 0,0.8 font ',8' notitle
   unset multiplot
   unset output
+  set xrange [*:*]
   unset logscale y
   set format y '%g'
   set yrange [*:*]

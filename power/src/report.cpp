@@ -18,9 +18,6 @@
 
 #include "gca/spec/error.hpp"
 
-#ifndef GCA_POWER_DATA_DIR
-#define GCA_POWER_DATA_DIR "power/data"
-#endif
 #ifndef GCA_POWER_PLOTS_DIR
 #define GCA_POWER_PLOTS_DIR "power/plots"
 #endif
@@ -69,27 +66,6 @@ double deviation_percent(double model, double paper) {
   return paper != 0.0 ? 100.0 * (model - paper) / paper : 0.0;
 }
 
-const ojson& field(const ojson& j, const char* key, const std::string& file,
-                   const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) {
-    throw gca::Error(file, where.empty() ? key : where + "." + key, "missing");
-  }
-  return j.at(key);
-}
-
-double number(const ojson& j, const char* key, const std::string& file, const std::string& where) {
-  const ojson& v = field(j, key, file, where);
-  if (!v.is_number()) throw gca::Error(file, where + "." + key, "must be a number");
-  return v.get<double>();
-}
-
-std::string text(const ojson& j, const char* key, const std::string& file,
-                 const std::string& where) {
-  const ojson& v = field(j, key, file, where);
-  if (!v.is_string()) throw gca::Error(file, where + "." + key, "must be a string");
-  return v.get<std::string>();
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
@@ -114,65 +90,134 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+ojson shape_json(const AttentionShape& s) {
+  return {{"heads", s.heads}, {"d_head", s.d_head}, {"window", s.window}, {"label", s.label()}};
+}
+
+double ratio(double device, double accelerator) {
+  return accelerator > 0.0 ? device / accelerator : 0.0;
+}
+
+// One device of the comparison: its figures, the shape they were measured on, and the ratios
+// to this accelerator only when that shape is the simulated one.
+ojson device_json(const GpuBaseline& g, const Report& r) {
+  const bool same = g.shape == r.shape;
+  ojson d;
+  d["name"] = g.name;
+  d["shape"] = shape_json(g.shape);
+  d["comparable"] = same;
+  if (g.batch > 0) d["batch"] = g.batch;
+  if (!g.dtype.empty()) d["dtype"] = g.dtype;
+  if (!g.launch.empty()) d["launch"] = g.launch;
+  d["latency_ns"] = g.latency_ns;
+  d["energy_nj"] = g.measured_energy() ? ojson(g.energy_nj) : ojson(nullptr);
+  if (g.energy_above_idle_nj >= 0) d["energy_above_idle_nj"] = g.energy_above_idle_nj;
+  if (same) {
+    d["latency_ratio"] = ratio(g.latency_ns, r.layer_latency_ns);
+    d["energy_ratio"] =
+        g.measured_energy() ? ojson(ratio(g.energy_nj, r.layer_energy_nj)) : ojson(nullptr);
+    if (g.energy_above_idle_nj >= 0)
+      d["energy_above_idle_ratio"] = ratio(g.energy_above_idle_nj, r.layer_energy_nj);
+  } else {
+    d["note"] = "measured on " + g.shape.label() + ", not the simulated " + r.shape.label() +
+                ": not compared";
+  }
+  if (!g.measured_energy()) d["energy_note"] = "energy not measured";
+  d["source"] = g.source;
+  d["file"] = g.file;
+  if (!g.device.empty()) d["device"] = g.device;
+  if (!g.date.empty()) d["date"] = g.date;
+  if (!g.method.empty()) d["method"] = g.method;
+  if (!g.software.empty()) d["software"] = g.software;
+  return d;
+}
+
+ojson gpu_comparison_json(const Report& r) {
+  ojson gpu;
+  gpu["file"] = r.baselines.file;
+  gpu["added_files"] = r.baselines.added_files;
+  gpu["workload"] = r.baselines.workload;
+  gpu["simulated_shape"] = shape_json(r.shape);
+  gpu["comparable"] = r.comparable;
+  gpu["note"] =
+      "per token, one layer's attention; ratio = device / this accelerator, given only for "
+      "devices measured on the simulated shape (each device's shape and comparable say which)";
+  gpu["accelerator"] = {{"latency_ns", r.layer_latency_ns},
+                        {"energy_nj", r.layer_energy_nj},
+                        {"shape", shape_json(r.shape)},
+                        {"source",
+                         "this model: latency per token per layer from the run, energy "
+                         "= steady-state per head per token x model.n_heads"}};
+  gpu["paper_accelerator"] = {{"latency_ns", r.baselines.paper_latency_ns},
+                              {"energy_nj", r.baselines.paper_layer_energy_nj},
+                              {"shape", shape_json(r.baselines.shape)},
+                              {"comparable", r.comparable},
+                              {"source", r.baselines.paper_source}};
+  ojson devs = ojson::array();
+  for (const auto& g : r.baselines.gpus) devs.push_back(device_json(g, r));
+  gpu["devices"] = std::move(devs);
+  return gpu;
+}
+
+// The data of the GPU comparison plot: its title (the simulated shape) and what it leaves out
+// as "# " lines, then only the figures of the simulated shape.
+std::string gpu_comparison_csv(const Report& r) {
+  auto quoted = [](std::string name) {
+    std::replace(name.begin(), name.end(), '"', '\'');
+    std::replace(name.begin(), name.end(), '\n', ' ');
+    return '"' + name + '"';
+  };
+  auto energy = [](double nj) { return nj >= 0.0 ? num(nj) : std::string("NaN"); };
+  std::vector<std::string> left_out;
+  if (!r.comparable) left_out.push_back("GCA (paper)");
+  std::ostringstream rows;
+  rows << quoted("GCA (this model)") << ',' << num(r.layer_latency_ns) << ','
+       << num(r.layer_energy_nj) << '\n';
+  if (r.comparable) {
+    rows << quoted("GCA (paper)") << ',' << num(r.baselines.paper_latency_ns) << ','
+         << num(r.baselines.paper_layer_energy_nj) << '\n';
+  }
+  for (const auto& g : r.baselines.gpus) {
+    if (g.shape != r.shape) {
+      left_out.push_back(g.name);
+      continue;
+    }
+    rows << quoted(g.name + (g.measured_energy() ? "" : " (energy not measured)")) << ','
+         << num(g.latency_ns) << ',' << energy(g.energy_nj) << '\n';
+  }
+  std::ostringstream c;
+  c << "# title: One layer of attention per token, as simulated: " << r.shape.label() << '\n';
+  if (left_out.empty()) {
+    c << "# left out: none\n";
+  } else {
+    c << "# left out: " << left_out.size() << (left_out.size() == 1 ? " figure" : " figures")
+      << " measured on other shapes (report.json gpu_comparison lists them)\n";
+  }
+  c << "device,latency_ns,energy_nj\n" << rows.str();
+  return c.str();
+}
+
+// "73.7 nJ", "22.4 us", "1.45 mJ": x (in units of 10^exp10 of `unit`) with an SI prefix.
+std::string with_unit(double x, const char* unit, int exp10) {
+  static const char* const prefixes[] = {"p", "n", "u", "m", "", "k"};
+  double v = x * std::pow(10.0, exp10 + 12);  // in pico-units
+  int p = 0;
+  while (p < 5 && std::fabs(v) >= 1000.0) {
+    v /= 1000.0;
+    ++p;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3g %s%s", v, prefixes[p], unit);
+  return buf;
+}
+
+std::string ratio_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, x >= 100.0 ? "%.0f" : "%.3g", x);
+  return buf;
+}
+
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Baselines
-
-std::string default_baselines_path() {
-  return env_or("GCA_POWER_DATA_DIR", GCA_POWER_DATA_DIR) + "/gpu_baselines.json";
-}
-
-Baselines load_baselines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw gca::Error(path, "", "cannot open GPU baseline file");
-  ojson doc;
-  try {
-    doc = ojson::parse(in);
-  } catch (const ojson::parse_error& e) {
-    std::string msg = e.what();
-    auto pos = msg.find("parse error");
-    throw gca::Error(path, "",
-                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
-  }
-  Baselines b;
-  b.file = path;
-  const ojson& w = field(doc, "workload", path, "");
-  b.workload = text(w, "description", path, "workload");
-  b.workload_heads = static_cast<int>(number(w, "n_heads", path, "workload"));
-  b.workload_d_head = static_cast<int>(number(w, "d_head", path, "workload"));
-  b.workload_window = static_cast<int>(number(w, "window", path, "workload"));
-  const ojson& devices = field(doc, "gpus", path, "");
-  if (!devices.is_array() || devices.empty())
-    throw gca::Error(path, "gpus", "must be a non-empty list");
-  for (std::size_t i = 0; i < devices.size(); ++i) {
-    const std::string where = "gpus[" + std::to_string(i) + "]";
-    const ojson& d = devices[i];
-    GpuBaseline g;
-    g.name = text(d, "name", path, where);
-    g.latency_ns = number(d, "latency_us", path, where) * 1e3;
-    g.energy_nj = number(d, "energy_mj", path, where) * 1e6;
-    if (d.contains("energy_above_idle_mj")) {
-      g.energy_above_idle_nj = number(d, "energy_above_idle_mj", path, where) * 1e6;
-    }
-    g.source = text(d, "source", path, where);
-    if (!(g.latency_ns > 0.0) || !(g.energy_nj > 0.0)) {
-      throw gca::Error(path, where, "latency and energy must be positive");
-    }
-    b.gpus.push_back(std::move(g));
-  }
-  const ojson& p = field(doc, "paper_accelerator", path, "");
-  b.paper_latency_ns = number(p, "latency_ns", path, "paper_accelerator");
-  b.paper_layer_energy_nj = number(p, "energy_per_layer_nj", path, "paper_accelerator");
-  const ojson& split = field(p, "per_head_per_token_pj", path, "paper_accelerator");
-  for (Group g : kGroups) {
-    b.paper_head_pj[index(g)] =
-        number(split, group_name(g), path, "paper_accelerator.per_head_per_token_pj");
-  }
-  b.paper_head_total_pj = number(split, "total", path, "paper_accelerator.per_head_per_token_pj");
-  b.paper_source = text(p, "source", path, "paper_accelerator");
-  return b;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -246,9 +291,8 @@ Report make_report(const PowerTracker& tracker, const gca::spec::HardwareSpec& s
     r.layer_latency_ns = s / double(run.latency_per_token_ns.size());
   }
   r.layer_energy_nj = r.head_steady_total_pj * spec.model.n_heads * 1e-3;
-  r.comparable = spec.model.n_heads == baselines.workload_heads &&
-                 spec.model.d_head == baselines.workload_d_head &&
-                 spec.window == baselines.workload_window;
+  r.shape = AttentionShape{spec.model.n_heads, spec.model.d_head, spec.window};
+  r.comparable = r.shape == baselines.shape;
   return r;
 }
 
@@ -412,39 +456,7 @@ nlohmann::ordered_json report_document(const Report& r) {
                    {"subtiles_per_head", a.subtiles_per_head},
                    {"paper", {{"head", 0.5}, {"layer", 6.0}, {"cell_um2", 1.0}}}};
 
-  ojson gpu;
-  gpu["file"] = r.baselines.file;
-  gpu["workload"] = r.baselines.workload;
-  gpu["comparable"] = r.comparable;
-  gpu["note"] = r.comparable
-                    ? "per token, one layer's attention; ratio = GPU / this accelerator"
-                    : "the simulated configuration differs from the baselines' workload (heads, "
-                      "d_head or window): ratios compare different work";
-  gpu["accelerator"] = {{"latency_ns", r.layer_latency_ns},
-                        {"energy_nj", r.layer_energy_nj},
-                        {"source",
-                         "this model: latency per token per layer from the run, energy "
-                         "= steady-state per head per token x model.n_heads"}};
-  gpu["paper_accelerator"] = {{"latency_ns", r.baselines.paper_latency_ns},
-                              {"energy_nj", r.baselines.paper_layer_energy_nj},
-                              {"source", r.baselines.paper_source}};
-  ojson devs = ojson::array();
-  for (const auto& g : r.baselines.gpus) {
-    ojson d;
-    d["name"] = g.name;
-    d["latency_ns"] = g.latency_ns;
-    d["energy_nj"] = g.energy_nj;
-    if (g.energy_above_idle_nj >= 0) d["energy_above_idle_nj"] = g.energy_above_idle_nj;
-    d["latency_ratio"] = r.layer_latency_ns > 0 ? g.latency_ns / r.layer_latency_ns : 0.0;
-    d["energy_ratio"] = r.layer_energy_nj > 0 ? g.energy_nj / r.layer_energy_nj : 0.0;
-    if (g.energy_above_idle_nj >= 0) {
-      d["energy_above_idle_ratio"] =
-          r.layer_energy_nj > 0 ? g.energy_above_idle_nj / r.layer_energy_nj : 0.0;
-    }
-    d["source"] = g.source;
-    devs.push_back(std::move(d));
-  }
-  gpu["devices"] = std::move(devs);
+  ojson gpu = gpu_comparison_json(r);
   j["gpu_comparison"] = std::move(gpu);
   return j;
 }
@@ -501,17 +513,7 @@ void write_plot_data(const std::string& dir, const Report& r) {
   }
   write_file_atomic((d / "energy_groups.csv").string(), g.str());
 
-  std::ostringstream c;
-  c << "device,latency_ns,energy_nj\n";
-  c << "\"GCA (this model)\"," << num(r.layer_latency_ns) << ',' << num(r.layer_energy_nj) << '\n';
-  c << "\"GCA (paper)\"," << num(r.baselines.paper_latency_ns) << ','
-    << num(r.baselines.paper_layer_energy_nj) << '\n';
-  for (const auto& gpu : r.baselines.gpus) {
-    std::string name = gpu.name;
-    std::replace(name.begin(), name.end(), '"', '\'');
-    c << '"' << name << "\"," << num(gpu.latency_ns) << ',' << num(gpu.energy_nj) << '\n';
-  }
-  write_file_atomic((d / "gpu_comparison.csv").string(), c.str());
+  write_file_atomic((d / "gpu_comparison.csv").string(), gpu_comparison_csv(r));
 
   std::ostringstream t;
   t << "token,qk_pj,av_pj,digital_pj,dac_pj,total_pj\n";
@@ -569,6 +571,52 @@ std::string summary_table(const Report& r) {
                 r.totals.dynamic_total_pj, r.totals.static_total_pj, r.area.head_mm2,
                 r.area.layer_mm2, r.area.model_mm2);
   os << line;
+  os << comparison_table(r);
+  return os.str();
+}
+
+std::string comparison_table(const Report& r) {
+  std::ostringstream os;
+  char line[320];
+  os << "Against other devices, per token, one layer's attention of the simulated shape ("
+     << r.shape.label() << "); x = device / this model\n";
+  auto row = [&](const std::string& name, double ns, double nj, bool ratios) {
+    const std::string e = nj >= 0.0 ? with_unit(nj, "J", -9) : "not measured";
+    std::string x;
+    if (ratios) {
+      x = "  x" + ratio_text(ns / r.layer_latency_ns) + " latency";
+      if (nj >= 0.0) x += ", x" + ratio_text(nj / r.layer_energy_nj) + " energy";
+    }
+    std::snprintf(line, sizeof line, "  %-34s %10s %12s%s\n", name.c_str(),
+                  with_unit(ns, "s", -9).c_str(), e.c_str(), x.c_str());
+    os << line;
+  };
+  row("GCA (this model)", r.layer_latency_ns, r.layer_energy_nj, false);
+  const bool ratios = r.layer_latency_ns > 0.0 && r.layer_energy_nj > 0.0;
+  if (r.comparable) {
+    row("GCA (paper)", r.baselines.paper_latency_ns, r.baselines.paper_layer_energy_nj, ratios);
+  }
+  // Figures of other shapes, named under their shape, shapes in order of appearance.
+  std::vector<std::pair<AttentionShape, std::string>> others;
+  auto add_other = [&](const AttentionShape& shape, const std::string& name) {
+    for (auto& [s, names] : others) {
+      if (s == shape) {
+        names += ", " + name;
+        return;
+      }
+    }
+    others.emplace_back(shape, name);
+  };
+  if (!r.comparable) add_other(r.baselines.shape, "GCA (paper)");
+  for (const auto& g : r.baselines.gpus) {
+    if (g.shape == r.shape) {
+      row(g.name, g.latency_ns, g.energy_nj, ratios);
+    } else {
+      add_other(g.shape, g.name);
+    }
+  }
+  for (const auto& [shape, names] : others)
+    os << "  not compared, measured on " << shape.label() << ": " << names << "\n";
   return os.str();
 }
 

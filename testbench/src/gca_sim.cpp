@@ -43,6 +43,7 @@ void print_sim_error(const std::string& what) {
 // gca-sim run
 struct RunCommand {
   std::string scenario, vcd;
+  std::vector<std::string> baselines;
   tb::CommonOptions common;
   int mc_chips = 0, mc_top_k = 16;
 
@@ -51,6 +52,16 @@ struct RunCommand {
     c->add_option("SCENARIO.json", scenario, "the scenario file")->required();
     c->add_option("--vcd", vcd, "write a VCD trace of what the scenario's \"trace\" selects")
         ->type_name("FILE")
+        ->check([](const std::string& s) {
+          return s.empty() ? std::string("empty (allowed: a file path)") : std::string();
+        });
+    c->add_option("--baselines", baselines,
+                  "add the device figures of FILE (power/tools/measure_baseline.py) to the "
+                  "comparison; repeatable; figures of another shape (heads, d_head, window) than "
+                  "the simulated one are listed with their shape, not compared "
+                  "(docs/gpu_baselines.md)")
+        ->type_name("FILE")
+        ->allow_extra_args(false)
         ->check([](const std::string& s) {
           return s.empty() ? std::string("empty (allowed: a file path)") : std::string();
         });
@@ -68,6 +79,7 @@ struct RunCommand {
     tb::ExperimentOptions opt;
     opt.out_dir = common.out.empty() ? "out/" + sc.name : common.out;
     opt.vcd_path = vcd;
+    opt.baseline_files = baselines;
     opt.progress = common.progress_mode();
     opt.plots = !common.no_plots;
     opt.monte_carlo.chips = mc_chips;

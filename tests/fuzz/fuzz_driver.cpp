@@ -92,12 +92,14 @@ Bytes slurp(const fs::path& p) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: gca_fuzz npy|params|scenario CORPUS_DIR [ITERATIONS [SEED]]\n");
+    std::fprintf(stderr,
+                 "usage: gca_fuzz npy|params|scenario|baselines CORPUS_DIR [ITERATIONS [SEED]]\n");
     return 2;
   }
   const gca::fuzz::Target target = gca::fuzz::find_target(argv[1]);
   if (target == nullptr) {
-    std::fprintf(stderr, "gca_fuzz: %s: unknown target (allowed: npy, params, scenario)\n",
+    std::fprintf(stderr,
+                 "gca_fuzz: %s: unknown target (allowed: npy, params, scenario, baselines)\n",
                  argv[1]);
     return 2;
   }

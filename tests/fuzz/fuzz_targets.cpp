@@ -6,6 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "gca/power/baselines.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/params.hpp"
 #include "gca/tb/npy.hpp"
@@ -77,8 +78,20 @@ int scenario_parser(const std::uint8_t* data, std::size_t size) {
   return expect_only_project_errors([&] { gca::tb::load_scenario(path); });
 }
 
+int baseline_reader(const std::uint8_t* data, std::size_t size) {
+  const std::string path = as_file("baselines.json", data, size);
+  expect_only_project_errors([&] { gca::power::load_baselines(path); });
+  return expect_only_project_errors([&] {
+    for (const auto& g : gca::power::load_device_baselines(path)) {
+      if (!(g.latency_ns > 0.0) || g.shape.heads < 1 || g.shape.d_head < 1 || g.shape.window < 1)
+        throw std::logic_error("a device figure out of range was accepted");
+    }
+  });
+}
+
 Target find_target(const std::string& name) {
   if (name == "npy") return npy_reader;
+  if (name == "baselines") return baseline_reader;
   if (name == "params") return parameter_loader;
   if (name == "scenario") return scenario_parser;
   return nullptr;

@@ -19,9 +19,10 @@ void teardown();
 int npy_reader(const std::uint8_t* data, std::size_t size);
 int parameter_loader(const std::uint8_t* data, std::size_t size);
 int scenario_parser(const std::uint8_t* data, std::size_t size);
+int baseline_reader(const std::uint8_t* data, std::size_t size);  // device figure files
 
 using Target = int (*)(const std::uint8_t*, std::size_t);
-// nullptr for an unknown name; names: npy, params, scenario.
+// nullptr for an unknown name; names: npy, params, scenario, baselines.
 Target find_target(const std::string& name);
 
 }  // namespace gca::fuzz

@@ -421,22 +421,6 @@ TEST(Tracker, ErrorsNameTheProblem) {
   EXPECT_THROW(load_baselines("/nonexistent/gpu.json"), gca::Error);
 }
 
-TEST(Baselines, DataFileHoldsSpecSection6) {
-  const Baselines b = load_baselines();
-  std::map<std::string, GpuBaseline> by;
-  for (const auto& g : b.gpus) by[g.name] = g;
-  ASSERT_EQ(b.gpus.size(), 4u);
-  EXPECT_DOUBLE_EQ(by.at("RTX 4090 (batch 64)").latency_ns, 22.4e3);
-  EXPECT_DOUBLE_EQ(by.at("RTX 4090 (batch 64)").energy_nj, 7.18e6);
-  EXPECT_DOUBLE_EQ(by.at("Jetson Nano (batch 64)").latency_ns, 489e3);
-  EXPECT_DOUBLE_EQ(by.at("H100 SXM fp16 (batch 1)").energy_above_idle_nj, 0.75e6);
-  EXPECT_DOUBLE_EQ(by.at("H100 SXM fp16 (batch 64)").latency_ns, 1.18e3);
-  EXPECT_DOUBLE_EQ(b.paper_latency_ns, 65.0);
-  EXPECT_DOUBLE_EQ(b.paper_layer_energy_nj, 73.8);
-  EXPECT_DOUBLE_EQ(b.paper_head_pj[index(Group::qk)], 1120.0);  // paper Fig. 5e
-  EXPECT_DOUBLE_EQ(b.paper_head_total_pj, 6150.0);
-}
-
 // A short run of two layers of two heads (window 64) through the report writers.
 TEST(Report, FilesParseAndHoldTheKeys) {
   const HardwareSpec spec = default_spec({"window=64"});
@@ -521,11 +505,14 @@ TEST(Report, FilesParseAndHoldTheKeys) {
   EXPECT_TRUE(j.at("area_mm2").contains("subtile"));
   EXPECT_NEAR(j.at("area_mm2").at("layer").get<double>(),
               12 * j.at("area_mm2").at("head").get<double>(), 1e-12);
-  // GPU comparison: RTX 4090 22.4 us against our 65 ns per layer.
+  // GPU comparison: the shipped figures are for window 1024, this run's window is 64: listed
+  // with their shape, no ratio (tests/power/test_baselines.cpp checks the ratios).
   const auto& devs = j.at("gpu_comparison").at("devices");
-  ASSERT_EQ(devs.size(), 4u);
-  EXPECT_NEAR(devs[0].at("latency_ratio").get<double>(), 22400.0 / 65.0, 1e-9);
+  ASSERT_EQ(devs.size(), 6u);
+  EXPECT_FALSE(devs[0].contains("latency_ratio"));
+  EXPECT_EQ(devs[0].at("shape").at("window"), 1024);
   EXPECT_FALSE(j.at("gpu_comparison").at("comparable").get<bool>());  // window 64 != 1024
+  EXPECT_EQ(j.at("gpu_comparison").at("simulated_shape").at("window"), 64);
   // Windows: average power x window length sums to the energy.
   double wsum = 0.0;
   for (const auto& w : j.at("power").at("windows")) {

@@ -107,6 +107,13 @@ const char* mode_name(tlm::Workload w) {
   return w == tlm::Workload::decode ? "decode" : "prefill";
 }
 
+// The shipped device figures and those of the files the command added.
+power::Baselines load_run_baselines(const std::vector<std::string>& added_files) {
+  power::Baselines b = power::load_baselines();
+  power::add_baseline_files(b, added_files);
+  return b;
+}
+
 // One run: the parts, wired once, then run and reported.
 class Experiment {
  public:
@@ -156,7 +163,7 @@ class Experiment {
   std::unique_ptr<Workload> workload_;
   std::vector<std::shared_ptr<Observer>> observers_;
   std::vector<bool> logged_;  // per head: some observer wants its inputs
-  power::Baselines baselines_ = power::load_baselines();
+  power::Baselines baselines_ = load_run_baselines(opt_.baseline_files);
   power::EnergyTable table_{spec_};
   power::PowerTracker tracker_{table_, sc_.power_window_ns};
   InputLog inputs_{L_ * H_, d_};

@@ -10,37 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/power/baselines.hpp"
 #include "gca/power/energy_table.hpp"
 #include "gca/power/power_tracker.hpp"
 #include "gca/spec/params.hpp"
 
 namespace gca::power {
-
-// A GPU running the same attention workload (docs/gpu_baselines.md).
-struct GpuBaseline {
-  std::string name;
-  double latency_ns = 0.0;             // per token, one layer's attention
-  double energy_nj = 0.0;              // per token, one layer's attention
-  double energy_above_idle_nj = -1.0;  // < 0: not given
-  std::string source;
-};
-
-// The data file power/data/gpu_baselines.json: the GPU figures and the paper's own.
-struct Baselines {
-  std::string file;
-  std::string workload;  // description of the workload the figures are for
-  int workload_heads = 0, workload_d_head = 0, workload_window = 0;
-  std::vector<GpuBaseline> gpus;
-  // The paper's accelerator (Fig. 5c-e): per layer and per head per token.
-  double paper_latency_ns = 0.0;
-  double paper_layer_energy_nj = 0.0;
-  GroupEnergies paper_head_pj{};
-  double paper_head_total_pj = 0.0;
-  std::string paper_source;
-};
-std::string default_baselines_path();  // $GCA_POWER_DATA_DIR or power/data, + /gpu_baselines.json
-// Throws gca::Error naming the file (and field) when it cannot be read or lacks a field.
-Baselines load_baselines(const std::string& path = default_baselines_path());
 
 // What the simulation knows and passes in.
 struct RunInfo {
@@ -95,7 +70,8 @@ struct Report {
   Baselines baselines;
   double layer_latency_ns = 0.0;  // mean of latency_per_token_ns
   double layer_energy_nj = 0.0;   // head_steady_total_pj x model.n_heads / 1000
-  bool comparable = false;        // workload matches the GPU baselines' workload
+  AttentionShape shape;           // simulated: model.n_heads, model.d_head, window
+  bool comparable = false;        // shape is the paper's accelerator's (and shipped figures')
 };
 
 Report make_report(const PowerTracker& tracker, const gca::spec::HardwareSpec& spec,
@@ -111,8 +87,12 @@ void write_modules_csv(const std::string& path, const PowerTracker& tracker);
 // Data files of the plots, in dir: energy_groups.csv, gpu_comparison.csv,
 // energy_per_token.csv, power_windows.csv.
 void write_plot_data(const std::string& dir, const Report& report);
-// Short table for the end of a run: group, pJ per head per token, paper, deviation.
+// Short table for the end of a run: group, pJ per head per token, paper, deviation; then the
+// comparison with other devices (comparison_table).
 std::string summary_table(const Report& report);
+// Latency and energy per token of this model, the paper's accelerator and each device measured
+// on the simulated shape, with ratios; the devices of other shapes named with their shape.
+std::string comparison_table(const Report& report);
 
 struct PlotResult {
   bool rendered = false;

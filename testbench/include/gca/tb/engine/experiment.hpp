@@ -39,6 +39,9 @@ struct ExperimentOptions {
   // > 0: after the run, a Monte Carlo over this many chips on the same scenario; its figures
   // join the report ("monte_carlo") and the metrics (mc_*).
   MonteCarloOptions monte_carlo;
+  // Files of device figures (power/tools/measure_baseline.py) added to the comparison with
+  // other devices, after the shipped ones (power/data/gpu_baselines.json).
+  std::vector<std::string> baseline_files;
   // A command's own observers, called after the engine's.
   std::vector<std::shared_ptr<Observer>> observers;
 };
