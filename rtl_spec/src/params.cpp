@@ -151,6 +151,8 @@ const std::vector<Field>& fields() {
                           [](HardwareSpec& s) -> int& { return s.host_link.ideal_code_bits; }));
     v.push_back(int_field("host_link.request_buffer", 1, 1024, "requests",
                           [](HardwareSpec& s) -> int& { return s.host_link.request_buffer; }));
+    v.push_back(int_field("registers.command_queue", 1, 1024, "commands",
+                          [](HardwareSpec& s) -> int& { return s.registers.command_queue; }));
     v.push_back(real_field("timing.clock_ghz", 0, 100, true, "GHz",
                            [](HardwareSpec& s) -> double& { return s.timing.clock_ghz; }));
     v.push_back(real_field("timing.pwm_time_base_ns", 0, 1e6, true, "ns",

@@ -171,6 +171,11 @@ struct HostLinkParams {
   LinkFormat format() const { return static_cast<LinkFormat>(format_code); }
 };
 
+// The accelerator's register interface (systemc/Accelerator, rtl_spec/REGISTER_MAP.md).
+struct RegisterParams {
+  int command_queue = 0;  // STARTs a head queues before the analog stage takes them
+};
+
 // Silicon area of the components (power/ sums them per sub-tile, head, layer and model).
 struct AreaParams {
   double cell_um2 = 0.0;          // one gain cell
@@ -203,6 +208,7 @@ struct HardwareSpec {
   ScalerParams scalers;
   TimingParams timing;
   HostLinkParams host_link;
+  RegisterParams registers;
   CostParams cost;
   AreaParams area;
 
