@@ -268,8 +268,10 @@ int adder_tree_depth(int n);
 // Range and consistency checks; throws SpecError.
 void validate(const HardwareSpec& spec, const std::string& file = "");
 
-// Directory holding the shipped parameter files (set at build time).
+// Directory holding the shipped parameter files: set_default_params_dir's, else $GCA_PARAMS_DIR,
+// else <prefix>/share/gca-tlm/params next to an installed libgca.so, else the source tree's.
 std::string default_params_dir();
+void set_default_params_dir(const std::string& dir);  // the override ("" restores the search)
 std::string default_spec_path();  // default_params_dir()/gpt2.json
 
 }  // namespace gca::spec
