@@ -1,5 +1,7 @@
 #include "gca/spec/params.hpp"
 
+#include <dlfcn.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -151,6 +153,8 @@ const std::vector<Field>& fields() {
                           [](HardwareSpec& s) -> int& { return s.host_link.ideal_code_bits; }));
     v.push_back(int_field("host_link.request_buffer", 1, 1024, "requests",
                           [](HardwareSpec& s) -> int& { return s.host_link.request_buffer; }));
+    v.push_back(int_field("registers.command_queue", 1, 1024, "commands",
+                          [](HardwareSpec& s) -> int& { return s.registers.command_queue; }));
     v.push_back(real_field("timing.clock_ghz", 0, 100, true, "GHz",
                            [](HardwareSpec& s) -> double& { return s.timing.clock_ghz; }));
     v.push_back(real_field("timing.pwm_time_base_ns", 0, 1e6, true, "ns",
@@ -524,8 +528,38 @@ void derive_timing(HardwareSpec& s, const std::string& file) {
       t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns : sum_cycles * cycle_ns;
 }
 
+namespace {
+
+std::string& params_dir_override() {
+  static std::string dir;
+  return dir;
+}
+
+// The installed library (libgca.so in <prefix>/lib) finds the parameter files it was installed
+// with in <prefix>/share/gca-tlm/params, wherever the prefix was moved; a program linking the
+// static libraries of a build tree gets the source tree's folder.
+std::string installed_params_dir() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&installed_params_dir), &info) == 0 || !info.dli_fname)
+    return {};
+  std::error_code ec;
+  const fs::path lib = fs::canonical(info.dli_fname, ec);
+  if (ec) return {};
+  const fs::path dir = lib.parent_path().parent_path() / "share" / "gca-tlm" / "params";
+  return fs::is_directory(dir, ec) ? dir.string() : std::string();
+}
+
+}  // namespace
+
+void set_default_params_dir(const std::string& dir) {
+  params_dir_override() = dir;
+}
+
 std::string default_params_dir() {
+  if (!params_dir_override().empty()) return params_dir_override();
   if (const char* env = std::getenv("GCA_PARAMS_DIR")) return env;
+  static const std::string installed = installed_params_dir();
+  if (!installed.empty()) return installed;
   return GCA_PARAMS_DIR;
 }
 

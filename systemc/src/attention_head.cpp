@@ -30,7 +30,8 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       q_in_(d_, 0.0),
       head_actions_(power::head_actions(spec)),
       subtile_actions_(static_cast<std::size_t>(spec.subtiles_per_head())) {
-  for (Stage* s : {&latch_, &analog_, &digital_}) sized(*s, d_);
+  queue_depth_ = static_cast<std::size_t>(std::max(1, spec.registers.command_queue));
+  for (Stage* s : {&analog_, &digital_}) sized(*s, d_);
   build_subtiles();
   control.attach(*this);
 }
@@ -68,22 +69,30 @@ const double* AttentionHead::input(InputBuffer which) const {
 }
 
 bool AttentionHead::start() {
-  if (latched_) return false;
-  std::copy(k_in_.begin(), k_in_.end(), latch_.k.begin());
-  std::copy(v_in_.begin(), v_in_.end(), latch_.v.begin());
-  std::copy(q_in_.begin(), q_in_.end(), latch_.q.begin());
-  latch_.token = started_++;
-  latch_.times = TokenTimes{};
-  latch_.times.token = latch_.token;
-  latch_.times.arrival = sc_time_stamp();
-  latched_ = true;
+  if (input_full()) return false;
+  Stage entry;
+  if (!spare_stages_.empty()) {
+    entry = std::move(spare_stages_.back());
+    spare_stages_.pop_back();
+  } else {
+    sized(entry, d_);
+  }
+  std::copy(k_in_.begin(), k_in_.end(), entry.k.begin());
+  std::copy(v_in_.begin(), v_in_.end(), entry.v.begin());
+  std::copy(q_in_.begin(), q_in_.end(), entry.q.begin());
+  entry.token = started_++;
+  entry.times = TokenTimes{};
+  entry.times.token = entry.token;
+  entry.times.arrival = sc_time_stamp();
+  queue_.push_back(std::move(entry));
   input_latched_.notify(sc_core::SC_ZERO_TIME);
   return true;
 }
 
 long AttentionHead::take_input() {
-  std::swap(latch_, analog_);
-  latched_ = false;
+  std::swap(queue_.front(), analog_);
+  spare_stages_.push_back(std::move(queue_.front()));
+  queue_.pop_front();
   input_space_.notify(sc_core::SC_ZERO_TIME);
   analog_.times.write_start = sc_time_stamp();
   write_port.write(head_actions_);
@@ -214,12 +223,35 @@ void AttentionHead::refresh_done(long) {
   write_port.v_dac.convert(0.5 * cells, 0.5 * cells);
 }
 
-bool AttentionHead::reset() {
-  if (busy()) return false;
-  while (!results_.empty()) pop();
+bool AttentionHead::delivery_due_now() const {
+  if (!control.digital_busy() || output_full()) return false;
+  const sc_core::sc_time due = digital_.times.digital_start +
+                               sc_core::sc_time(spec_->timing.phase_digital_ns, sc_core::SC_NS);
+  return due <= sc_time_stamp();
+}
+
+void AttentionHead::reset() {
+  if (pool_) pool_->join(numerics_);  // the abandoned token's numerics may still run
+  numerics_.reset();
+  while (!queue_.empty()) {
+    spare_stages_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  control.abort();  // after the queue is empty: the restarted stages find nothing to take
+  const bool had_results = !results_.empty();
+  while (!results_.empty()) {
+    spare_.push_back(std::move(results_.front()));
+    results_.pop_front();
+  }
   model_ = std::make_unique<spec::HeadModel>(*spec_, head_index_);
   started_ = 0;
-  return true;
+  ++resets_;
+  overflow_ = false;
+  last_times_ = TokenTimes{};
+  input_space_.notify(sc_core::SC_ZERO_TIME);
+  output_space_.notify(sc_core::SC_ZERO_TIME);
+  reset_done_.notify(sc_core::SC_ZERO_TIME);
+  if (had_results && on_output_change) on_output_change();
 }
 
 }  // namespace gca::sc

@@ -20,7 +20,9 @@ PeripheralControl::PeripheralControl(sc_core::sc_module_name name, const spec::H
       power_(power),
       active_ns_per_token_(power::head_actions(spec)[power::index(power::Action::digital_active)]) {
   SC_THREAD(analog_stage);
+  analog_process_ = sc_core::sc_get_current_process_handle();
   SC_THREAD(digital_stage);
+  digital_process_ = sc_core::sc_get_current_process_handle();
   SC_METHOD(update_signals);
   sensitive << state_changed_;
   dont_initialize();
@@ -48,6 +50,15 @@ void PeripheralControl::update_signals() {
   }
   busy.write(analog_token_ >= 0 || digital_token_ >= 0);
   done.write(done_);
+}
+
+void PeripheralControl::abort() {
+  const bool analog = analog_token_ >= 0, digital = digital_token_ >= 0;
+  analog_token_ = digital_token_ = -1;
+  done_ = false;
+  if (analog) analog_process_.reset();
+  if (digital) digital_process_.reset();
+  show(Phase::idle);
 }
 
 void PeripheralControl::analog_stage() {

@@ -65,13 +65,14 @@ double ns(const sc_time& t) {
 }
 
 // period: from one token's START to the next (65 ns, or the first poll after the done).
-void expect_decode_one_layer(gtlm::Protocol p, gtlm::Completion c, double period = 65.0) {
+void expect_decode_one_layer(gtlm::Protocol p, gtlm::Completion c, double period = 65.0,
+                             double poll_ns = 4.0) {
   RunResult r;
   RunSpec rs;
   rs.overrides = {"window=128", "model.n_layers=1", "model.n_heads=3"};
   rs.protocol = p;
   rs.completion = c;
-  rs.poll_ns = 4.0;
+  rs.poll_ns = poll_ns;
   run(rs, r);
   ASSERT_EQ(r.times[0].size(), 10u);
   for (int t = 0; t < 10; ++t) {
@@ -99,12 +100,27 @@ TEST(Timing, DecodePollingEvery4nsSeesTheResultAtTheNextPoll) {
   expect_decode_one_layer(gtlm::Protocol::loosely_timed, gtlm::Completion::poll, 68.0);
 }
 
+// Polls at 0, 5, ..., 65: the poll of 65 ns lands on the instant the result is delivered and
+// sees it (results come before same-instant reads), in both protocols.
+TEST(Timing, DecodePollingOnTheInstantOfDeliverySeesTheResultLT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_decode_one_layer(gtlm::Protocol::loosely_timed, gtlm::Completion::poll, 65.0, 5.0);
+}
+
+TEST(Timing, DecodePollingOnTheInstantOfDeliverySeesTheResultAT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_decode_one_layer(gtlm::Protocol::approximately_timed, gtlm::Completion::poll, 65.0, 5.0);
+}
+
 // Two layers, prefill, window 64. By hand: layer 0 takes token t into its analog phases at
 // 50 t (each token leaves them 50 ns after entering) and delivers it at 50 t + 65; layer 1 gets
 // it then, and delivers at 50 t + 130. The run ends with the last token: 50 (T-1) + 130.
-void expect_prefill_two_layers(gtlm::Protocol p) {
+// Polling every 5 ns sees each result at its delivery (every time here is a multiple of 5 ns).
+void expect_prefill_two_layers(gtlm::Protocol p, gtlm::Completion c = gtlm::Completion::interrupt) {
   RunResult r;
   RunSpec rs;
+  rs.completion = c;
+  rs.poll_ns = 5.0;
   rs.overrides = {"window=64", "model.n_layers=2", "model.n_heads=3"};
   rs.tokens = 40;
   rs.workload = gtlm::Workload::prefill;
@@ -128,6 +144,16 @@ TEST(Timing, PrefillTwoLayersPipelineLT) {
 TEST(Timing, PrefillTwoLayersPipelineAT) {
   GCA_REQUIRE_FRESH_KERNEL();
   expect_prefill_two_layers(gtlm::Protocol::approximately_timed);
+}
+
+TEST(Timing, PrefillTwoLayersPipelinePollingLT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_prefill_two_layers(gtlm::Protocol::loosely_timed, gtlm::Completion::poll);
+}
+
+TEST(Timing, PrefillTwoLayersPipelinePollingAT) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  expect_prefill_two_layers(gtlm::Protocol::approximately_timed, gtlm::Completion::poll);
 }
 
 // A write longer than the precharge holds back the Q pulses: 12 + 15 + 15 + 15 + 15 = 72 ns.
@@ -159,9 +185,10 @@ TEST(Timing, HostTimeBetweenLayers) {
 }
 
 // A finite link, by hand: 1 layer, 1 head, d 64, codes (3-bit K and V: 24 B each, 4-bit Q:
-// 32 B, CTRL 8 B, IRQ enable 8 B; result: 64 sums of 2 sub-tiles x 31 levels in 6 bits = 48 B;
-// the interrupt dispatcher reads IRQ_STATUS and writes IRQ_ENABLE_CLEAR, 8 B each) at 8 B/ns.
-// START arrives after K, V, Q and CTRL: (24 + 24 + 32 + 8) / 8 = 11 ns.
+// 32 B, CTRL 4 B, IRQ enable 8 B; result: 64 signed sums of 2 sub-tiles' counters of 32 levels,
+// in [-62, 62] steps: 125 values in 7 bits = 56 B; the interrupt dispatcher reads IRQ_STATUS and
+// writes IRQ_ENABLE_CLEAR, 8 B each) at 8 B/ns.
+// START arrives after K, V, Q and CTRL: (24 + 24 + 32 + 4) / 8 = 10.5 ns.
 TEST(Timing, LinkBytesTakeTheirTime) {
   GCA_REQUIRE_FRESH_KERNEL();
   RunResult r;
@@ -169,12 +196,12 @@ TEST(Timing, LinkBytesTakeTheirTime) {
   rs.overrides = {"window=128", "model.n_layers=1", "model.n_heads=1", "host_link.bytes_per_ns=8"};
   rs.tokens = 3;
   run(rs, r);
-  EXPECT_NEAR(ns(r.times[0][0].arrival), 11.0, 1e-9);
-  EXPECT_NEAR(ns(r.times[0][0].done), 11.0 + 65.0, 1e-9);
-  // After done: IRQ enable (written at 12 ns, long before), the dispatcher's IRQ_STATUS read and
-  // IRQ_ENABLE_CLEAR write (1 ns each), the 48-byte result (6 ns): token 1 starts at 83 ns and
-  // its START arrives 11 ns later.
-  EXPECT_NEAR(ns(r.times[0][1].arrival), 76.0 + 1.0 + 1.0 + 6.0 + 11.0, 1e-9);
+  EXPECT_NEAR(ns(r.times[0][0].arrival), 10.5, 1e-9);
+  EXPECT_NEAR(ns(r.times[0][0].done), 10.5 + 65.0, 1e-9);
+  // After done: IRQ enable (written at 11.5 ns, long before), the dispatcher's IRQ_STATUS read
+  // and IRQ_ENABLE_CLEAR write (1 ns each), the 56-byte result (7 ns): token 1 starts at 84.5 ns
+  // and its START arrives 10.5 ns later.
+  EXPECT_NEAR(ns(r.times[0][1].arrival), 75.5 + 1.0 + 1.0 + 7.0 + 10.5, 1e-9);
 }
 
 }  // namespace

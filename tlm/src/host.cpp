@@ -14,9 +14,17 @@ using sc_core::SC_NS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
+sc_time HostQuantumKeeper::compute_local_quantum() {
+  if (quantum_ == SC_ZERO_TIME) return SC_ZERO_TIME;
+  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time into = sc_time::from_value(now.value() % quantum_.value());
+  return quantum_ - into;
+}
+
 struct Host::Thread {
   int layer = 0;
-  tlm_utils::tlm_quantumkeeper qk;
+  HostQuantumKeeper qk;
+  std::vector<long> in_flight;                    // per head: STARTs issued - results read
   std::vector<std::vector<double>> q, k, v, out;  // per head
   std::vector<Request*> reads;                    // per head, outstanding reads (AT)
   ::tlm::tlm_generic_payload lt_payload;          // the one LT transaction in flight
@@ -36,7 +44,6 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource s
                     " layers (allowed: \"poll\" for " + std::to_string(config_.n_layers) + ")");
   }
   socket.register_nb_transport_bw(this, &Host::nb_transport_bw);
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(config_.quantum_ns, SC_NS));
   const int L = config_.n_layers, H = config_.n_heads, d = config_.d_head;
   for (int l = 0; l <= L; ++l) {
     auto th = std::make_unique<Thread>();
@@ -44,6 +51,8 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource s
     th->q.assign(H, std::vector<double>(d));
     th->k = th->v = th->out = th->q;
     th->reads.assign(H, nullptr);
+    th->in_flight.assign(H, 0);
+    th->qk.set_quantum(sc_time(config_.quantum_ns, SC_NS));
     th->qk.reset();
     threads_.push_back(std::move(th));
   }
@@ -62,6 +71,14 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& config, TokenSource s
 }
 
 Host::~Host() = default;
+
+std::uint64_t Host::head_address(int layer, int head) const {
+  return config_.accelerator_base + regs::head_base(layer, head);
+}
+
+std::uint64_t Host::global_address(std::uint64_t offset) const {
+  return config_.accelerator_base + regs::kGlobalBase + offset;
+}
 
 sc_time Host::local_now(const Thread& th) const {
   return sc_core::sc_time_stamp() + th.qk.get_local_time();
@@ -170,9 +187,9 @@ void Host::write(Thread& th, std::uint64_t address, const void* data, unsigned l
   issue(th, ::tlm::TLM_WRITE_COMMAND, address, const_cast<void*>(data), length, true);
 }
 
-std::uint64_t Host::read_register(Thread& th, std::uint64_t address) {
+std::uint64_t Host::read_register(Thread& th, std::uint64_t address, unsigned length) {
   std::uint64_t value = 0;
-  await(th, issue(th, ::tlm::TLM_READ_COMMAND, address, &value, 8, false));
+  await(th, issue(th, ::tlm::TLM_READ_COMMAND, address, &value, length, false));
   return value;
 }
 
@@ -199,24 +216,39 @@ void Host::wait_for_input(Thread& th, long t) {
 }
 
 void Host::reset_heads(Thread& th) {
-  static const std::uint64_t reset = regs::kCtrlReset;
+  static const std::uint32_t reset = regs::kCtrlReset;
   for (int h = 0; h < config_.n_heads && ok(); ++h)
-    write(th, regs::head_base(th.layer, h) + regs::kCtrl, &reset, 8);
+    write(th, head_address(th.layer, h) + regs::kCtrl, &reset, 4);
+}
+
+// The driver protocol for the command queue (REGISTER_MAP.md): a START goes out while the head
+// has fewer than CMD_DEPTH tokens in flight (credits); beyond that the host polls STATUS.FULL,
+// so that no START is ever refused.
+void Host::wait_for_queue_room(Thread& th, int h) {
+  if (th.in_flight[static_cast<std::size_t>(h)] < config_.command_queue) return;
+  const sc_time interval(config_.poll_ns, SC_NS);
+  while (ok() &&
+         (read_register(th, head_address(th.layer, h) + regs::kStatus) & regs::kStatusFull)) {
+    th.qk.inc(interval);
+    if (config_.protocol == Protocol::approximately_timed) th.qk.sync();
+  }
 }
 
 void Host::start_heads(Thread& th, long t) {
   const int l = th.layer;
   if (reset_heads_before && reset_heads_before(t, l)) reset_heads(th);
   const unsigned bytes = 8u * static_cast<unsigned>(config_.d_head);
-  static const std::uint64_t start = regs::kCtrlStart;
+  static const std::uint32_t start = regs::kCtrlStart;
   for (int h = 0; h < config_.n_heads && ok(); ++h) {
     const auto hh = static_cast<std::size_t>(h);
     source_(t, l, h, th.q[hh].data(), th.k[hh].data(), th.v[hh].data());
-    const std::uint64_t base = regs::head_base(l, h);
+    const std::uint64_t base = head_address(l, h);
     write(th, base + regs::kKBuf, th.k[hh].data(), bytes);
     write(th, base + regs::kVBuf, th.v[hh].data(), bytes);
     write(th, base + regs::kQBuf, th.q[hh].data(), bytes);
-    write(th, base + regs::kCtrl, &start, 8);
+    wait_for_queue_room(th, h);
+    write(th, base + regs::kCtrl, &start, 4);
+    ++th.in_flight[hh];
   }
 }
 
@@ -224,7 +256,7 @@ void Host::wait_for_results(Thread& th) {
   const int l = th.layer;
   if (config_.completion == Completion::interrupt) {
     const std::uint64_t bit = 1ULL << l;
-    write(th, regs::kGlobalBase + regs::kIrqEnableSet, &bit, 8);
+    write(th, global_address(regs::kIrqEnableSet), &bit, 8);
     th.qk.sync();
     while (!layer_irq_[static_cast<std::size_t>(l)] && ok())
       wait(*layer_irq_event_[static_cast<std::size_t>(l)]);
@@ -234,7 +266,7 @@ void Host::wait_for_results(Thread& th) {
   const sc_time interval(config_.poll_ns, SC_NS);
   for (int h = 0; h < config_.n_heads && ok(); ++h) {
     while (ok() &&
-           !(read_register(th, regs::head_base(l, h) + regs::kStatus) & regs::kStatusOutValid)) {
+           !(read_register(th, head_address(l, h) + regs::kStatus) & regs::kStatusOutValid)) {
       th.qk.inc(interval);
       if (config_.protocol == Protocol::approximately_timed) th.qk.sync();
     }
@@ -248,10 +280,13 @@ void Host::collect(Thread& th, long t) {
   // Every head's read goes out before any answer is awaited (AT: all outstanding at once).
   for (int h = 0; h < H && ok(); ++h) {
     th.reads[static_cast<std::size_t>(h)] =
-        issue(th, ::tlm::TLM_READ_COMMAND, regs::head_base(l, h) + regs::kOutBuf,
+        issue(th, ::tlm::TLM_READ_COMMAND, head_address(l, h) + regs::kOutBuf,
               th.out[static_cast<std::size_t>(h)].data(), bytes, false);
   }
-  for (int h = 0; h < H && ok(); ++h) await(th, th.reads[static_cast<std::size_t>(h)]);
+  for (int h = 0; h < H && ok(); ++h) {
+    await(th, th.reads[static_cast<std::size_t>(h)]);
+    --th.in_flight[static_cast<std::size_t>(h)];
+  }
   if (!ok()) return;
   for (int h = 0; h < H; ++h) {
     if (sink_) sink_(t, l, h, th.out[static_cast<std::size_t>(h)].data());
@@ -296,13 +331,13 @@ void Host::irq_dispatcher() {
   Thread& th = *threads_.back();
   for (;;) {
     if (!irq.read()) wait(irq.posedge_event());
-    const std::uint64_t pending = read_register(th, regs::kGlobalBase + regs::kIrqStatus);
+    const std::uint64_t pending = read_register(th, global_address(regs::kIrqStatus), 8);
     if (pending == 0) {
       wait(irq.value_changed_event());
       continue;
     }
     // Masked until the layer's process has read its results and enables it again.
-    write(th, regs::kGlobalBase + regs::kIrqEnableClear, &pending, 8);
+    write(th, global_address(regs::kIrqEnableClear), &pending, 8);
     th.qk.sync();
     // The line follows the mask two delta cycles later (the accelerator's update, then the
     // signal's); looking earlier would see the old level and read IRQ_STATUS for nothing.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "gca/spec/register_map.hpp"
 
@@ -12,35 +13,25 @@ using sc_core::SC_NS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
-namespace {
-
-// Bits per value of a buffer in the `codes` format: the converters' own resolution.
-int code_bits(const spec::HardwareSpec& s, std::uint64_t buffer) {
-  const int ideal = s.host_link.ideal_code_bits;
-  if (buffer == regs::kKBuf || buffer == regs::kVBuf)
-    return spec::converter_bits(s.quant.kv_levels, ideal);
-  if (buffer == regs::kQBuf) return spec::converter_bits(s.quant.q_levels, ideal);
-  // The digital sum of one counter value per sub-tile, each in [-(L-1)/2, (L-1)/2] steps.
-  if (s.quant.out_levels < 2) return 2 * ideal;
-  const long long span = static_cast<long long>(s.subtiles_per_head()) * (s.quant.out_levels - 1);
-  return spec::converter_bits(static_cast<int>(std::min<long long>(span + 1, 1LL << 30)), ideal);
-}
-
-}  // namespace
-
-WireBytes wire_bytes(const spec::HardwareSpec& s, ::tlm::tlm_command command, std::uint64_t address,
-                     unsigned length) {
-  std::uint64_t bytes = length;  // registers: 8 bytes as mapped
-  const std::uint64_t off = address % regs::kHeadStride;
-  if (address < regs::kGlobalBase && off >= regs::kKBuf && off < regs::kHeadEnd &&
+WireBytes wire_bytes(const spec::HardwareSpec& s, const spec::BufferCodes& codes,
+                     ::tlm::tlm_command command, std::uint64_t offset, unsigned length,
+                     bool payload_is_codes) {
+  std::uint64_t bytes = length;  // registers: their bytes as mapped
+  const std::uint64_t off = offset % regs::kHeadStride;
+  const std::uint64_t buffer = regs::buffer_of(off);
+  if (offset < regs::kGlobalBase && buffer != regs::kHeadEnd && !payload_is_codes &&
       length % 8 == 0) {
-    const std::uint64_t values = length / 8;
-    const std::uint64_t buffer = off - off % regs::kBufferSpan;
+    const std::uint64_t values = length / 8;  // binary64 payload: timed in the wire format
     int bits = 64;
     switch (s.host_link.format()) {
-      case spec::LinkFormat::codes:
-        bits = code_bits(s, buffer);
+      case spec::LinkFormat::codes: {
+        const spec::BufferKind kind = buffer == regs::kKBuf   ? spec::BufferKind::k
+                                      : buffer == regs::kVBuf ? spec::BufferKind::v
+                                      : buffer == regs::kQBuf ? spec::BufferKind::q
+                                                              : spec::BufferKind::out;
+        bits = codes.bits(kind);
         break;
+      }
       case spec::LinkFormat::f16:
         bits = 16;
         break;
@@ -59,11 +50,30 @@ WireBytes wire_bytes(const spec::HardwareSpec& s, ::tlm::tlm_command command, st
   return w;
 }
 
-HostLink::HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec)
+WireBytes HostLink::bytes_of(const ::tlm::tlm_generic_payload& trans) {
+  const std::uint64_t address = trans.get_address();
+  if (address < base_ || address - base_ >= regs::kSpan) return WireBytes{};
+  const std::uint64_t offset = address - base_;
+  // The link learns the buffers' format from the BUF_FORMAT writes it carries: with codes, the
+  // payload already is what the wire moves.
+  if (trans.is_write() && offset == regs::kGlobalBase + regs::kBufFormat &&
+      trans.get_data_length() >= 4) {
+    std::uint32_t v = 0;
+    std::memcpy(&v, trans.get_data_ptr(), 4);
+    payload_is_codes_ = v == GCA_FORMAT_CODES;
+  }
+  return wire_bytes(spec_, codes_, trans.get_command(), offset, trans.get_data_length(),
+                    payload_is_codes_);
+}
+
+HostLink::HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
+                   std::uint64_t accelerator_base)
     : sc_module(name),
       from_host("from_host"),
       to_accelerator("to_accelerator"),
       spec_(spec),
+      codes_(spec),
+      base_(accelerator_base),
       bytes_per_ns_(spec.host_link.bytes_per_ns),
       latency_(spec.host_link.latency_ns, SC_NS) {
   from_host.register_b_transport(this, &HostLink::b_transport);
@@ -74,18 +84,26 @@ HostLink::HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec)
 }
 
 sc_time HostLink::move(const sc_time& earliest, std::uint64_t bytes) {
+  bytes_ += bytes;
+  // An ideal link takes no time and is never occupied: transactions do not queue behind one
+  // another (they may reach it out of time order under temporal decoupling).
+  if (bytes_per_ns_ <= 0.0) return earliest + latency_;
   const sc_time start = std::max(earliest, free_at_);
-  const sc_time occupied =
-      bytes_per_ns_ > 0.0 ? sc_time(double(bytes) / bytes_per_ns_, SC_NS) : SC_ZERO_TIME;
+  const sc_time occupied = sc_time(double(bytes) / bytes_per_ns_, SC_NS);
   free_at_ = start + occupied;
   busy_ += occupied;
-  bytes_ += bytes;
   return start + occupied + latency_;
 }
 
 void HostLink::b_transport(::tlm::tlm_generic_payload& trans, sc_time& delay) {
-  const WireBytes w =
-      wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+  // With a finite bandwidth the link is a shared resource that serves transactions in time
+  // order: it synchronises to each one's annotated time. An ideal link (latency only) keeps
+  // the initiator's temporal decoupling.
+  if (!ideal() && delay > SC_ZERO_TIME) {
+    wait(delay);
+    delay = SC_ZERO_TIME;
+  }
+  const WireBytes w = bytes_of(trans);
   sc_time now = sc_core::sc_time_stamp();
   delay = move(now + delay, w.request) - now;
   to_accelerator->b_transport(trans, delay);
@@ -95,8 +113,7 @@ void HostLink::b_transport(::tlm::tlm_generic_payload& trans, sc_time& delay) {
 }
 
 sc_time HostLink::accept(::tlm::tlm_generic_payload& trans, const sc_time& earliest) {
-  const WireBytes w =
-      wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+  const WireBytes w = bytes_of(trans);
   const sc_time arrives = move(earliest, w.request);
   if (trans.has_mm()) trans.acquire();
   buffer_.push_back(Buffered{&trans, arrives});
@@ -157,8 +174,7 @@ void HostLink::forward_requests() {
     return ::tlm::TLM_ACCEPTED;
   }
   if (phase == ::tlm::BEGIN_RESP && trans.is_response_ok()) {
-    const WireBytes w =
-        wire_bytes(spec_, trans.get_command(), trans.get_address(), trans.get_data_length());
+    const WireBytes w = bytes_of(trans);
     if (w.response > 0) {
       const sc_time now = sc_core::sc_time_stamp();
       delay = move(now + delay, w.response) - now;

@@ -94,15 +94,28 @@ void ExpectedOutputObserver::finish(RunResult& r) {
   if (rel > expect_.max_rel_l2) r.exit_code = std::max<int>(r.exit_code, kExitCheckFailed);
 }
 
+namespace {
+
+std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+}  // namespace
+
 void FingerprintObserver::output(const HeadOutput& o) {
-  const auto* p = reinterpret_cast<const unsigned char*>(o.out);
-  for (std::size_t i = 0; i < sizeof(double) * std::size_t(d_); ++i)
-    hash_ = (hash_ ^ p[i]) * 0x100000001b3ULL;
+  auto it = head_hash_.try_emplace({o.layer, o.head}, kFnvBasis).first;
+  it->second = fnv1a(it->second, o.out, sizeof(double) * std::size_t(d_));
   count_ += d_;
 }
 
 void FingerprintObserver::finish(RunResult& r) {
-  r.report["outputs"] = {{"fnv1a64", hex(hash_)}, {"count", count_}};
+  std::uint64_t hash = kFnvBasis;
+  for (const auto& [head, h] : head_hash_) hash = fnv1a(hash, &h, sizeof h);
+  r.report["outputs"] = {{"fnv1a64", hex(hash)}, {"count", count_}};
 }
 
 }  // namespace gca::tb

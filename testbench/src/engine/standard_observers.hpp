@@ -2,6 +2,9 @@
 // check and the output fingerprint. Each adds its section of report.json.
 #pragma once
 
+#include <map>
+#include <utility>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -65,7 +68,9 @@ class ExpectedOutputObserver : public Observer {
   double err2_ = 0.0, ref2_ = 0.0;
 };
 
-// FNV-1a over every output in the order the host read them: "outputs" in report.json.
+// FNV-1a over every output, independent of the order the host reads heads and layers in: one
+// chain per (layer, head) over its tokens (a head's results come in token order), the chains
+// folded in (layer, head) order at the end: "outputs" in report.json.
 class FingerprintObserver : public Observer {
  public:
   explicit FingerprintObserver(int d) : d_(d) {}
@@ -75,7 +80,7 @@ class FingerprintObserver : public Observer {
  private:
   int d_;
   long count_ = 0;
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::map<std::pair<int, int>, std::uint64_t> head_hash_;
 };
 
 }  // namespace gca::tb

@@ -171,6 +171,11 @@ struct HostLinkParams {
   LinkFormat format() const { return static_cast<LinkFormat>(format_code); }
 };
 
+// The accelerator's register interface (systemc/Accelerator, rtl_spec/REGISTER_MAP.md).
+struct RegisterParams {
+  int command_queue = 0;  // STARTs a head queues before the analog stage takes them
+};
+
 // Silicon area of the components (power/ sums them per sub-tile, head, layer and model).
 struct AreaParams {
   double cell_um2 = 0.0;          // one gain cell
@@ -203,6 +208,7 @@ struct HardwareSpec {
   ScalerParams scalers;
   TimingParams timing;
   HostLinkParams host_link;
+  RegisterParams registers;
   CostParams cost;
   AreaParams area;
 
@@ -262,8 +268,10 @@ int adder_tree_depth(int n);
 // Range and consistency checks; throws SpecError.
 void validate(const HardwareSpec& spec, const std::string& file = "");
 
-// Directory holding the shipped parameter files (set at build time).
+// Directory holding the shipped parameter files: set_default_params_dir's, else $GCA_PARAMS_DIR,
+// else <prefix>/share/gca-tlm/params next to an installed libgca.so, else the source tree's.
 std::string default_params_dir();
+void set_default_params_dir(const std::string& dir);  // the override ("" restores the search)
 std::string default_spec_path();  // default_params_dir()/gpt2.json
 
 }  // namespace gca::spec

@@ -1,61 +1,94 @@
-// Memory map of the accelerator as the host sees it (rtl_spec/REGISTER_MAP.md explains it).
-// The accelerator is one target; its decoder finds layer and head from the address.
+// The accelerator's register map for C++ (rtl_spec/REGISTER_MAP.md explains it). Every offset
+// is that of the generated C header, gca/spec/gca_regs.h, so firmware and model share one
+// definition (rtl_spec/regmap/register_map.json). Offsets are relative to the accelerator's base
+// address; the accelerator's decoder finds layer and head from them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "gca/spec/gca_regs.h"
+
 namespace gca::spec::regs {
 
-// Address of a head's register block.
-constexpr std::uint64_t kHeadStride = 0x40000;  // 256 KiB per head
-constexpr std::uint64_t kMaxHeadsPerLayer = 1024;
-constexpr std::uint64_t kLayerStride = kHeadStride * kMaxHeadsPerLayer;  // 256 MiB per layer
+constexpr std::uint64_t kSpan = GCA_SPAN;
+constexpr std::uint64_t kHeadStride = GCA_HEAD_STRIDE;
+constexpr std::uint64_t kLayerStride = GCA_LAYER_STRIDE;
+constexpr int kMaxHeadsPerLayer = static_cast<int>(GCA_MAX_HEADS);
+constexpr int kMaxLayers = static_cast<int>(GCA_MAX_LAYERS);
 constexpr std::uint64_t head_base(int layer, int head) {
   return std::uint64_t(layer) * kLayerStride + std::uint64_t(head) * kHeadStride;
 }
+constexpr std::uint64_t kRegisterBytes = 4;  // every register is 32-bit
+constexpr std::uint32_t kIdValue = GCA_ID_VALUE;
+constexpr std::size_t kOutFifoDepth = GCA_OUT_FIFO_DEPTH;
 
-// Control and status registers: 64-bit, little-endian, one access of 8 bytes each.
-constexpr std::uint64_t kId = 0x0000;             // RO: kIdValue
-constexpr std::uint64_t kCtrl = 0x0008;           // WO: kCtrlStart | kCtrlReset
-constexpr std::uint64_t kStatus = 0x0010;         // RO: kStatusBusy | kStatusOutValid | kStatusFull
-constexpr std::uint64_t kTokenCount = 0x0018;     // RO: tokens started since reset
-constexpr std::uint64_t kWritePtr = 0x0020;       // RO: slot the next token is written to
-constexpr std::uint64_t kDHead = 0x0028;          // RO: features per token (d_head)
-constexpr std::uint64_t kWindow = 0x0030;         // RO: window M (slots)
-constexpr std::uint64_t kLastLatencyPs = 0x0038;  // RO: START-to-done time of the last token
-constexpr std::uint64_t kOutPending = 0x0040;     // RO: results waiting in the output FIFO
-constexpr std::uint64_t kOutToken = 0x0048;       // RO: token index of the result at the FIFO head
-constexpr std::uint64_t kRegisterEnd = 0x0050;
+// A head's window.
+constexpr std::uint64_t kId = GCA_HEAD_ID;
+constexpr std::uint64_t kDHead = GCA_HEAD_D_HEAD;
+constexpr std::uint64_t kCtrl = GCA_HEAD_CTRL;
+constexpr std::uint64_t kStatus = GCA_HEAD_STATUS;
+constexpr std::uint64_t kWindow = GCA_HEAD_WINDOW;
+constexpr std::uint64_t kCmdDepth = GCA_HEAD_CMD_DEPTH;
+constexpr std::uint64_t kCmdPending = GCA_HEAD_CMD_PENDING;
+constexpr std::uint64_t kTokenCount = GCA_HEAD_TOKEN_COUNT;
+constexpr std::uint64_t kWritePtr = GCA_HEAD_WRITE_PTR;
+constexpr std::uint64_t kOutPending = GCA_HEAD_OUT_PENDING;
+constexpr std::uint64_t kOutToken = GCA_HEAD_OUT_TOKEN;
+constexpr std::uint64_t kLastLatencyPs = GCA_HEAD_LAST_LATENCY_PS;
+constexpr std::uint64_t kRegisterEnd = GCA_REG_AREA;
 
-constexpr std::uint64_t kIdValue = 0x4743'4154'4c4d'0001ULL;  // "GCATLM" v1
-constexpr std::uint64_t kCtrlStart = 1u << 0;       // consume K, V, Q buffers as the next token
-constexpr std::uint64_t kCtrlReset = 1u << 1;       // empty the window and the output FIFO
-constexpr std::uint64_t kStatusBusy = 1u << 0;      // a token is in flight
-constexpr std::uint64_t kStatusOutValid = 1u << 1;  // a result is ready to read
-constexpr std::uint64_t kStatusFull = 1u << 2;      // input latch full: a START now waits
-constexpr std::size_t kOutFifoDepth = 16;           // results a head holds until read
+constexpr std::uint32_t kCtrlStart = GCA_HEAD_CTRL_START;
+constexpr std::uint32_t kCtrlReset = GCA_HEAD_CTRL_RESET;
+constexpr std::uint32_t kCtrlClearOverflow = GCA_HEAD_CTRL_CLEAR_OVERFLOW;
+constexpr std::uint32_t kStatusBusy = GCA_HEAD_STATUS_BUSY;
+constexpr std::uint32_t kStatusOutValid = GCA_HEAD_STATUS_OUT_VALID;
+constexpr std::uint32_t kStatusFull = GCA_HEAD_STATUS_FULL;
+constexpr std::uint32_t kStatusOverflow = GCA_HEAD_STATUS_OVERFLOW;
 
-// Data buffers: d_head IEEE-754 binary64 values each, little-endian; an access covers
-// whole values inside [0, 8 * d_head) of the buffer.
-constexpr std::uint64_t kBufferSpan = 0x8000;  // room for 4096 features
-constexpr std::uint64_t kKBuf = 0x08000;       // RW: key of the next token, volts
-constexpr std::uint64_t kVBuf = 0x10000;       // RW: value of the next token, volts
-constexpr std::uint64_t kQBuf = 0x18000;       // RW: query, pulse width / T_max
-constexpr std::uint64_t kOutBuf = 0x20000;     // RO: output of the oldest unread token;
-                                               // a read that ends at the buffer's end pops it
-constexpr std::uint64_t kHeadEnd = 0x28000;    // [kHeadEnd, kHeadStride) is unmapped
+// Data buffers (binary64: 8 bytes per value; codes: packed, see REGISTER_MAP.md).
+constexpr std::uint64_t kBufferSpan = GCA_BUF_SPAN;
+constexpr std::uint64_t kKBuf = GCA_HEAD_K_BUF;
+constexpr std::uint64_t kVBuf = GCA_HEAD_V_BUF;
+constexpr std::uint64_t kQBuf = GCA_HEAD_Q_BUF;
+constexpr std::uint64_t kOutBuf = GCA_HEAD_OUT_BUF;
+constexpr std::uint64_t kHeadEnd = GCA_HEAD_OUT_BUF + GCA_BUF_SPAN;  // then reserved
+// Which buffer an offset in a head's window falls in (kHeadEnd: none).
+constexpr std::uint64_t buffer_of(std::uint64_t offset) {
+  for (std::uint64_t b : {kKBuf, kVBuf, kQBuf, kOutBuf})
+    if (offset >= b && offset < b + kBufferSpan) return b;
+  return kHeadEnd;
+}
+enum class BufferFormat : std::uint32_t {
+  binary64 = GCA_FORMAT_BINARY64,
+  codes = GCA_FORMAT_CODES
+};
 
-// Accelerator-wide registers, above every layer's block: the interrupt. Bit l of each mask is
-// layer l (interrupts serve models of at most kMaxIrqLayers layers; larger ones poll).
-constexpr std::uint64_t kGlobalBase = 1ULL << 44;
-constexpr std::uint64_t kGlobalId = 0x00;        // RO: kIdValue
-constexpr std::uint64_t kLayerReady = 0x08;      // RO: layers whose every head holds a result
-constexpr std::uint64_t kIrqStatus = 0x10;       // RO: kLayerReady & kIrqEnable (irq = any bit)
-constexpr std::uint64_t kIrqEnable = 0x18;       // RO: enabled layers
-constexpr std::uint64_t kIrqEnableSet = 0x20;    // WO: enable the layers of the written bits
-constexpr std::uint64_t kIrqEnableClear = 0x28;  // WO: disable the layers of the written bits
-constexpr std::uint64_t kGlobalEnd = 0x30;
+// The accelerator-wide block, at kGlobalBase from the base address.
+constexpr std::uint64_t kGlobalBase = GCA_GLOBAL_OFFSET;
+constexpr std::uint64_t kGlobalId = GCA_GLB_ID;
+constexpr std::uint64_t kNLayers = GCA_GLB_N_LAYERS;
+constexpr std::uint64_t kNHeads = GCA_GLB_N_HEADS;
+constexpr std::uint64_t kGlobalCtrl = GCA_GLB_CTRL;
+constexpr std::uint64_t kBufFormat = GCA_GLB_BUF_FORMAT;
+constexpr std::uint64_t kIrqCause = GCA_GLB_IRQ_CAUSE;
+constexpr std::uint64_t kOverflowIrqEnable = GCA_GLB_OVERFLOW_IRQ_ENABLE;
+// 64-bit layer masks as LO/HI pairs: an 8-byte access at LO reads or writes the whole mask.
+constexpr std::uint64_t kLayerReady = GCA_GLB_LAYER_READY_LO;
+constexpr std::uint64_t kIrqStatus = GCA_GLB_IRQ_STATUS_LO;
+constexpr std::uint64_t kIrqEnable = GCA_GLB_IRQ_ENABLE_LO;
+constexpr std::uint64_t kIrqEnableSet = GCA_GLB_IRQ_ENABLE_SET_LO;
+constexpr std::uint64_t kIrqEnableClear = GCA_GLB_IRQ_ENABLE_CLEAR_LO;
+constexpr std::uint64_t kOverflowLayers = GCA_GLB_OVERFLOW_LO;
+constexpr std::uint64_t kGlobalEnd = GCA_GLB_OVERFLOW_HI + 4;
+constexpr std::uint32_t kGlobalCtrlSoftReset = GCA_GLB_CTRL_SOFT_RESET;
+constexpr std::uint32_t kIrqCauseReady = GCA_GLB_IRQ_CAUSE_READY;
+constexpr std::uint32_t kIrqCauseOverflow = GCA_GLB_IRQ_CAUSE_OVERFLOW;
 constexpr int kMaxIrqLayers = 64;
+
+static_assert(kGlobalBase == std::uint64_t(kMaxLayers) * kLayerStride, "global block in slot 255");
+static_assert(kSpan == kGlobalBase + kLayerStride, "the span ends after the global block");
+static_assert(kHeadEnd <= kHeadStride, "a head's buffers fit its window");
+static_assert(std::uint64_t(kMaxHeadsPerLayer) * kHeadStride == kLayerStride, "layer stride");
 
 }  // namespace gca::spec::regs

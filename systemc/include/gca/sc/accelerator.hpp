@@ -1,14 +1,18 @@
 // The accelerator as one block a virtual platform instantiates: one TLM-2.0 target socket with
 // its internal address decoder (rtl_spec/REGISTER_MAP.md), the layers of heads behind it, the
-// accelerator-wide interrupt registers and the interrupt output.
+// accelerator-wide registers, the interrupt output and an optional reset input.
 //
-// Protocols: b_transport (loosely timed: the call synchronizes to its annotated time and blocks
-// while the access must wait: a START while the head's input latch is full, a read of OUT_BUF
-// before a result exists) and nb_transport_fw with the four phases (approximately timed:
-// requests enter a payload event queue at their annotated time; END_REQ is withheld while a START
-// waits for the input latch (back-pressure); an OUT_BUF read is accepted at once and answered
-// with BEGIN_RESP when its result exists; responses go out one at a time). transport_dbg reads and
-// writes nothing that changes the model.
+// Protocols (details in REGISTER_MAP.md, "Timing and protocols"):
+//  - b_transport, loosely timed with temporal decoupling: an access executes at once and returns
+//    its annotated delay unchanged, unless its outcome depends on what happens before the
+//    initiator's local time (START and other control writes, reads of changing state while a
+//    token is in flight, a read of OUT_BUF with no result): then it first waits until then.
+//  - nb_transport_fw, approximately timed, four phases: requests enter a payload event queue at
+//    their annotated time and get END_REQ at once (nothing holds the target: a START into a full
+//    command queue is refused with an error); an OUT_BUF read with no result is answered when the
+//    head delivers one; responses go out one at a time.
+//  - transport_dbg: reads without side effects; writes refused.
+// At equal times, a result a head delivers comes before the accesses executed at that time.
 #pragma once
 
 #include <tlm_utils/peq_with_get.h>
@@ -21,6 +25,7 @@
 
 #include "gca/sc/attention_head.hpp"
 #include "gca/sc/head_registers.hpp"
+#include "gca/spec/buffer_codes.hpp"
 #include "gca/spec/parallel.hpp"
 
 namespace gca::sc {
@@ -31,9 +36,12 @@ class AttentionLayer : public sc_core::sc_module {
   AttentionLayer(sc_core::sc_module_name name, const spec::HardwareSpec& spec, PowerFactory& power,
                  spec::TaskPool* pool, int layer_index);
   AttentionHead& head(int h) { return *heads_[static_cast<std::size_t>(h)]; }
+  const AttentionHead& head(int h) const { return *heads_[static_cast<std::size_t>(h)]; }
   int n_heads() const { return static_cast<int>(heads_.size()); }
   // Every head holds a result (the layer's bit of LAYER_READY).
   bool ready() const { return heads_with_result_ == n_heads(); }
+  // A head's STATUS.OVERFLOW is set (the layer's bit of OVERFLOW_LO/HI).
+  bool overflow() const;
   // A head's output FIFO became empty or non-empty.
   void output_changed();
 
@@ -42,33 +50,57 @@ class AttentionLayer : public sc_core::sc_module {
   int heads_with_result_ = 0;
 };
 
+// How a platform builds the accelerator.
+struct AcceleratorOptions {
+  std::uint64_t base_address = 0;  // where the accelerator's GCA_SPAN bytes start
+  // Threads for the heads' numerics: 1 runs them on the simulation thread (the default inside
+  // someone else's platform); 0 takes GCA_THREADS or every core of the machine.
+  int threads = 1;
+  spec::regs::BufferFormat buffer_format = spec::regs::BufferFormat::binary64;  // BUF_FORMAT reset
+};
+
 class Accelerator : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Accelerator);
-  // n_layers and n_heads come from spec.model. threads: for the heads' numerics (0: GCA_THREADS
-  // or the machine's cores; 1: on the simulation thread).
+  // n_layers and n_heads come from spec.model. Throws gca::Error when the model does not fit
+  // the register map (layers, heads per layer, d_head of a buffer).
   Accelerator(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
-              power::PowerTracker* tracker = nullptr, int threads = 0);
+              power::PowerTracker* tracker = nullptr, int threads = 1);
+  Accelerator(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
+              const AcceleratorOptions& options, power::PowerTracker* tracker = nullptr);
 
   tlm_utils::simple_target_socket<Accelerator> socket;
-  sc_core::sc_out<bool> irq;  // high while an enabled layer has a result in every head
+  sc_core::sc_out<bool> irq;   // high while an enabled cause holds (IRQ_CAUSE)
+  sc_core::sc_in<bool> reset;  // active high; optional (unbound: never asserted)
 
   AttentionLayer& layer(int l) { return *layers_[static_cast<std::size_t>(l)]; }
   AttentionHead& head(int l, int h) { return layer(l).head(h); }
   int n_layers() const { return static_cast<int>(layers_.size()); }
   int n_heads() const { return spec_.model.n_heads; }
   const spec::HardwareSpec& spec() const { return spec_; }
+  std::uint64_t base_address() const { return options_.base_address; }
+  spec::regs::BufferFormat buffer_format() const { return format_; }
+  // Global soft reset (GLB_CTRL.SOFT_RESET and a rising reset input).
+  void soft_reset();
 
  private:
   struct Route {
-    AttentionHead* head = nullptr;  // null: the accelerator-wide registers, or unmapped
+    HeadPort* port = nullptr;  // null: the accelerator-wide registers, or unmapped
     std::uint64_t offset = 0;
     bool global = false;
   };
+  void check_fits() const;
   Route decode(std::uint64_t address);
   AccessResult execute(const Route& route, ::tlm::tlm_generic_payload& trans, bool debug);
   void global_access(::tlm::tlm_generic_payload& trans, std::uint64_t offset, bool debug);
+  bool global_depends_on_time(const ::tlm::tlm_generic_payload& trans, std::uint64_t offset) const;
+  std::uint32_t read_global(std::uint64_t offset) const;
+  bool write_global(std::uint64_t offset, std::uint32_t value);
   std::uint64_t layer_ready_mask() const;
+  std::uint64_t overflow_mask() const;
+  std::uint32_t irq_cause() const;
+  // Lets a result due at the current time be delivered before the access executes.
+  void settle(const Route& route);
 
   void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   ::tlm::tlm_sync_enum nb_transport_fw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase& phase,
@@ -82,20 +114,28 @@ class Accelerator : public sc_core::sc_module {
   void queue_response(::tlm::tlm_generic_payload& trans);
   void end_request(::tlm::tlm_generic_payload& trans);
   void update_irq();
+  void on_reset_input();
   void before_end_of_elaboration() override;
 
   spec::HardwareSpec spec_;
+  AcceleratorOptions options_;
   PowerFactory power_;
   std::unique_ptr<spec::TaskPool> pool_;
+  spec::BufferCodes codes_;
   std::vector<std::unique_ptr<AttentionLayer>> layers_;
+  std::vector<HeadPort> ports_;  // layer * n_heads + head
+  spec::regs::BufferFormat format_;
   std::uint64_t irq_enable_ = 0;
-  sc_core::sc_signal<bool> irq_unbound_{"irq_unbound"};  // when no one binds irq
+  bool overflow_irq_enable_ = false;
+  sc_core::sc_signal<bool> irq_unbound_{"irq_unbound"};      // when no one binds irq
+  sc_core::sc_signal<bool> reset_unbound_{"reset_unbound"};  // when no one binds reset
   sc_core::sc_event irq_changed_, response_queued_, end_response_;
 
   tlm_utils::peq_with_get<::tlm::tlm_generic_payload> requests_{"requests"};
   struct WaitingRead {
     ::tlm::tlm_generic_payload* trans;
     Route route;
+    long resets;  // the head's reset count when the read began: a reset answers it with an error
   };
   std::deque<WaitingRead> waiting_reads_;
   std::deque<::tlm::tlm_generic_payload*> responses_;

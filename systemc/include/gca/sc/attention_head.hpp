@@ -2,7 +2,7 @@
 // adder tree and the peripheral control, around the head's circuit model (rtl_spec HeadModel),
 // which holds the cells and computes what a token does. This module adds what the circuit model
 // does not know: when each phase happens (the control's processes), the energy of each phase
-// booked by the module that spends it, the input latch and the output FIFO.
+// booked by the module that spends it, the command queue and the output FIFO.
 // tlm's register adapter (HeadRegisters) maps the register map onto it.
 #pragma once
 
@@ -55,12 +55,17 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   int d_head() const { return d_; }
   int window() const { return spec_->window; }
 
-  // START: the input registers become the next token in the input latch. Returns false, changing
-  // nothing, while the latch still holds a token the analog stage has not taken (wait for
-  // input_space_event() and try again).
+  // START: the input registers become the next token at the tail of the command queue. Returns
+  // false, changing nothing, while the queue holds registers.command_queue tokens the analog
+  // stage has not taken (the register interface refuses the START and sets the overflow flag).
   bool start();
-  bool input_full() const { return latched_; }
+  bool input_full() const { return queue_.size() >= queue_depth_; }
+  std::size_t commands_pending() const { return queue_.size(); }
+  std::size_t command_depth() const { return queue_depth_; }
   const sc_core::sc_event& input_space_event() const { return input_space_; }
+  // Sticky: a START was refused since the last clear (STATUS.OVERFLOW).
+  bool overflow() const { return overflow_; }
+  void set_overflow(bool on) { overflow_ = on; }
 
   // Output FIFO: results in token order.
   bool has_result() const { return !results_.empty(); }
@@ -70,8 +75,11 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   const sc_core::sc_event& result_event() const { return result_ready_; }
   static constexpr std::size_t kOutputFifoDepth = spec::regs::kOutFifoDepth;
 
-  // A token in the latch or in either stage.
-  bool busy() const { return latched_ || control.analog_busy() || control.digital_busy(); }
+  // A token in the command queue or in either stage.
+  bool busy() const { return !queue_.empty() || control.analog_busy() || control.digital_busy(); }
+  // The digital stage delivers a result at the current time and has not yet done so (an access
+  // at this instant waits for it: results come before same-instant reads).
+  bool delivery_due_now() const;
   long tokens_started() const { return started_; }
   int write_pointer() const { return static_cast<int>(started_ % spec_->window); }
   // Times of the last token delivered into the output FIFO.
@@ -84,8 +92,12 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   std::function<void(const HeadResult&)> result_observer;
   // Called when the output FIFO becomes empty or non-empty (the accelerator's interrupt).
   std::function<void()> on_output_change;
-  // Clears the window and the token counter. Refused (false) while a token is in flight.
-  bool reset();
+  // Abandons the tokens in flight and empties the command queue, the window and the output FIFO
+  // (results dropped unread); clears the token counter and the overflow flag.
+  void reset();
+  // Notified by reset() (an access waiting for a result gives up).
+  const sc_core::sc_event& reset_event() const { return reset_done_; }
+  long resets() const { return resets_; }
 
   PeripheralControl control;
   WritePort write_port;
@@ -102,7 +114,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
     double adds = 0.0;  // sub-tile outputs the adder tree sums (power::Action::digital_add)
   };
   // HeadDatapath: called by the control's processes at the phase boundaries.
-  bool input_latched() const override { return latched_; }
+  bool input_latched() const override { return !queue_.empty(); }
   const sc_core::sc_event& input_event() const override { return input_latched_; }
   long take_input() override;
   void q_phase_begins(long token) override;
@@ -133,15 +145,19 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   std::vector<double> k_in_, v_in_, q_in_;            // input registers
   power::ActionCounts head_actions_;                  // per token, the same for every token
   std::vector<power::ActionCounts> subtile_actions_;  // of the token in the analog stage
-  Stage latch_, analog_, digital_;
-  bool latched_ = false;
+  std::deque<Stage> queue_;                           // the command queue (STARTs not yet taken)
+  std::vector<Stage> spare_stages_;  // recycled queue entries: no allocation per token
+  std::size_t queue_depth_ = 1;
+  bool overflow_ = false;
+  long resets_ = 0;
+  Stage analog_, digital_;
   long started_ = 0;
   std::deque<HeadResult> results_;
   std::vector<HeadResult> spare_;  // recycled results: no allocation per token
   TokenTimes last_times_;
   bool capture_ = false;
   InjectedFault fault_;
-  sc_core::sc_event input_latched_, input_space_, result_ready_, output_space_;
+  sc_core::sc_event input_latched_, input_space_, result_ready_, output_space_, reset_done_;
 };
 
 }  // namespace gca::sc

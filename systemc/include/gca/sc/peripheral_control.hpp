@@ -55,6 +55,9 @@ class PeripheralControl : public sc_core::sc_module {
   // Tokens in the analog or digital stage.
   bool analog_busy() const { return analog_token_ >= 0; }
   bool digital_busy() const { return digital_token_ >= 0; }
+  // Reset: abandons the tokens in either stage (their processes restart and wait for the next
+  // token). The datapath must hold no token to take when this is called.
+  void abort();
 
   // Traced heads show their control state on these signals (call before the first token).
   void enable_trace() { tracing_ = true; }
@@ -82,6 +85,7 @@ class PeripheralControl : public sc_core::sc_module {
   Phase analog_phase_ = Phase::idle;
   bool done_ = false;
   sc_core::sc_event handed_over_, digital_free_, state_changed_;
+  sc_core::sc_process_handle analog_process_, digital_process_;
 };
 
 }  // namespace gca::sc

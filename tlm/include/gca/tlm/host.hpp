@@ -5,7 +5,8 @@
 //   decode:  token t enters layer 0 when token t-1 has left the last layer (+ host time);
 //   prefill: prompt tokens stream; each layer's process starts token t+1 before it reads the
 //            results of token t, so the next token's write overlaps the current one's work.
-// Loosely timed: b_transport with the host's local time (tlm_quantumkeeper) as the annotated
+// Loosely timed: b_transport with the host's local time (a quantum keeper of the host's own
+// quantum, HostConfig::quantum_ns; the global quantum is left to the platform) as the annotated
 // delay. Approximately timed: nb_transport_fw/bw with the four phases, pooled payloads (memory
 // manager), writes not waited for, reads issued for every head before any answer comes.
 #pragma once
@@ -45,9 +46,11 @@ struct HostConfig {
   Workload workload = Workload::decode;
   Protocol protocol = Protocol::loosely_timed;
   Completion completion = Completion::interrupt;
-  double host_ns_per_layer = 0.0;  // projections/MLP between two layers of one token
-  double quantum_ns = 1000.0;      // loosely timed: local time ahead of the kernel at most this
-  double poll_ns = 5.0;            // polling interval
+  double host_ns_per_layer = 0.0;      // projections/MLP between two layers of one token
+  double quantum_ns = 1000.0;          // loosely timed: local time ahead of the kernel at most this
+  double poll_ns = 5.0;                // polling interval
+  std::uint64_t accelerator_base = 0;  // the accelerator's base address on the host's bus
+  int command_queue = 1;               // CMD_DEPTH: STARTs in flight per head before checking FULL
 };
 
 // Token data per (token, layer, head): fills q, k, v with d_head values each.
@@ -55,6 +58,18 @@ using TokenSource =
     std::function<void(long token, int layer, int head, double* q, double* k, double* v)>;
 // Receives each output (d_head values) as the host has read it.
 using OutputSink = std::function<void(long token, int layer, int head, const double* out)>;
+
+// A quantum keeper with the host's own quantum instead of the global one.
+class HostQuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+ public:
+  void set_quantum(const sc_core::sc_time& q) { quantum_ = q; }
+
+ protected:
+  sc_core::sc_time compute_local_quantum() override;
+
+ private:
+  sc_core::sc_time quantum_ = sc_core::SC_ZERO_TIME;
+};
 
 class Host : public sc_core::sc_module {
  public:
@@ -96,9 +111,12 @@ class Host : public sc_core::sc_module {
                  unsigned length, bool detached);
   void await(Thread& th, Request* r);
   void write(Thread& th, std::uint64_t address, const void* data, unsigned length);
-  std::uint64_t read_register(Thread& th, std::uint64_t address);
+  std::uint64_t read_register(Thread& th, std::uint64_t address, unsigned length = 4);
+  void wait_for_queue_room(Thread& th, int head);
   void fail(const ::tlm::tlm_generic_payload& trans);
   sc_core::sc_time local_now(const Thread& th) const;
+  std::uint64_t head_address(int layer, int head) const;
+  std::uint64_t global_address(std::uint64_t offset) const;
   ::tlm::tlm_sync_enum nb_transport_bw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
 

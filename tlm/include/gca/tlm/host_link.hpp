@@ -1,10 +1,10 @@
 // The link between the host and the accelerator. Every transaction occupies it for the bytes
 // it moves in the link's wire format (host_link.format: codes, f16 or f32 per value; registers
-// are 8 bytes) at host_link.bytes_per_ns, and arrives host_link.latency_ns later (pipelined:
-// latency does not occupy the link). Transactions serialize in the order they reach the link; a
-// write moves its bytes with the request, a read with the response. The payloads carry float64
-// values (the register map's format) whatever the wire format: the numerics of the converters are
-// those of the DACs either way, only the time and the byte counts follow the format.
+// are their 4 or 8 bytes) at host_link.bytes_per_ns, and arrives host_link.latency_ns later
+// (pipelined: latency does not occupy the link). Transactions serialize in the order they reach the
+// link; a write moves its bytes with the request, a read with the response. The payloads carry
+// float64 values (the register map's format) whatever the wire format: the numerics of the
+// converters are those of the DACs either way, only the time and the byte counts follow the format.
 // Approximately timed, the link is a store-and-forward bridge: it ends a request (END_REQ) once
 // its bytes are on the wire and holds up to host_link.request_buffer requests it forwards in order,
 // each when it arrives and the accelerator has ended the previous one; a full buffer holds the
@@ -18,6 +18,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "gca/spec/buffer_codes.hpp"
 #include "gca/spec/params.hpp"
 
 namespace gca::tlm {
@@ -26,13 +27,17 @@ namespace gca::tlm {
 struct WireBytes {
   std::uint64_t request = 0, response = 0;
 };
-WireBytes wire_bytes(const spec::HardwareSpec& spec, ::tlm::tlm_command command,
-                     std::uint64_t address, unsigned length);
+// offset: from the accelerator's base address; payload_is_codes: the data buffers are in the
+// codes format (BUF_FORMAT), so their payload is moved as it is.
+WireBytes wire_bytes(const spec::HardwareSpec& spec, const spec::BufferCodes& codes,
+                     ::tlm::tlm_command command, std::uint64_t offset, unsigned length,
+                     bool payload_is_codes = false);
 
 class HostLink : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(HostLink);
-  HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec);
+  HostLink(sc_core::sc_module_name name, const spec::HardwareSpec& spec,
+           std::uint64_t accelerator_base = 0);
   tlm_utils::simple_target_socket<HostLink> from_host;
   tlm_utils::simple_initiator_socket<HostLink> to_accelerator;
 
@@ -41,6 +46,7 @@ class HostLink : public sc_core::sc_module {
   bool ideal() const { return bytes_per_ns_ <= 0.0; }
 
  private:
+  WireBytes bytes_of(const ::tlm::tlm_generic_payload& trans);
   // Occupies the link for `bytes` from `earliest` on (or when it frees); returns arrival time.
   sc_core::sc_time move(const sc_core::sc_time& earliest, std::uint64_t bytes);
   void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -64,6 +70,9 @@ class HostLink : public sc_core::sc_module {
   sc_core::sc_event buffered_, downstream_end_;
 
   const spec::HardwareSpec& spec_;
+  spec::BufferCodes codes_;
+  std::uint64_t base_;
+  bool payload_is_codes_ = false;
   double bytes_per_ns_;
   sc_core::sc_time latency_;
   sc_core::sc_time free_at_ = sc_core::SC_ZERO_TIME;
