@@ -78,12 +78,10 @@ bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_
     activity->phi_pulse_sum = double(phi_sum) * features;
     activity->outputs_converted = features;
     activity->counter_fullscale = counts;
-    const double offset = cell_current_offset(*circuits_);
-    double column_charge = 0.0, output_charge = 0.0;
-    for (int c = 0; c < cols; ++c) column_charge += s_out[c];
-    for (int f = 0; f < features; ++f) output_charge += charge_[f];
-    activity->qk_read_charge = column_charge + offset * activity->q_pulse_sum;
-    activity->av_read_charge = output_charge + offset * activity->phi_pulse_sum;
+    // What the push-pull cells drew (cell_read_charge): the arrays keep the per-row and
+    // per-line sums, so this is not a second pass over the cells.
+    activity->qk_read_charge = key_.read_charge(q_pulse, now_ns);
+    activity->av_read_charge = value_.read_charge(phi_out, now_ns);
   }
   return true;
 }
