@@ -29,9 +29,49 @@ struct Row {
   std::string status = "missing";  // ok, check_failed, failed, missing
   int exit_code = -1;
   std::string error;
-  std::vector<std::optional<json>> cells;  // one per report column
+  json report;                             // the run's report.json (null when none)
+  std::vector<std::optional<json>> cells;  // one per column
   bool pareto = false;
 };
+
+// The columns of this merge: the fixed ones, then every metric a point's report carries
+// (report.json "metrics", in the order they first appear), so a new figure needs no code here.
+std::vector<ReportColumn> columns_of(const std::vector<Row>& rows) {
+  std::vector<ReportColumn> cols = report_columns();
+  std::vector<std::string> seen;
+  for (const auto& r : rows) {
+    if (!r.report.is_object() || !r.report.contains("metrics") || !r.report["metrics"].is_object())
+      continue;
+    for (auto it = r.report["metrics"].begin(); it != r.report["metrics"].end(); ++it) {
+      if (std::find(seen.begin(), seen.end(), it.key()) != seen.end()) continue;
+      seen.push_back(it.key());
+      const std::string name = it.key();
+      std::string meaning;
+      if (it->contains("meaning") && (*it)["meaning"].is_string())
+        meaning = (*it)["meaning"].get<std::string>();
+      std::string unit;
+      if (it->contains("unit") && (*it)["unit"].is_string())
+        unit = (*it)["unit"].get<std::string>();
+      cols.push_back({name, meaning + " (" + unit + ") [metrics." + name + ".value]",
+                      [name](const json& report) -> std::optional<json> {
+                        if (!report.contains("metrics") || !report["metrics"].contains(name))
+                          return std::nullopt;
+                        const json& m = report["metrics"][name];
+                        if (!m.contains("value") || !m["value"].is_number()) return std::nullopt;
+                        return m["value"];
+                      }});
+    }
+  }
+  return cols;
+}
+
+void fill_cells(std::vector<Row>& rows, const std::vector<ReportColumn>& cols) {
+  for (auto& r : rows) {
+    r.cells.assign(cols.size(), std::nullopt);
+    if (!r.report.is_object()) continue;
+    for (std::size_t i = 0; i < cols.size(); ++i) r.cells[i] = cols[i].read(r.report);
+  }
+}
 
 std::string format_cell(const std::optional<json>& v) {
   if (!v) return "";
@@ -67,7 +107,6 @@ std::optional<double> cell_number(const Row& r, const std::string& column) {
 Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out_dir) {
   Row row;
   row.point = &p;
-  row.cells.resize(report_columns().size());
   const std::string dir = point_dir(out_dir, p);
   const PointStatus s = read_point_status(dir);
   if (!s.present || s.args != point_run_args(sweep, p, dir)) return row;  // not run (or stale)
@@ -82,8 +121,7 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
     row.error = "report.json does not parse";
     return row;
   }
-  const auto& cols = report_columns();
-  for (std::size_t i = 0; i < cols.size(); ++i) row.cells[i] = cols[i].read(report);
+  row.report = std::move(report);
   return row;
 }
 
@@ -100,12 +138,13 @@ void mark_pareto(std::vector<Row>& rows) {
   for (std::size_t i = 0; i < with.size(); ++i) with[i]->pareto = front[i];
 }
 
-std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows) {
+std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows,
+                     const std::vector<ReportColumn>& columns) {
   std::ostringstream out;
   out << "id";
   for (const auto& k : sweep.keys) out << "," << csv_field(k);
   out << ",tokens,status,exit_code";
-  for (const auto& c : report_columns()) out << "," << c.name;
+  for (const auto& c : columns) out << "," << c.name;
   out << ",pareto,error\n";
   for (const auto& r : rows) {
     out << r.point->id;
@@ -118,7 +157,8 @@ std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows) {
   return out.str();
 }
 
-std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, const MergeResult& m) {
+std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, const MergeResult& m,
+                      const std::vector<ReportColumn>& columns) {
   ojson j;
   j["schema"] = "gca-tlm.sweep/1";
   j["name"] = sweep.name;
@@ -129,8 +169,7 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
   for (const auto& f : sweep.fixed) fixed[f.key] = f.text;
   j["set"] = fixed;
   ojson cols = ojson::array();
-  for (const auto& c : report_columns())
-    cols.push_back({{"name", c.name}, {"description", c.description}});
+  for (const auto& c : columns) cols.push_back({{"name", c.name}, {"description", c.description}});
   j["columns"] = cols;
   j["summary"] = {{"points", m.points}, {"ok", m.ok},           {"check_failed", m.check_failed},
                   {"failed", m.failed}, {"missing", m.missing}, {"pareto", m.pareto}};
@@ -147,7 +186,7 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
     p["exit_code"] = r.status == "missing" ? ojson(nullptr) : ojson(r.exit_code);
     if (!r.error.empty()) p["error"] = r.error;
     ojson metrics = ojson::object();
-    const auto& c = report_columns();
+    const auto& c = columns;
     for (std::size_t i = 0; i < c.size(); ++i)
       metrics[c[i].name] = r.cells[i] ? ojson::parse(r.cells[i]->dump()) : ojson(nullptr);
     p["metrics"] = metrics;
@@ -283,6 +322,8 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   MergeResult m;
   std::vector<Row> rows;
   for (const auto& p : sweep.points) rows.push_back(read_row(sweep, p, out_dir));
+  const std::vector<ReportColumn> columns = columns_of(rows);
+  fill_cells(rows, columns);
   mark_pareto(rows);
   for (const auto& r : rows) {
     ++m.points;
@@ -298,11 +339,12 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   }
   const fs::path dir(out_dir);
   m.csv_path = (dir / "sweep.csv").string();
-  power::write_file_atomic(m.csv_path, csv_text(sweep, rows));
-  power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m));
+  power::write_file_atomic(m.csv_path, csv_text(sweep, rows, columns));
+  power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m, columns));
   const int plotted = write_plot_data(sweep, rows, dir);
-  m.plots_message =
-      plotted == 0 ? "no point with latency and energy: no plots" : render_sweep_plots(sweep, dir);
+  m.plots_message = plotted == 0   ? "no point with latency and energy: no plots"
+                    : !sweep.plots ? "plots not rendered (--no-plots)"
+                                   : render_sweep_plots(sweep, dir);
   return m;
 }
 

@@ -1,6 +1,4 @@
-#include "gca/tb/monte_carlo.hpp"
-
-#include "gca/tb/output_set.hpp"
+#include "gca/tb/engine/monte_carlo.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +9,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -18,8 +17,8 @@
 #include "gca/power/report.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
+#include "gca/tb/engine/workload.hpp"
 #include "gca/tb/scenario.hpp"
-#include "gca/tb/stimulus.hpp"
 
 namespace gca::tb {
 namespace {
@@ -28,16 +27,6 @@ namespace fs = std::filesystem;
 
 // Output differences are histogrammed in counter levels, from -kHistHalf to +kHistHalf.
 constexpr int kHistHalf = 8;
-
-// What one chip did against the ideal circuits.
-struct ChipResult {
-  long seed = 0;
-  double rel_l2 = 0.0;                 // head outputs, all heads and tokens
-  std::vector<double> subtile_rel_l2;  // per sub-tile output
-  double moved_share = 0.0;            // outputs that moved by one counter level or more
-  double topk_overlap = 0.0;           // mean |top-k(chip) ∩ top-k(ideal)| / k
-  std::vector<long> hist;              // output difference in levels, -kHistHalf..kHistHalf
-};
 
 // Indices of the k largest scores among the first n slots.
 std::vector<int> top_k(const std::vector<float>& s, int n, int k, std::vector<int>& scratch) {
@@ -63,7 +52,10 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
   // Token time as the decode host paces it: every layer's phases plus its host time.
   const double period_ns = L * (chip.timing.token_latency_ns() + sc.host.host_ns_per_layer);
   const double level = level_of(chip);
-  tlm::TokenSource source = make_stimulus(sc.stimulus, d, T);
+  // The chip and the ideal circuits each follow their own workload (a closed loop sees its own
+  // outputs); an open-loop workload gives both the same inputs.
+  const WorkloadKind& kind = find_workload_kind(sc.workload_kind, sc.file);
+  std::unique_ptr<Workload> chip_load = kind.make(sc, chip), ideal_load = kind.make(sc, ideal);
   std::vector<spec::HeadModel> chips, ideals;
   for (int i = 0; i < L * H; ++i) {
     chips.emplace_back(chip, i);
@@ -81,11 +73,14 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
     const double now_ns = double(t) * period_ns;
     for (int l = 0; l < L; ++l) {
       for (int h = 0; h < H; ++h) {
-        source(t, l, h, q.data(), k.data(), v.data());
         spec::HeadModel& c = chips[l * H + h];
         spec::HeadModel& i = ideals[l * H + h];
+        chip_load->inputs(t, l, h, q.data(), k.data(), v.data());
         c.step(q.data(), k.data(), v.data(), out_c.data(), now_ns);
+        ideal_load->inputs(t, l, h, q.data(), k.data(), v.data());
         i.step(q.data(), k.data(), v.data(), out_i.data(), now_ns);
+        chip_load->output(t, l, h, out_c.data());
+        ideal_load->output(t, l, h, out_i.data());
         for (int f = 0; f < d; ++f) {
           const double e = out_c[f] - out_i[f];
           err2 += e * e;
@@ -119,6 +114,8 @@ ChipResult run_chip(const Scenario& sc, const spec::HardwareSpec& chip,
     r.subtile_rel_l2.push_back(sub_ref[s] > 0 ? std::sqrt(sub_err[s] / sub_ref[s]) : 0.0);
   r.moved_share = outputs ? double(moved) / outputs : 0.0;
   r.topk_overlap = rankings ? overlap_sum / rankings : 1.0;
+  chip_load->add_metrics(r.workload);
+  ideal_load->add_metrics(r.ideal_workload);
   return r;
 }
 
@@ -152,12 +149,9 @@ void write_text(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
-int run_monte_carlo(const MonteCarloOptions& o) {
+MonteCarloResult run_monte_carlo(const Scenario& sc, const MonteCarloOptions& o) {
   if (o.chips < 1 || o.chips > 100000) throw Error("", "--chips", "allowed: 1 .. 100000");
   if (o.jobs < 1 || o.jobs > 256) throw Error("", "--jobs", "allowed: 1 .. 256");
-  Scenario sc = load_scenario(o.scenario_path);
-  if (o.tokens > 0) sc.host.tokens = o.tokens;
-  for (const auto& s : o.overrides) sc.overrides.push_back(s);
   const spec::HardwareSpec base = spec::load_spec(sc.spec_path, sc.overrides);
   if (!base.non_ideal()) {
     throw Error("", "--set",
@@ -172,13 +166,15 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   ideal.variation.cell_gain_sigma = ideal.variation.cell_offset_sigma_v = 0.0;
   ideal.variation.ctp_offset_sigma = 0.0;
   ideal.noise.read_sigma = ideal.noise.write_sigma_v = 0.0;
-  const std::string out_dir = o.out_dir.empty() ? "out/" + sc.name + "_mc" : o.out_dir;
-  OutputSet outputs(out_dir);  // published as a whole at the end, or not at all
 
-  std::vector<ChipResult> results(o.chips);
-  std::atomic<int> next{0};
+  MonteCarloResult m;
+  m.hist_half = kHistHalf;
+  m.chips.resize(o.chips);
+  std::atomic<int> next{0}, finished{0};
   std::vector<std::thread> workers;
   std::vector<std::string> errors(o.jobs);
+  Progress progress(sc.name + " Monte Carlo", o.chips, "chips", o.progress);
+  std::mutex progress_mutex;
   for (int w = 0; w < std::min(o.jobs, o.chips); ++w) {
     workers.emplace_back([&, w] {
       try {
@@ -186,7 +182,9 @@ int run_monte_carlo(const MonteCarloOptions& o) {
           spec::HardwareSpec chip = base;
           chip.variation.chip_seed = int(o.first_seed + c);
           chip.noise.seed = int(o.first_seed + c);
-          results[c] = run_chip(sc, chip, ideal, o.top_k);
+          m.chips[c] = run_chip(sc, chip, ideal, o.top_k);
+          const std::lock_guard<std::mutex> lock(progress_mutex);
+          progress.update(++finished);
         }
       } catch (const std::exception& e) {
         errors[w] = e.what();
@@ -195,10 +193,10 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   }
   for (auto& t : workers) t.join();
   for (const auto& e : errors)
-    if (!e.empty()) throw Error(o.scenario_path, "", e);
+    if (!e.empty()) throw Error(sc.file, "", e);
 
   std::vector<double> l2, moved, overlap;
-  for (const auto& r : results) {
+  for (const auto& r : m.chips) {
     l2.push_back(r.rel_l2);
     moved.push_back(r.moved_share);
     overlap.push_back(r.topk_overlap);
@@ -207,13 +205,12 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   nlohmann::json per_subtile = nlohmann::json::array();
   for (int s = 0; s < subtiles; ++s) {
     std::vector<double> x;
-    for (const auto& r : results) x.push_back(r.subtile_rel_l2[s]);
+    for (const auto& r : m.chips) x.push_back(r.subtile_rel_l2[s]);
     per_subtile.push_back(spread(x));
   }
-  std::vector<long> hist(2 * kHistHalf + 1, 0);
-  long total = 0;
-  for (const auto& r : results)
-    for (std::size_t b = 0; b < hist.size(); ++b) hist[b] += r.hist[b], total += r.hist[b];
+  m.hist.assign(2 * kHistHalf + 1, 0);
+  for (const auto& r : m.chips)
+    for (std::size_t b = 0; b < m.hist.size(); ++b) m.hist[b] += r.hist[b];
 
   nlohmann::json nonideal = {{"variation.cell_gain_sigma", base.variation.cell_gain_sigma},
                              {"variation.cell_offset_sigma_v", base.variation.cell_offset_sigma_v},
@@ -221,63 +218,109 @@ int run_monte_carlo(const MonteCarloOptions& o) {
                              {"noise.read_sigma", base.noise.read_sigma},
                              {"noise.write_sigma_v", base.noise.write_sigma_v},
                              {"retention.tau_ms", base.retention.tau_ms}};
-  nlohmann::json j = {{"scenario", sc.name},
-                      {"engine", "executable spec (HeadModel), in-process, one per head"},
-                      {"chips", o.chips},
-                      {"first_seed", o.first_seed},
-                      {"tokens", sc.host.tokens},
-                      {"heads", base.model.n_layers * base.model.n_heads},
-                      {"non_idealities", nonideal},
-                      {"top_k", o.top_k},
-                      {"output_rel_l2", spread(l2)},
-                      {"outputs_moved_one_level_share", spread(moved)},
-                      {"topk_overlap", spread(overlap)},
-                      {"subtile_rel_l2", per_subtile}};
-  write_text(outputs.path("mc.json"), j.dump(2) + "\n");
+  const nlohmann::json l2_spread = spread(l2), moved_spread = spread(moved),
+                       overlap_spread = spread(overlap);
+  m.json = {{"scenario", sc.name},
+            {"engine", "executable spec (HeadModel), in-process, one per head"},
+            {"chips", o.chips},
+            {"first_seed", o.first_seed},
+            {"tokens", sc.host.tokens},
+            {"heads", base.model.n_layers * base.model.n_heads},
+            {"non_idealities", nonideal},
+            {"top_k", o.top_k},
+            {"output_rel_l2", l2_spread},
+            {"outputs_moved_one_level_share", moved_spread},
+            {"topk_overlap", overlap_spread},
+            {"subtile_rel_l2", per_subtile}};
+  auto mean_std = [&](const std::string& name, const nlohmann::json& x, const std::string& unit,
+                      const std::string& meaning) {
+    m.metrics.set("mc_" + name + "_mean", x["mean"].get<double>(), unit,
+                  meaning + ", mean over chips");
+    m.metrics.set("mc_" + name + "_std", x["std"].get<double>(), unit,
+                  meaning + ", sample standard deviation over chips");
+  };
+  mean_std("output_rel_l2", l2_spread, "1",
+           "relative L2 error of the head outputs against the ideal circuits");
+  mean_std("outputs_moved_share", moved_spread, "1",
+           "share of outputs moved by one counter level or more");
+  mean_std("topk_overlap", overlap_spread, "1",
+           "overlap of the top-" + std::to_string(o.top_k) + " Phi(S) ranking with the ideal");
+  // The workload's own figures (a language model's loss, ...): per chip, and the ideal's.
+  nlohmann::json workload = nlohmann::json::object();
+  for (const Metric& w : m.chips.front().workload.all()) {
+    std::vector<double> x;
+    for (const auto& r : m.chips)
+      if (const Metric* f = r.workload.find(w.name)) x.push_back(f->value);
+    const nlohmann::json xs = spread(x);
+    const Metric* ideal_figure = m.chips.front().ideal_workload.find(w.name);
+    workload[w.name] = {{"unit", w.unit}, {"spread", xs},
+                        {"ideal", ideal_figure ? ideal_figure->value : 0.0}};
+    mean_std(w.name, xs, w.unit, w.meaning);
+    if (ideal_figure)
+      m.metrics.set("mc_" + w.name + "_ideal", ideal_figure->value, w.unit,
+                    w.meaning + ", ideal circuits");
+  }
+  m.json["workload_metrics"] = workload;
+  return m;
+}
 
+void write_monte_carlo_files(const std::string& dir, const MonteCarloResult& m, bool plots) {
+  const fs::path d(dir);
+  write_text(d / "mc.json", m.json.dump(2) + "\n");
+  const int subtiles = m.chips.empty() ? 0 : int(m.chips.front().subtile_rel_l2.size());
   std::ostringstream csv;
   csv << "chip,seed,output_rel_l2,moved_share,topk_overlap";
   for (int s = 0; s < subtiles; ++s) csv << ",subtile" << s << "_rel_l2";
+  if (!m.chips.empty())
+    for (const Metric& w : m.chips.front().workload.all()) csv << "," << w.name;
   csv << "\n";
-  for (int c = 0; c < o.chips; ++c) {
-    const ChipResult& r = results[c];
+  for (std::size_t c = 0; c < m.chips.size(); ++c) {
+    const ChipResult& r = m.chips[c];
     csv << c << ',' << r.seed << ',' << r.rel_l2 << ',' << r.moved_share << ',' << r.topk_overlap;
     for (double x : r.subtile_rel_l2) csv << ',' << x;
+    for (const Metric& w : r.workload.all()) csv << ',' << w.value;
     csv << "\n";
   }
-  write_text(outputs.path("mc_chips.csv"), csv.str());
+  write_text(d / "mc_chips.csv", csv.str());
+  long total = 0;
+  for (long x : m.hist) total += x;
   std::ostringstream dat;
   dat << "# levels count share\n";
-  for (int b = 0; b < int(hist.size()); ++b)
-    dat << b - kHistHalf << ' ' << hist[b] << ' ' << double(hist[b]) / std::max(1L, total) << "\n";
-  write_text(outputs.path("mc_error_hist.dat"), dat.str());
-  std::string plot_note;
-  if (o.plots) {
-    write_text(outputs.path("mc_error.gp"), kPlotScript);
-    const std::string cmd =
-        "cd '" + outputs.staging_dir() + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
-    plot_note = std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
-                : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
-                                                : "; gnuplot failed (see gnuplot.log)";
-  }
+  for (int b = 0; b < int(m.hist.size()); ++b)
+    dat << b - m.hist_half << ' ' << m.hist[b] << ' ' << double(m.hist[b]) / std::max(1L, total)
+        << "\n";
+  write_text(d / "mc_error_hist.dat", dat.str());
+  if (plots) write_text(d / "mc_error.gp", kPlotScript);
+}
 
-  auto line = [](const char* name, const nlohmann::json& x, double scale, const char* unit) {
-    std::printf("%-34s %10.4g %10.4g %10.4g %10.4g %s\n", name, double(x["mean"]) * scale,
+// Renders mc_error.png from the files in dir; returns what happened, for the summary.
+std::string render_monte_carlo_plot(const std::string& dir) {
+  const std::string cmd = "cd '" + dir + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
+  return std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
+         : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
+                                         : "; gnuplot failed (see gnuplot.log)";
+}
+
+void print_monte_carlo_summary(const Scenario& sc, const MonteCarloResult& m) {
+  const nlohmann::json& j = m.json;
+  auto line = [](const std::string& name, const nlohmann::json& x, double scale, const char* unit) {
+    std::printf("%-34s %10.4g %10.4g %10.4g %10.4g %s\n", name.c_str(), double(x["mean"]) * scale,
                 double(x["std"]) * scale, double(x["min"]) * scale, double(x["max"]) * scale, unit);
   };
   std::printf("%s: %d chips x %d heads x %ld tokens, against the ideal circuits\n", sc.name.c_str(),
-              o.chips, base.model.n_layers * base.model.n_heads, sc.host.tokens);
+              j["chips"].get<int>(), j["heads"].get<int>(), sc.host.tokens);
   std::printf("%-34s %10s %10s %10s %10s\n", "figure", "mean", "std", "min", "max");
   line("output relative L2 error", j["output_rel_l2"], 1.0, "");
   line("outputs moved >= 1 counter level", j["outputs_moved_one_level_share"], 100.0, "%");
-  line(("top-" + std::to_string(o.top_k) + " overlap of Phi(S)").c_str(), j["topk_overlap"], 100.0,
-       "%");
-  for (int s = 0; s < subtiles; ++s)
-    line(("sub-tile " + std::to_string(s) + " relative L2").c_str(), per_subtile[s], 1.0, "");
-  outputs.commit();
-  std::printf("reports in %s: mc.json, mc_chips.csv, mc_error_hist.dat%s\n", out_dir.c_str(),
-              plot_note.c_str());
-  return 0;
+  line("top-" + std::to_string(j["top_k"].get<int>()) + " overlap of Phi(S)", j["topk_overlap"],
+       100.0, "%");
+  const auto& per_subtile = j["subtile_rel_l2"];
+  for (std::size_t s = 0; s < per_subtile.size(); ++s)
+    line("sub-tile " + std::to_string(s) + " relative L2", per_subtile[s], 1.0, "");
+  for (auto it = j["workload_metrics"].begin(); it != j["workload_metrics"].end(); ++it) {
+    line(it.key(), it.value()["spread"], 1.0, it.value()["unit"].get<std::string>().c_str());
+    std::printf("%-34s %10.4g (ideal circuits)\n", "", it.value()["ideal"].get<double>());
+  }
 }
 
 }  // namespace gca::tb
