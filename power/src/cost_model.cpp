@@ -90,7 +90,7 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   const double e_clk = c.c_ff_clock_ff * s.cap * vdd2;              // clock pin, per cycle
   const double e_tree = c.c_clock_tree_per_sink_ff * s.cap * vdd2;  // its clock-tree share
   const double e_sink = e_clk + e_tree;
-  const double e_data = c.c_ff_data_ff * s.cap * vdd2;  // a stored bit that changes
+  const double e_data = c.c_ff_data_ff * s.cap * vdd2;   // a stored bit that changes
   const double e_fa = c.c_full_adder_ff * s.cap * vdd2;  // a full-adder bit that switches
   const std::string sink_text = "(cost.c_ff_clock_ff + cost.c_clock_tree_per_sink_ff) x node";
   const std::string v2_text = "cost.vdd_v^2";
@@ -101,7 +101,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   const double read_fj = c.read_charge_unit_fc * (t_max / t_ref) * vdd;
   for (Action act : {Action::qk_cell_read, Action::av_cell_read}) {
     add(act == Action::qk_cell_read ? "gain-cell read (K array)" : "gain-cell read (V array)", act,
-        read_fj, "cost.read_charge_unit_fc x timing.t_max_ns / charge_to_pulse.t_ref_ns x cost.vdd_v",
+        read_fj,
+        "cost.read_charge_unit_fc x timing.t_max_ns / charge_to_pulse.t_ref_ns x cost.vdd_v",
         format("%g fC x %g / %g x %g V", c.read_charge_unit_fc, t_max, t_ref, vdd));
   }
 
@@ -146,17 +147,18 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   const double count_clock = gated ? z.counter_bits * e_sink : 0.0;
   add("counter increments", Action::counter_count,
       (z.counter_levels - 1) * (count_clock + 2.0 * (e_data + e_fa)),
-      gated ? "(counter levels - 1) x (counter bits x " + sink_text + " + 2 x (cost.c_ff_data_ff + "
-                  "cost.c_full_adder_ff) x node) x " + v2_text
+      gated ? "(counter levels - 1) x (counter bits x " + sink_text +
+                  " + 2 x (cost.c_ff_data_ff + "
+                  "cost.c_full_adder_ff) x node) x " +
+                  v2_text
             : "(counter levels - 1) x 2 x (cost.c_ff_data_ff + cost.c_full_adder_ff) x node x " +
                   v2_text,
       format("%d x (%g + 2 x (%g + %g)) fJ", z.counter_levels - 1, count_clock, e_data, e_fa));
   const double gate_fj = gated ? z.count_cycles * e_sink : 0.0;
   const double load_fj = z.output_bits * ((gated ? e_sink : 0.0) + a * e_data);
   add("counter clock gate and output register", Action::counter_clock, gate_fj + load_fj,
-      gated ? "count cycles x " + sink_text + " x " + v2_text +
-                  " + (counter bits + sign) x (" + sink_text +
-                  " + cost.switching_activity x cost.c_ff_data_ff x node) x " + v2_text
+      gated ? "count cycles x " + sink_text + " x " + v2_text + " + (counter bits + sign) x (" +
+                  sink_text + " + cost.switching_activity x cost.c_ff_data_ff x node) x " + v2_text
             : "(counter bits + sign) x cost.switching_activity x cost.c_ff_data_ff x node x " +
                   v2_text,
       format("%g x %g fJ + %d x (%g + %g x %g) fJ", gated ? z.count_cycles : 0.0, e_sink,
@@ -167,7 +169,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   const double head_side_um = std::sqrt(compute_area(spec).head_mm2 / kMm2PerUm2);
   const double route_ff = 0.5 * head_side_um * c.c_wire_per_um_ff;
   add("sub-tile output routing", Action::digital_add, z.output_bits * a * route_ff * vdd2,
-      "(counter bits + sign) x cost.switching_activity x (head side / 2) x cost.c_wire_per_um_ff x " +
+      "(counter bits + sign) x cost.switching_activity x (head side / 2) x cost.c_wire_per_um_ff "
+      "x " +
           v2_text,
       format("%d x %g x %g fF x (%g V)^2", z.output_bits, a, route_ff, vdd));
   const double add_bit = a * e_fa + (gated ? e_sink : 0.0) + a * e_data;
@@ -190,9 +193,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   const double clocked_ffs = gated ? double(c.control_fsm_ffs) : z.head_ffs;
   add(gated ? "sequencer clock" : "every flip-flop's clock (ungated)", Action::digital_active,
       z.token_cycles * clocked_ffs * e_sink,
-      std::string("token cycles x ") +
-          (gated ? "cost.control_fsm_ffs" : "flip-flops of the head") + " x " + sink_text + " x " +
-          v2_text,
+      std::string("token cycles x ") + (gated ? "cost.control_fsm_ffs" : "flip-flops of the head") +
+          " x " + sink_text + " x " + v2_text,
       format("%g x %g x %g fJ", z.token_cycles, clocked_ffs, e_sink));
   const double trunk_ff = head_side_um * c.c_wire_per_um_ff;
   add("clock trunk across the head", Action::digital_active, z.token_cycles * trunk_ff * vdd2,
@@ -235,8 +237,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   add("Q pulse generator", Action::dac_q_pulse, (z.q_levels - 1) * z.q_bits * e_fa,
       "(q levels - 1) x q_bits x cost.c_full_adder_ff x node x " + v2_text,
       format("%d x %d x %g fJ", z.q_levels - 1, z.q_bits, e_fa));
-  const double q_line_ff =
-      double(z.subtiles) * z.cols * (c.c_read_wordline_per_cell_ff * s.cap + pitch * c.c_wire_per_um_ff);
+  const double q_line_ff = double(z.subtiles) * z.cols *
+                           (c.c_read_wordline_per_cell_ff * s.cap + pitch * c.c_wire_per_um_ff);
   add("Q read word line driver", Action::dac_q_pulse, q_line_ff * vin2,
       "sub-tiles x array.cols x (cost.c_read_wordline_per_cell_ff x node + cell pitch x "
       "cost.c_wire_per_um_ff) x gain_cell.v_in_v^2",
@@ -264,11 +266,11 @@ AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {
       z.cols * (ar.hs_ctp_um2 * analog + b.hs_integrator_um2 + ar.line_driver_um2 * logic);
   b.signed_converters_um2 = z.rows * (ar.signed_ctp_um2 * analog + b.signed_integrator_um2);
   b.counters_um2 = z.rows * 2.0 * z.output_bits * ar.ff_um2 * logic;  // counter + output reg
-  b.adder_tree_um2 = double(z.subtiles - 1) * z.rows * z.tree_width_bits *
-                     (ar.full_adder_um2 + ar.ff_um2) * logic;
-  b.write_dacs_um2 = 2.0 * z.rows *
-                     (std::ldexp(1.0, z.kv_bits) * ar.dac_unit_cap_um2 * analog +
-                      ar.line_driver_um2 * logic);
+  b.adder_tree_um2 =
+      double(z.subtiles - 1) * z.rows * z.tree_width_bits * (ar.full_adder_um2 + ar.ff_um2) * logic;
+  b.write_dacs_um2 =
+      2.0 * z.rows *
+      (std::ldexp(1.0, z.kv_bits) * ar.dac_unit_cap_um2 * analog + ar.line_driver_um2 * logic);
   b.q_generators_um2 = z.rows * (z.q_bits * ar.ff_um2 + ar.line_driver_um2) * logic;
   b.control_um2 = (ar.control_um2 + z.control_ffs * ar.ff_um2) * logic;
   b.shadow_um2 = z.shadow_bits * ar.sram_bit_um2 * logic;
@@ -277,9 +279,9 @@ AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {
   b.subtile_periphery_mm2 =
       (b.hs_converters_um2 + b.signed_converters_um2 + b.counters_um2) * kMm2PerUm2;
   b.subtile_mm2 = b.subtile_cells_mm2 + b.subtile_periphery_mm2;
-  b.head_control_mm2 = (b.adder_tree_um2 + b.write_dacs_um2 + b.q_generators_um2 +
-                        b.control_um2 + b.shadow_um2) *
-                       kMm2PerUm2;
+  b.head_control_mm2 =
+      (b.adder_tree_um2 + b.write_dacs_um2 + b.q_generators_um2 + b.control_um2 + b.shadow_um2) *
+      kMm2PerUm2;
   b.head_mm2 = z.subtiles * b.subtile_mm2 + b.head_control_mm2;
   b.layer_mm2 = spec.model.n_heads * b.head_mm2;
   b.model_mm2 = spec.model.n_layers * b.layer_mm2;

@@ -346,7 +346,8 @@ void KeyArray::write_column(int col, const double* k_volts, double now_ns, long 
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->k_voltage(k_volts[f]),
                                          variation_.write_noise_v(f, col, token, refresh));
-    if (keep_sums && overwrite) row_read_charge_[f] -= cell_read_charge(terms_.g_at(idx(f, col), 1.0f));
+    if (keep_sums && overwrite)
+      row_read_charge_[f] -= cell_read_charge(terms_.g_at(idx(f, col), 1.0f));
     terms_.store(idx(f, col), volts, *circuits_, variation_.cell_gain(f, col),
                  variation_.cell_offset_v(f, col));
     if (keep_sums) row_read_charge_[f] += cell_read_charge(terms_.g_at(idx(f, col), 1.0f));

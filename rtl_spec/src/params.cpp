@@ -97,9 +97,9 @@ const std::vector<Field>& fields() {
     }
     v.push_back(real_field("retention.tau_ms", 0, kInf, false, "ms",
                            [](HardwareSpec& s) -> double& { return s.retention.tau_ms; }));
-    v.push_back(real_field(
-        "retention.tau_temperature_c", -55, 150, false, "C",
-        [](HardwareSpec& s) -> double& { return s.retention.tau_temperature_c; }));
+    v.push_back(
+        real_field("retention.tau_temperature_c", -55, 150, false, "C",
+                   [](HardwareSpec& s) -> double& { return s.retention.tau_temperature_c; }));
     v.push_back(real_field("retention.activation_ev", 0, 3, false, "eV",
                            [](HardwareSpec& s) -> double& { return s.retention.activation_ev; }));
     v.push_back(int_field("retention.refresh", 0, 1, "policy",
@@ -479,10 +479,11 @@ void validate(const HardwareSpec& s, const std::string& file) {
                         format_number(s.gain_cell.v_max_v) + "]");
   }
   if (s.cost.vdd_v < s.technology.vth_v + 0.1) {
-    throw SpecError(file, "cost.vdd_v",
-                    format_number(s.cost.vdd_v) +
-                        " V leaves the logic no overdrive (allowed: >= technology.vth_v + 0.1 V = " +
-                        format_number(s.technology.vth_v + 0.1) + " V)");
+    throw SpecError(
+        file, "cost.vdd_v",
+        format_number(s.cost.vdd_v) +
+            " V leaves the logic no overdrive (allowed: >= technology.vth_v + 0.1 V = " +
+            format_number(s.technology.vth_v + 0.1) + " V)");
   }
   if (storable_max_v(s) <= s.gain_cell.w_center_v) {
     throw SpecError(file, "cost.vdd_v",
@@ -553,29 +554,26 @@ void derive_timing(HardwareSpec& s, const std::string& file) {
     }
   }
   const double cycle_ns = t.clock_period_ns();
-  // The control is clocked: a derived phase lasts whole cycles, the pulse time plus the delays
-  // on its path (docs/cost_model.md, "Critical path"). What the last cycle leaves over the pulse
-  // is the phase's slack; a delay beyond it lengthens the phase by whole cycles.
+  // The control is clocked: a derived phase lasts whole cycles. The phase commands travel with
+  // the Q pulses along the same repeated line, so a sub-tile far down the line runs every
+  // analog phase shifted by the line's delay; that shift, the HardSigmoid pulses' V-line delay
+  // and the two comparator delays are paid once, when the last sub-tile's counts reach the
+  // adder tree (docs/cost_model.md, "Critical path"). What the digital phase's last cycle
+  // leaves over is its slack; delays beyond it lengthen the phase by whole cycles.
   auto whole_cycles = [&](double ns) { return std::ceil(ns / cycle_ns - 1e-9) * cycle_ns; };
   const CriticalPath path = critical_path(s);
   // The magnitude counter needs one clock per level above zero to count a full-scale pulse.
   const int count_cycles = counter_levels(s.quant.out_levels, s.cost.ideal_equivalent_bits) - 1;
   // A registered adder stage whose carry chain outlasts the clock takes more cycles.
-  const int stage_cycles =
-      std::max(t.adder_stage_cycles, static_cast<int>(std::ceil(path.adder_stage_ns / cycle_ns - 1e-9)));
+  const int stage_cycles = std::max(
+      t.adder_stage_cycles, static_cast<int>(std::ceil(path.adder_stage_ns / cycle_ns - 1e-9)));
   const int sum_cycles = adder_tree_depth(s.subtiles_per_head()) * stage_cycles + t.handoff_cycles;
-  // Q: the pulse reaches the farthest sub-tile q_line_ns late. Phi: the comparator ends each
-  // pulse late and the pulse crosses its V-array line. Count: the signed comparator starts and
-  // ends the counted pulse late.
-  t.phase_q_ns = t.phase_q_set_ns > 0.0 ? t.phase_q_set_ns : whole_cycles(t.t_max_ns + path.q_line_ns);
-  t.phase_phi_ns = t.phase_phi_set_ns > 0.0
-                       ? t.phase_phi_set_ns
-                       : whole_cycles(t.t_max_ns + path.comparator_ns + path.v_line_ns);
-  t.phase_count_ns = t.phase_count_set_ns > 0.0
-                         ? t.phase_count_set_ns
-                         : whole_cycles(count_cycles * cycle_ns + path.comparator_ns);
-  t.phase_digital_ns =
-      t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns : sum_cycles * cycle_ns;
+  const double skew_ns = path.q_line_ns + path.v_line_ns + 2.0 * path.comparator_ns;
+  t.phase_q_ns = t.phase_q_set_ns > 0.0 ? t.phase_q_set_ns : t.t_max_ns;
+  t.phase_phi_ns = t.phase_phi_set_ns > 0.0 ? t.phase_phi_set_ns : t.t_max_ns;
+  t.phase_count_ns = t.phase_count_set_ns > 0.0 ? t.phase_count_set_ns : count_cycles * cycle_ns;
+  t.phase_digital_ns = t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns
+                                                    : whole_cycles(sum_cycles * cycle_ns + skew_ns);
   // Retention at the operating temperature.
   s.retention.temperature_factor = arrhenius_retention_factor(
       s.retention.activation_ev, s.technology.temperature_c, s.retention.tau_temperature_c);

@@ -13,8 +13,7 @@ constexpr double kLumpedRc = 0.69;
 }  // namespace
 
 double alpha_power_delay_factor(double vdd_v, double vdd_nominal_v, double vth_v, double alpha) {
-  return (vdd_v / vdd_nominal_v) *
-         std::pow((vdd_nominal_v - vth_v) / (vdd_v - vth_v), alpha);
+  return (vdd_v / vdd_nominal_v) * std::pow((vdd_nominal_v - vth_v) / (vdd_v - vth_v), alpha);
 }
 
 double arrhenius_retention_factor(double ea_ev, double t_c, double t_ref_c) {
@@ -61,7 +60,8 @@ CriticalPath critical_path(const HardwareSpec& spec) {
                                                     spec.technology.vth_v, spec.technology.alpha);
   auto stretch_ns = [&](int cells) {
     const double length_um = cells * p.cell_pitch_um;
-    const double c_ff = cells * c.c_read_wordline_per_cell_ff * s.cap + length_um * c.c_wire_per_um_ff;
+    const double c_ff =
+        cells * c.c_read_wordline_per_cell_ff * s.cap + length_um * c.c_wire_per_um_ff;
     const double r_wire_kohm = length_um * c.r_wire_per_um_ohm * s.wire_r * 1e-3;
     // kOhm x fF = ps
     return p.fo4_ns + (kLumpedRc * r_driver_kohm + kDistributedRc * r_wire_kohm) * c_ff * 1e-3;
@@ -73,10 +73,10 @@ CriticalPath critical_path(const HardwareSpec& spec) {
   // fF x V / uA = ns
   p.comparator_ns = c.c_comparator_ff * s.cap * 0.5 * c.vdd_v / c.comparator_bias_ua;
   // Ripple-carry: about two FO4 per bit of carry chain, plus clock-to-output and set-up.
-  const int out_bits = converter_bits(
-                           counter_levels(spec.quant.out_levels, c.ideal_equivalent_bits),
-                           c.ideal_equivalent_bits) +
-                       1;
+  const int out_bits =
+      converter_bits(counter_levels(spec.quant.out_levels, c.ideal_equivalent_bits),
+                     c.ideal_equivalent_bits) +
+      1;
   const int width = out_bits + adder_tree_depth(spec.subtiles_per_head());
   p.adder_stage_ns = (2.0 * width + 3.0) * p.fo4_ns;
   return p;

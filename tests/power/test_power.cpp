@@ -206,14 +206,12 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   // head and added (width 5 + depth 0); per token the control loads 4 x (4 + 3 + 3) code bits,
   // advances a 2-bit pointer and clocks 32 sequencer flip-flops and the trunk for its cycles.
   const double a = c.switching_activity;
-  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2,
-               e_fa = 2.5 * V2;
+  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2, e_fa = 2.5 * V2;
   const double side_um = std::sqrt(compute_area(spec).head_mm2 * 1e6);
   const double cycles = spec.timing.token_latency_ns();  // 1 GHz
   const double load_bit = e_sink + a * e_data;
   const double digital_dyn =
-      (12 * 15 * (4 * e_sink + 2 * (e_data + e_fa)) +
-       12 * (t_count * e_sink + 5 * load_bit) +
+      (12 * 15 * (4 * e_sink + 2 * (e_data + e_fa)) + 12 * (t_count * e_sink + 5 * load_bit) +
        12 * (5 * a * 0.5 * side_um * 0.2 * V2 + 5 * (a * e_fa + e_sink + a * e_data)) +
        3 * (40 * load_bit + 2 * (load_bit + e_data) + cycles * 32 * e_sink +
             cycles * side_um * 0.2 * V2)) /
@@ -283,18 +281,16 @@ TEST(Scaling, WindowSweep) {
   const HardwareSpec s = default_spec(), s256 = default_spec({"window=256"});
   const auto& c = s.cost;
   const double V2 = c.vdd_v * c.vdd_v, a = c.switching_activity;
-  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2,
-               e_fa = 2.5 * V2;
+  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2, e_fa = 2.5 * V2;
   const double side1024 = std::sqrt(compute_area(s).head_mm2 * 1e6),
                side256 = std::sqrt(compute_area(s256).head_mm2 * 1e6);
   auto add = [&](int width, double side) {
     return 5 * a * 0.5 * side * 0.2 * V2 + width * (a * e_fa + e_sink + a * e_data);
   };
   const double t_count = s.timing.phase_count_ns;
-  const double expected_fj =
-      12 * 64 * (t_count * e_sink + 5 * (e_sink + a * e_data)) + 1024 * add(9, side1024) -
-      256 * add(7, side256) + 2.0 * 32 * e_sink +
-      (65.0 * side1024 - 63.0 * side256) * 0.2 * V2;
+  const double expected_fj = 12 * 64 * (t_count * e_sink + 5 * (e_sink + a * e_data)) +
+                             1024 * add(9, side1024) - 256 * add(7, side256) + 2.0 * 32 * e_sink +
+                             (65.0 * side1024 - 63.0 * side256) * 0.2 * V2;
   const double counts_fj = 15 * 2 * (e_data + e_fa) + 15 * 4 * e_sink;  // per full-scale count
   const double diff = w1024.per_token[dig] - w256.per_token[dig];
   // The counts differ with the data: bound them by the outputs' full scale (d per sub-tile).

@@ -18,18 +18,18 @@ namespace gca::power {
 
 // The sizes and resolutions the formulas use, derived once from the spec.
 struct CircuitSizes {
-  int rows = 0;               // cells per K column = V outputs per sub-tile
-  int cols = 0;               // token slots per sub-tile
-  int d_head = 0;             // features a head uses
-  int subtiles = 0;           // sub-tiles per head
-  int q_bits = 0;             // Q pulse generator resolution
-  int q_levels = 0;           // Q pulse widths (2^q_bits when ideal)
-  int kv_bits = 0;            // K/V write DAC resolution
-  int counter_levels = 0;     // magnitude levels of an output counter
-  int counter_bits = 0;       // bits of that counter
-  int output_bits = 0;        // counter bits + sign bit: one sub-tile output
-  int tree_depth = 0;         // levels of the adder tree over the sub-tiles
-  int tree_width_bits = 0;    // width of the tree's last adder: output bits + depth
+  int rows = 0;                 // cells per K column = V outputs per sub-tile
+  int cols = 0;                 // token slots per sub-tile
+  int d_head = 0;               // features a head uses
+  int subtiles = 0;             // sub-tiles per head
+  int q_bits = 0;               // Q pulse generator resolution
+  int q_levels = 0;             // Q pulse widths (2^q_bits when ideal)
+  int kv_bits = 0;              // K/V write DAC resolution
+  int counter_levels = 0;       // magnitude levels of an output counter
+  int counter_bits = 0;         // bits of that counter
+  int output_bits = 0;          // counter bits + sign bit: one sub-tile output
+  int tree_depth = 0;           // levels of the adder tree over the sub-tiles
+  int tree_width_bits = 0;      // width of the tree's last adder: output bits + depth
   int input_register_bits = 0;  // d x (Q code + K code + V code bits): what the link carries
   int pointer_bits = 0;         // write pointer over the window
   int control_ffs = 0;          // flip-flops of a head's control
@@ -60,7 +60,7 @@ struct AreaBreakdown {
   double k_cells_um2 = 0.0, v_cells_um2 = 0.0;
   double hs_integrator_um2 = 0.0;      // one HardSigmoid integrator capacitor
   double signed_integrator_um2 = 0.0;  // one signed integrator capacitor
-  double hs_converters_um2 = 0.0;  // HardSigmoid converters and their line drivers
+  double hs_converters_um2 = 0.0;      // HardSigmoid converters and their line drivers
   double signed_converters_um2 = 0.0;
   double counters_um2 = 0.0;  // counters and output registers
   // One head, besides its sub-tiles.

@@ -85,5 +85,4 @@ ActionCounts subtile_actions(const gca::spec::SubTileActivity& subtile,
                              const gca::spec::HardwareSpec& spec);
 ActionCounts head_actions(const gca::spec::HardwareSpec& spec);
 
-
 }  // namespace gca::power

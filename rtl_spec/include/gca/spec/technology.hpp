@@ -40,13 +40,13 @@ TechnologyScale technology_scale(const HardwareSpec& spec);
 // The delays that decide how long the analog phases last (docs/cost_model.md, "Critical
 // path"). All in ns.
 struct CriticalPath {
-  double fo4_ns = 0.0;            // fan-out-of-4 inverter delay at the node and supply
-  double line_segment_ns = 0.0;   // one sub-tile's stretch of a Q read word line and its repeater
-  double q_line_ns = 0.0;         // the Q word line through every sub-tile of a head
-  double v_line_ns = 0.0;         // a HardSigmoid pulse along one V-array line
-  double comparator_ns = 0.0;     // comparator of a charge-to-pulse converter
-  double adder_stage_ns = 0.0;    // one registered ripple-carry stage of the adder tree
-  double cell_pitch_um = 0.0;     // side of a gain cell
+  double fo4_ns = 0.0;           // fan-out-of-4 inverter delay at the node and supply
+  double line_segment_ns = 0.0;  // one sub-tile's stretch of a Q read word line and its repeater
+  double q_line_ns = 0.0;        // the Q word line through every sub-tile of a head
+  double v_line_ns = 0.0;        // a HardSigmoid pulse along one V-array line
+  double comparator_ns = 0.0;    // comparator of a charge-to-pulse converter
+  double adder_stage_ns = 0.0;   // one registered ripple-carry stage of the adder tree
+  double cell_pitch_um = 0.0;    // side of a gain cell
 };
 CriticalPath critical_path(const HardwareSpec& spec);
 
