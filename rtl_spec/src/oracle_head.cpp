@@ -83,18 +83,20 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
   const ScalerParams& sc = spec_.scalers;
   const NoiseParams& noise = spec_.noise;
   const Draw what = refresh ? Draw::refresh_write : Draw::write;
+  // The cells cannot store above the supply.
+  const double v_top = std::min(gc.v_max_v, spec_.cost.vdd_v);
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
     double kv[2] = {
-        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v),
-        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v)};
+        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top),
+        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top)};
     if (noise.write_sigma_v > 0.0) {
       for (int kind = 0; kind < 2; ++kind) {
         const double z =
             normal_draw(std::uint64_t(noise.seed), what,
                         {std::uint64_t(head_), kind_index(ArrayKind(kind), std::uint64_t(slot)),
                          std::uint64_t(i), std::uint64_t(token)});
-        kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), gc.v_max_v);
+        kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), v_top);
       }
     }
     key_v_[c] = kv[0];
