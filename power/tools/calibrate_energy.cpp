@@ -323,8 +323,8 @@ std::string fmt(const char* f, double x) {
 // The tables of docs/cost_model.md: fitted constants beside their ranges, and the paper's
 // groups against the model's with the residual.
 std::string markdown(const std::vector<FitResult>& fits, const std::vector<FitResult>& half,
-                     const ActionCounts& m, const GroupEnergies& got, const Baselines& paper, const HardwareSpec& spec,
-                     long tokens) {
+                     const ActionCounts& m, const GroupEnergies& got, const Baselines& paper,
+                     const HardwareSpec& spec, long tokens) {
   std::string md;
   md +=
       "| constant | fitted | literature range | inside | moved N to 2N | target | range source |\n";
@@ -354,9 +354,10 @@ std::string markdown(const std::vector<FitResult>& fits, const std::vector<FitRe
         fmt("%+.1f", paper.paper_head_total_pj - total) + " |\n";
   HardwareSpec ungated = spec;
   set_value(ungated, "cost.clock_gating", 0);
-  md += "\nThe same constants with every flip-flop clocked every cycle of the token "
-        "(`cost.clock_gating=0`): digital " +
-        fmt("%.1f", head_energy(m, ungated)[index(Group::digital)]) + " pJ.\n";
+  md +=
+      "\nThe same constants with every flip-flop clocked every cycle of the token "
+      "(`cost.clock_gating=0`): digital " +
+      fmt("%.1f", head_energy(m, ungated)[index(Group::digital)]) + " pJ.\n";
   md += "\nLatency " + fmt("%.1f", spec.timing.token_latency_ns()) +
         " ns per token (paper 65), head " + fmt("%.4f", compute_area(spec).head_mm2) +
         " mm^2 (paper 0.5).\n";

@@ -87,9 +87,8 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
   const double v_top = std::min(gc.v_max_v, spec_.cost.vdd_v);
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
-    double kv[2] = {
-        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top),
-        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top)};
+    double kv[2] = {quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top),
+                    quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, v_top)};
     if (noise.write_sigma_v > 0.0) {
       for (int kind = 0; kind < 2; ++kind) {
         const double z =
