@@ -4,6 +4,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "gca/spec/technology.hpp"
+
 namespace gca::power {
 
 namespace {
@@ -23,6 +25,8 @@ int address_bits(int n) {
 }
 
 constexpr double kMm2PerUm2 = 1e-6;
+// Single-pole settling to half an LSB of b bits takes (b + 1) ln 2 time constants.
+constexpr double kLn2 = 0.69314718055994531;
 
 }  // namespace
 
@@ -42,10 +46,16 @@ CircuitSizes circuit_sizes(const gca::spec::HardwareSpec& spec) {
   z.output_bits = z.counter_bits + 1;
   z.tree_depth = adder_tree_depth(z.subtiles);
   z.tree_width_bits = z.output_bits + z.tree_depth;
-  // Input registers for q, k and v, the write pointer over the window, the sequencer.
-  z.control_ffs = 3 * z.d_head * spec.cost.input_register_bits + address_bits(spec.window) +
-                  spec.cost.control_fsm_ffs;
+  // Input registers hold the codes the link carries (a Q code and a K and a V code per
+  // feature); the write pointer addresses the window.
+  z.input_register_bits = z.d_head * (z.q_bits + 2 * z.kv_bits);
+  z.pointer_bits = address_bits(spec.window);
+  z.control_ffs = z.input_register_bits + z.pointer_bits + spec.cost.control_fsm_ffs;
   z.count_cycles = spec.timing.phase_count_ns * spec.timing.clock_ghz;
+  z.token_cycles = spec.timing.token_latency_ns() * spec.timing.clock_ghz;
+  z.head_ffs = double(z.subtiles) * z.d_head * 2 * z.output_bits +
+               double(z.subtiles - 1) * z.d_head * z.tree_width_bits + z.control_ffs;
+  z.shadow_bits = spec.retention.refresh == 1 ? 2.0 * z.d_head * spec.window * z.kv_bits : 0.0;
   return z;
 }
 
@@ -63,136 +73,215 @@ double CostModel::energy_pj(Action a) const {
 }
 
 CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes(spec)) {
+  using gca::spec::technology_scale;
   const auto& c = spec.cost;
   const auto& z = sizes_;
+  const gca::spec::TechnologyScale s = technology_scale(spec);
+  const gca::spec::CriticalPath path = gca::spec::critical_path(spec);
   const double vdd = c.vdd_v, vdd2 = vdd * vdd;
   const double vin = spec.gain_cell.v_in_v, vin2 = vin * vin;
   const double t_max = spec.timing.t_max_ns, t_ref = spec.charge_to_pulse.t_ref_ns;
-  const double t_count = spec.timing.phase_count_ns, t_write = spec.timing.write_ns;
+  const double t_count = spec.timing.phase_count_ns;
   const double a = c.switching_activity;
+  const bool gated = c.clock_gating == 1;
+  const double pitch = path.cell_pitch_um;
 
-  // Gain-cell reads: the charge a column draws from the supply. One charge unit is
-  // read_charge_unit_fc over a pulse of t_ref; a longer T_max integrates proportionally more.
+  // Logic at this node and supply: every energy is a capacitance switched at V_DD.
+  const double e_clk = c.c_ff_clock_ff * s.cap * vdd2;              // clock pin, per cycle
+  const double e_tree = c.c_clock_tree_per_sink_ff * s.cap * vdd2;  // its clock-tree share
+  const double e_sink = e_clk + e_tree;
+  const double e_data = c.c_ff_data_ff * s.cap * vdd2;   // a stored bit that changes
+  const double e_fa = c.c_full_adder_ff * s.cap * vdd2;  // a full-adder bit that switches
+  const std::string sink_text = "(cost.c_ff_clock_ff + cost.c_clock_tree_per_sink_ff) x node";
+  const std::string v2_text = "cost.vdd_v^2";
+
+  // Gain-cell reads: the charge a column's push-pull cells source or sink, sum of width x |g|
+  // (SubTileActivity::qk_read_charge). One charge unit is read_charge_unit_fc over a pulse of
+  // t_ref; a longer T_max integrates proportionally more.
   const double read_fj = c.read_charge_unit_fc * (t_max / t_ref) * vdd;
-  add("gain-cell read (K array)", Action::qk_cell_read, read_fj,
-      "cost.read_charge_unit_fc x timing.t_max_ns / charge_to_pulse.t_ref_ns x cost.vdd_v",
-      format("%g fC x %g / %g x %g V", c.read_charge_unit_fc, t_max, t_ref, vdd));
-  add("gain-cell read (V array)", Action::av_cell_read, read_fj,
-      "cost.read_charge_unit_fc x timing.t_max_ns / charge_to_pulse.t_ref_ns x cost.vdd_v",
-      format("%g fC x %g / %g x %g V", c.read_charge_unit_fc, t_max, t_ref, vdd));
+  for (Action act : {Action::qk_cell_read, Action::av_cell_read}) {
+    add(act == Action::qk_cell_read ? "gain-cell read (K array)" : "gain-cell read (V array)", act,
+        read_fj,
+        "cost.read_charge_unit_fc x timing.t_max_ns / charge_to_pulse.t_ref_ns x cost.vdd_v",
+        format("%g fC x %g / %g x %g V", c.read_charge_unit_fc, t_max, t_ref, vdd));
+  }
 
-  // Per K column: precharge of its bit line (rows cells), the HardSigmoid converter (reset of
-  // its integrator, comparator bias while its pulse may last) and the driver of the V-array
-  // line the pulse runs along (rows cells' read word line).
-  add("K column precharge", Action::qk_ctp, z.rows * c.c_read_bitline_per_cell_ff * vdd2,
-      "array.rows x cost.c_read_bitline_per_cell_ff x cost.vdd_v^2",
-      format("%d x %g fF x (%g V)^2", z.rows, c.c_read_bitline_per_cell_ff, vdd));
-  add("HardSigmoid charge-to-pulse", Action::qk_ctp,
-      c.c_ctp_integrator_ff * vdd2 + c.hs_ctp_bias_ua * vdd * t_max,
-      "cost.c_ctp_integrator_ff x cost.vdd_v^2 + cost.hs_ctp_bias_ua x cost.vdd_v x "
-      "timing.t_max_ns",
-      format("%g fF x (%g V)^2 + %g uA x %g V x %g ns", c.c_ctp_integrator_ff, vdd,
-             c.hs_ctp_bias_ua, vdd, t_max));
-  add("HardSigmoid pulse driver (V-array line)", Action::qk_ctp,
-      z.rows * c.c_read_wordline_per_cell_ff * vin2,
-      "array.rows x cost.c_read_wordline_per_cell_ff x gain_cell.v_in_v^2",
-      format("%d x %g fF x (%g V)^2", z.rows, c.c_read_wordline_per_cell_ff, vin));
+  // One model for both charge-to-pulse converters: a reference current that empties the
+  // saturation charge within the converter's window (I = Q_sat / t_window, so Q_sat x V_DD per
+  // conversion whatever the window) and a comparator biased through the window.
+  auto converter = [&](const char* name, Action act, double q_sat_fc, double window_ns,
+                       const char* window_text) {
+    add(name, act, q_sat_fc * vdd + c.comparator_bias_ua * vdd * window_ns,
+        std::string("Q_sat x cost.vdd_v + cost.comparator_bias_ua x cost.vdd_v x ") + window_text,
+        format("%g fC x %g V + %g uA x %g V x %g ns", q_sat_fc, vdd, c.comparator_bias_ua, vdd,
+               window_ns));
+  };
 
-  // Per V output: precharge of its output line (cols cells), the signed converter (reset,
-  // bias for the count phase during which its pulse is counted).
-  add("V output line precharge", Action::av_ctp, z.cols * c.c_read_bitline_per_cell_ff * vdd2,
-      "array.cols x cost.c_read_bitline_per_cell_ff x cost.vdd_v^2",
-      format("%d x %g fF x (%g V)^2", z.cols, c.c_read_bitline_per_cell_ff, vdd));
-  add("signed charge-to-pulse", Action::av_ctp,
-      c.c_ctp_integrator_ff * vdd2 + c.signed_ctp_bias_ua * vdd * t_count,
-      "cost.c_ctp_integrator_ff x cost.vdd_v^2 + cost.signed_ctp_bias_ua x cost.vdd_v x "
-      "phase_count",
-      format("%g fF x (%g V)^2 + %g uA x %g V x %g ns", c.c_ctp_integrator_ff, vdd,
-             c.signed_ctp_bias_ua, vdd, t_count));
+  // Per K column: precharge of its bit line, the HardSigmoid converter, and the driver of the
+  // V-array line its pulse runs along (rows gates and rows cell pitches of wire).
+  add("K column precharge", Action::qk_ctp, z.rows * c.c_read_bitline_per_cell_ff * s.cap * vdd2,
+      "array.rows x cost.c_read_bitline_per_cell_ff x node x " + v2_text,
+      format("%d x %g fF x %g x (%g V)^2", z.rows, c.c_read_bitline_per_cell_ff, s.cap, vdd));
+  converter("HardSigmoid charge-to-pulse", Action::qk_ctp, gca::spec::saturation_charge_qk_fc(spec),
+            t_max, "timing.t_max_ns");
+  const double v_line_ff =
+      z.rows * (c.c_read_wordline_per_cell_ff * s.cap + pitch * c.c_wire_per_um_ff);
+  add("HardSigmoid pulse driver (V-array line)", Action::qk_ctp, v_line_ff * vin2,
+      "array.rows x (cost.c_read_wordline_per_cell_ff x node + cell pitch x cost.c_wire_per_um_ff)"
+      " x gain_cell.v_in_v^2",
+      format("%g fF x (%g V)^2", v_line_ff, vin));
 
-  // Counters: a full-scale count is counter_levels - 1 increments of about two bit toggles
-  // each; every counter is clocked through the count phase and loads its output register.
-  add("counter increments", Action::counter_count, (z.counter_levels - 1) * 2.0 * c.full_adder_fj,
-      "(counter levels - 1) x 2 x cost.full_adder_fj",
-      format("%d x 2 x %g fJ", z.counter_levels - 1, c.full_adder_fj));
-  add("counter and output register clocking", Action::counter_clock,
-      (z.count_cycles + 1.0) * z.output_bits * c.ff_clock_fj,
-      "(count cycles + 1) x (counter bits + sign) x cost.ff_clock_fj",
-      format("(%g + 1) x %d x %g fJ", z.count_cycles, z.output_bits, c.ff_clock_fj));
+  // Per V output: precharge of its output line and the signed converter, whose pulse is
+  // counted during the count phase.
+  add("V output line precharge", Action::av_ctp,
+      z.cols * c.c_read_bitline_per_cell_ff * s.cap * vdd2,
+      "array.cols x cost.c_read_bitline_per_cell_ff x node x " + v2_text,
+      format("%d x %g fF x %g x (%g V)^2", z.cols, c.c_read_bitline_per_cell_ff, s.cap, vdd));
+  converter("signed charge-to-pulse", Action::av_ctp, gca::spec::saturation_charge_av_fc(spec),
+            t_count, "count phase");
 
-  // Adder tree: each sub-tile output travels to the tree and passes through adders and
-  // registers as wide as the tree's last stage.
-  add("sub-tile output routing", Action::digital_add,
-      z.output_bits * a * c.c_route_per_bit_ff * vdd2,
-      "(counter bits + sign) x cost.switching_activity x cost.c_route_per_bit_ff x cost.vdd_v^2",
-      format("%d x %g x %g fF x (%g V)^2", z.output_bits, a, c.c_route_per_bit_ff, vdd));
-  add("adder tree add and register", Action::digital_add,
-      z.tree_width_bits * (c.full_adder_fj + c.ff_clock_fj),
-      "(output bits + tree depth) x (cost.full_adder_fj + cost.ff_clock_fj)",
-      format("(%d + %d) x (%g + %g) fJ", z.output_bits, z.tree_depth, c.full_adder_fj,
-             c.ff_clock_fj));
+  // Counters. Gated: a counter is clocked only while its pulse lasts, (levels - 1) cycles for a
+  // full-scale count, about two bits changing per increment; its clock gate sees the count
+  // phase's clock; the output register loads once. Ungated: the clock of every flip-flop is
+  // booked with the control (digital_active) and only the data switching stays here.
+  const double count_clock = gated ? z.counter_bits * e_sink : 0.0;
+  add("counter increments", Action::counter_count,
+      (z.counter_levels - 1) * (count_clock + 2.0 * (e_data + e_fa)),
+      gated ? "(counter levels - 1) x (counter bits x " + sink_text +
+                  " + 2 x (cost.c_ff_data_ff + "
+                  "cost.c_full_adder_ff) x node) x " +
+                  v2_text
+            : "(counter levels - 1) x 2 x (cost.c_ff_data_ff + cost.c_full_adder_ff) x node x " +
+                  v2_text,
+      format("%d x (%g + 2 x (%g + %g)) fJ", z.counter_levels - 1, count_clock, e_data, e_fa));
+  const double gate_fj = gated ? z.count_cycles * e_sink : 0.0;
+  const double load_fj = z.output_bits * ((gated ? e_sink : 0.0) + a * e_data);
+  add("counter clock gate and output register", Action::counter_clock, gate_fj + load_fj,
+      gated ? "count cycles x " + sink_text + " x " + v2_text + " + (counter bits + sign) x (" +
+                  sink_text + " + cost.switching_activity x cost.c_ff_data_ff x node) x " + v2_text
+            : "(counter bits + sign) x cost.switching_activity x cost.c_ff_data_ff x node x " +
+                  v2_text,
+      format("%g x %g fJ + %d x (%g + %g x %g) fJ", gated ? z.count_cycles : 0.0, e_sink,
+             z.output_bits, gated ? e_sink : 0.0, a, e_data));
 
-  // Control: its flip-flops are clocked during the whole token; energy per ns of activity.
-  add("control and clock (per ns)", Action::digital_active,
-      z.control_ffs * c.ff_clock_fj * spec.timing.clock_ghz,
-      "(3 d x cost.input_register_bits + ceil(log2 window) + cost.control_fsm_ffs) x "
-      "cost.ff_clock_fj x timing.clock_ghz",
-      format("%d x %g fJ x %g GHz", z.control_ffs, c.ff_clock_fj, spec.timing.clock_ghz));
+  // Adder tree: each sub-tile output crosses half the head to the tree and passes through
+  // adders and registers as wide as the tree's last stage.
+  const double head_side_um = std::sqrt(compute_area(spec).head_mm2 / kMm2PerUm2);
+  const double route_ff = 0.5 * head_side_um * c.c_wire_per_um_ff;
+  add("sub-tile output routing", Action::digital_add, z.output_bits * a * route_ff * vdd2,
+      "(counter bits + sign) x cost.switching_activity x (head side / 2) x cost.c_wire_per_um_ff "
+      "x " +
+          v2_text,
+      format("%d x %g x %g fF x (%g V)^2", z.output_bits, a, route_ff, vdd));
+  const double add_bit = a * e_fa + (gated ? e_sink : 0.0) + a * e_data;
+  add("adder tree add and register", Action::digital_add, z.tree_width_bits * add_bit,
+      "(output bits + tree depth) x (switching x (full adder + data) + clocked sink)",
+      format("%d x %g fJ", z.tree_width_bits, add_bit));
 
-  // K/V write: a binary-weighted capacitor DAC of 2^bits unit capacitors, an output buffer
-  // whose bias grows with the bits it must settle, the write bit line across the array.
+  // Control, per token: the input registers load the link's codes once, the write pointer
+  // advances, the sequencer is clocked for the token's cycles (it times the phases) and so is
+  // the clock trunk that crosses the head. Without clock gating every flip-flop of the head is
+  // clocked for every cycle of the token.
+  const double load_bit = (gated ? e_sink : 0.0) + a * e_data;
+  add("input registers (codes of q, k, v)", Action::digital_active,
+      z.input_register_bits * load_bit,
+      "d x (q bits + 2 kv bits) x (clocked sink + switching x data)",
+      format("%d x %g fJ", z.input_register_bits, load_bit));
+  add("write pointer", Action::digital_active, z.pointer_bits * (load_bit + e_data),
+      "ceil(log2 window) x (clocked sink + data)",
+      format("%d x %g fJ", z.pointer_bits, load_bit + e_data));
+  const double clocked_ffs = gated ? double(c.control_fsm_ffs) : z.head_ffs;
+  add(gated ? "sequencer clock" : "every flip-flop's clock (ungated)", Action::digital_active,
+      z.token_cycles * clocked_ffs * e_sink,
+      std::string("token cycles x ") + (gated ? "cost.control_fsm_ffs" : "flip-flops of the head") +
+          " x " + sink_text + " x " + v2_text,
+      format("%g x %g x %g fJ", z.token_cycles, clocked_ffs, e_sink));
+  const double trunk_ff = head_side_um * c.c_wire_per_um_ff;
+  add("clock trunk across the head", Action::digital_active, z.token_cycles * trunk_ff * vdd2,
+      "token cycles x head side x cost.c_wire_per_um_ff x " + v2_text,
+      format("%g x %g fF x (%g V)^2", z.token_cycles, trunk_ff, vdd));
+
+  // K/V write: a binary-weighted capacitor DAC (unit capacitors sized by matching, not by the
+  // node), a class-A buffer that settles the write bit line to half an LSB within the write
+  // (bias ~ C V_ov (b+1) ln 2 / (2 t_w) held for t_w: the energy does not depend on t_w), the
+  // write bit line across the array and, with the refresh policy built in, the code's bits
+  // written into (or read back from) the SRAM shadow copy.
   const double units = std::ldexp(1.0, z.kv_bits);
-  add("K/V write DAC", Action::dac_kv_conversion,
-      a * units * c.dac_unit_cap_ff * vdd2 + c.dac_buffer_ua_per_bit * z.kv_bits * vdd * t_write,
-      "cost.switching_activity x 2^kv_bits x cost.dac_unit_cap_ff x cost.vdd_v^2 + "
-      "cost.dac_buffer_ua_per_bit x kv_bits x cost.vdd_v x timing.write_ns",
-      format("%g x %g x %g fF x (%g V)^2 + %g uA x %d x %g V x %g ns", a, units, c.dac_unit_cap_ff,
-             vdd, c.dac_buffer_ua_per_bit, z.kv_bits, vdd, t_write));
-  add("write bit line driver", Action::dac_kv_conversion,
-      a * z.cols * c.c_write_bitline_per_cell_ff * vdd2,
-      "cost.switching_activity x array.cols x cost.c_write_bitline_per_cell_ff x cost.vdd_v^2",
-      format("%g x %d x %g fF x (%g V)^2", a, z.cols, c.c_write_bitline_per_cell_ff, vdd));
-  add("gain-cell write", Action::cell_write, a * c.c_storage_ff * vdd2,
-      "cost.switching_activity x cost.c_storage_ff x cost.vdd_v^2",
-      format("%g x %g fF x (%g V)^2", a, c.c_storage_ff, vdd));
+  const double c_wbl = z.cols * c.c_write_bitline_per_cell_ff * s.cap;
+  const double c_load = c_wbl + c.c_storage_ff * s.cap;
+  add("K/V write DAC capacitors", Action::dac_kv_conversion, a * units * c.dac_unit_cap_ff * vdd2,
+      "cost.switching_activity x 2^kv_bits x cost.dac_unit_cap_ff x " + v2_text,
+      format("%g x %g x %g fF x (%g V)^2", a, units, c.dac_unit_cap_ff, vdd));
+  const double settle = c_load * c.dac_settling_overdrive_v * vdd * (z.kv_bits + 1) * kLn2 / 2.0;
+  add("K/V write DAC settling buffer", Action::dac_kv_conversion, settle,
+      "C_load x cost.dac_settling_overdrive_v x cost.vdd_v x (kv_bits + 1) ln 2 / 2, C_load = "
+      "(array.cols x cost.c_write_bitline_per_cell_ff + cost.c_storage_ff) x node",
+      format("%g fF x %g V x %g V x %d x 0.693 / 2", c_load, c.dac_settling_overdrive_v, vdd,
+             z.kv_bits + 1));
+  add("write bit line", Action::dac_kv_conversion, a * c_wbl * vdd2,
+      "cost.switching_activity x array.cols x cost.c_write_bitline_per_cell_ff x node x " + v2_text,
+      format("%g x %g fF x (%g V)^2", a, c_wbl, vdd));
+  if (z.shadow_bits > 0.0) {
+    const double sram_fj = z.kv_bits * c.c_sram_bit_ff * s.cap * vdd2;
+    add("shadow copy access (SRAM)", Action::dac_kv_conversion, sram_fj,
+        "kv_bits x cost.c_sram_bit_ff x node x " + v2_text,
+        format("%d x %g fF x %g x (%g V)^2", z.kv_bits, c.c_sram_bit_ff, s.cap, vdd));
+  }
+  add("gain-cell write", Action::cell_write, a * c.c_storage_ff * s.cap * vdd2,
+      "cost.switching_activity x cost.c_storage_ff x node x " + v2_text,
+      format("%g x %g fF x %g x (%g V)^2", a, c.c_storage_ff, s.cap, vdd));
 
   // Q pulses: the generator compares its code with a shared time base at each of the
-  // q_levels - 1 steps; the driver charges a read word line through every sub-tile.
-  add("Q pulse generator", Action::dac_q_pulse, (z.q_levels - 1) * z.q_bits * c.full_adder_fj,
-      "(q levels - 1) x q_bits x cost.full_adder_fj",
-      format("%d x %d x %g fJ", z.q_levels - 1, z.q_bits, c.full_adder_fj));
-  add("Q read word line driver", Action::dac_q_pulse,
-      double(z.subtiles) * z.cols * c.c_read_wordline_per_cell_ff * vin2,
-      "sub-tiles x array.cols x cost.c_read_wordline_per_cell_ff x gain_cell.v_in_v^2",
-      format("%d x %d x %g fF x (%g V)^2", z.subtiles, z.cols, c.c_read_wordline_per_cell_ff, vin));
+  // q_levels - 1 steps; the driver charges a read word line through every sub-tile (gates and
+  // wire).
+  add("Q pulse generator", Action::dac_q_pulse, (z.q_levels - 1) * z.q_bits * e_fa,
+      "(q levels - 1) x q_bits x cost.c_full_adder_ff x node x " + v2_text,
+      format("%d x %d x %g fJ", z.q_levels - 1, z.q_bits, e_fa));
+  const double q_line_ff = double(z.subtiles) * z.cols *
+                           (c.c_read_wordline_per_cell_ff * s.cap + pitch * c.c_wire_per_um_ff);
+  add("Q read word line driver", Action::dac_q_pulse, q_line_ff * vin2,
+      "sub-tiles x array.cols x (cost.c_read_wordline_per_cell_ff x node + cell pitch x "
+      "cost.c_wire_per_um_ff) x gain_cell.v_in_v^2",
+      format("%g fF x (%g V)^2", q_line_ff, vin));
 }
 
 AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {
   const auto& ar = spec.area;
   const CircuitSizes z = circuit_sizes(spec);
+  const gca::spec::TechnologyScale s = gca::spec::technology_scale(spec);
+  const double logic = s.logic_area, analog = s.analog_area;
+  const double cap_density = spec.cost.cap_density_ff_per_um2;
   AreaBreakdown b;
-  b.cell_um2 = ar.cell_um2;
+  b.cell_um2 = ar.cell_um2 * logic;
   b.cells_per_subtile = 2L * z.rows * z.cols;
   b.subtiles_per_head = z.subtiles;
   b.cells_per_head = b.cells_per_subtile * z.subtiles;
-  b.k_cells_um2 = double(z.rows) * z.cols * ar.cell_um2;
+  b.k_cells_um2 = double(z.rows) * z.cols * b.cell_um2;
   b.v_cells_um2 = b.k_cells_um2;
-  b.hs_converters_um2 = z.cols * (ar.hs_ctp_um2 + ar.line_driver_um2);
-  b.signed_converters_um2 = z.rows * ar.signed_ctp_um2;
-  b.counters_um2 = z.rows * 2.0 * z.output_bits * ar.ff_um2;  // counter + output register
+  b.hs_integrator_um2 =
+      gca::spec::integrator_cap_ff(spec, gca::spec::saturation_charge_qk_fc(spec)) / cap_density;
+  b.signed_integrator_um2 =
+      gca::spec::integrator_cap_ff(spec, gca::spec::saturation_charge_av_fc(spec)) / cap_density;
+  b.hs_converters_um2 =
+      z.cols * (ar.hs_ctp_um2 * analog + b.hs_integrator_um2 + ar.line_driver_um2 * logic);
+  b.signed_converters_um2 = z.rows * (ar.signed_ctp_um2 * analog + b.signed_integrator_um2);
+  b.counters_um2 = z.rows * 2.0 * z.output_bits * ar.ff_um2 * logic;  // counter + output reg
   b.adder_tree_um2 =
-      double(z.subtiles - 1) * z.rows * z.tree_width_bits * (ar.full_adder_um2 + ar.ff_um2);
+      double(z.subtiles - 1) * z.rows * z.tree_width_bits * (ar.full_adder_um2 + ar.ff_um2) * logic;
   b.write_dacs_um2 =
-      2.0 * z.rows * (std::ldexp(1.0, z.kv_bits) * ar.dac_unit_cap_um2 + ar.line_driver_um2);
-  b.q_generators_um2 = z.rows * (z.q_bits * ar.ff_um2 + ar.line_driver_um2);
-  b.control_um2 = ar.control_um2 + z.control_ffs * ar.ff_um2;
+      2.0 * z.rows *
+      (std::ldexp(1.0, z.kv_bits) * ar.dac_unit_cap_um2 * analog + ar.line_driver_um2 * logic);
+  b.q_generators_um2 = z.rows * (z.q_bits * ar.ff_um2 + ar.line_driver_um2) * logic;
+  b.control_um2 = (ar.control_um2 + z.control_ffs * ar.ff_um2) * logic;
+  b.shadow_um2 = z.shadow_bits * ar.sram_bit_um2 * logic;
 
   b.subtile_cells_mm2 = (b.k_cells_um2 + b.v_cells_um2) * kMm2PerUm2;
   b.subtile_periphery_mm2 =
       (b.hs_converters_um2 + b.signed_converters_um2 + b.counters_um2) * kMm2PerUm2;
   b.subtile_mm2 = b.subtile_cells_mm2 + b.subtile_periphery_mm2;
   b.head_control_mm2 =
-      (b.adder_tree_um2 + b.write_dacs_um2 + b.q_generators_um2 + b.control_um2) * kMm2PerUm2;
+      (b.adder_tree_um2 + b.write_dacs_um2 + b.q_generators_um2 + b.control_um2 + b.shadow_um2) *
+      kMm2PerUm2;
   b.head_mm2 = z.subtiles * b.subtile_mm2 + b.head_control_mm2;
   b.layer_mm2 = spec.model.n_heads * b.head_mm2;
   b.model_mm2 = spec.model.n_layers * b.layer_mm2;
@@ -201,14 +290,18 @@ AreaBreakdown compute_area(const gca::spec::HardwareSpec& spec) {
 
 StaticPower static_power(const gca::spec::HardwareSpec& spec) {
   const AreaBreakdown b = compute_area(spec);
-  const double mw_per_um2 = spec.cost.leakage_mw_per_mm2 * kMm2PerUm2;
+  const CircuitSizes z = circuit_sizes(spec);
+  const gca::spec::TechnologyScale s = gca::spec::technology_scale(spec);
+  const double mw_per_um2 = spec.cost.leakage_mw_per_mm2 * s.leakage * kMm2PerUm2;
   StaticPower p;
   p.k_array_mw = (b.k_cells_um2 + b.hs_converters_um2) * mw_per_um2;
   p.v_array_mw = (b.v_cells_um2 + b.signed_converters_um2) * mw_per_um2;
   p.counters_mw = b.counters_um2 * mw_per_um2;
   p.control_mw = (b.control_um2 + b.adder_tree_um2) * mw_per_um2;
   p.q_pulses_mw = b.q_generators_um2 * mw_per_um2;
-  p.write_dac_mw = 0.5 * b.write_dacs_um2 * mw_per_um2;
+  // The shadow copy feeds the write DACs: half its bits with each bank (pW -> mW: 1e-9).
+  const double shadow_mw = z.shadow_bits * spec.cost.sram_leakage_pw_per_bit * s.leakage * 1e-9;
+  p.write_dac_mw = 0.5 * (b.write_dacs_um2 * mw_per_um2 + shadow_mw);
   return p;
 }
 

@@ -36,11 +36,11 @@ Group group_of(Action a) {
 const char* unit_of(Action a) {
   switch (a) {
     case Action::qk_cell_read:
-      return "charge unit drawn by K cells (sum of Q width x (g + offset))";
+      return "charge unit drawn by K cells (sum of Q width x |g|)";
     case Action::qk_ctp:
       return "K column precharged, converted and driving its V line";
     case Action::av_cell_read:
-      return "charge unit drawn by V cells (sum of phi width x (g + offset))";
+      return "charge unit drawn by V cells (sum of phi width x |g|)";
     case Action::av_ctp:
       return "V output precharged and converted";
     case Action::counter_count:
@@ -48,7 +48,7 @@ const char* unit_of(Action a) {
     case Action::counter_clock:
       return "counter clocked through one count phase";
     case Action::digital_active:
-      return "ns of clocked head control";
+      return "token sequenced by the head control (input registers, pointer, sequencer cycles)";
     case Action::digital_add:
       return "sub-tile output routed and added";
     case Action::dac_kv_conversion:
@@ -156,7 +156,7 @@ EnergyTable::EnergyTable(const gca::spec::HardwareSpec& spec) {
   add_static("q_pulses_static", Group::dac, static_power_.q_pulses_mw, area.q_generators_um2,
              "each head's Q pulse generators");
   add_static("write_dac_static", Group::dac, static_power_.write_dac_mw, 0.5 * area.write_dacs_um2,
-             "each head's K write DACs, and its V write DACs");
+             "each head's K write DACs, and its V write DACs (each with half the shadow SRAM)");
 }
 
 std::string EnergyTable::to_text() const {
@@ -188,10 +188,6 @@ std::string EnergyTable::to_text() const {
   return os.str();
 }
 
-double digital_active_ns_per_token(const gca::spec::TimingParams& timing) {
-  return timing.token_latency_ns();
-}
-
 ActionCounts subtile_actions(const gca::spec::SubTileActivity& a,
                              const gca::spec::HardwareSpec& spec) {
   ActionCounts c{};
@@ -208,7 +204,7 @@ ActionCounts subtile_actions(const gca::spec::SubTileActivity& a,
 ActionCounts head_actions(const gca::spec::HardwareSpec& spec) {
   const int d = spec.model.d_head;
   ActionCounts c{};
-  c[index(Action::digital_active)] = digital_active_ns_per_token(spec.timing);
+  c[index(Action::digital_active)] = 1.0;  // the sequencer's cycles are in its energy per token
   c[index(Action::dac_kv_conversion)] = 2.0 * d;
   c[index(Action::dac_q_pulse)] = d;
   c[index(Action::cell_write)] = 2.0 * d;

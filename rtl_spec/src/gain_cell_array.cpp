@@ -15,6 +15,7 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
     volts_.assign(n_cells, center);
   } else if (shared_levels) {
     form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
+    p0_ = static_cast<float>(gc.poly(0));
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
     if (form_ == Form::decay_levels) {
@@ -66,6 +67,22 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
     }
   }
   volts_[cell] = static_cast<float>(volts);
+}
+
+float CellTerms::g_at(std::size_t cell, float f) const {
+  switch (form_) {
+    case Form::levels:
+      return level_g_[level_[cell]];
+    case Form::dense:
+      return g_[cell];
+    case Form::decay:
+      return t_[0][cell] + f * (t_[1][cell] + f * (t_[2][cell] + f * t_[3][cell]));
+    case Form::decay_levels: {
+      const std::uint8_t l = level_[cell];
+      return p0_ + f * (level_t_[0][l] + f * (level_t_[1][l] + f * level_t_[2][l]));
+    }
+  }
+  return 0.0f;
 }
 
 float CellTerms::stored_voltage(std::size_t cell) const {
@@ -261,15 +278,21 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   terms_.reset(std::size_t(features) * columns, circuits);
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
+  row_read_charge_.assign(features, 0.0);
 }
 
 void KeyArray::write_column(int col, const double* k_volts, double now_ns, long token,
                             bool refresh) {
+  const bool keep_sums = !terms_.has_decay();
+  const bool overwrite = clock_.valid(col);
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->k_voltage(k_volts[f]),
                                          variation_.write_noise_v(f, col, token, refresh));
+    if (keep_sums && overwrite)
+      row_read_charge_[f] -= cell_read_charge(terms_.g_at(idx(f, col), 1.0f));
     terms_.store(idx(f, col), volts, *circuits_, variation_.cell_gain(f, col),
                  variation_.cell_offset_v(f, col));
+    if (keep_sums) row_read_charge_[f] += cell_read_charge(terms_.g_at(idx(f, col), 1.0f));
   }
   if (!clock_.valid(col)) ++valid_count_;
   clock_.write(col, now_ns, circuits_->retention);
@@ -278,6 +301,7 @@ void KeyArray::write_column(int col, const double* k_volts, double now_ns, long 
 void KeyArray::clear() {
   clock_.forget();
   valid_count_ = 0;
+  std::fill(row_read_charge_.begin(), row_read_charge_.end(), 0.0);
 }
 
 double KeyArray::decay_factor(int col, double now_ns) const {
@@ -329,6 +353,7 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
       weight_(lines) {
   terms_.reset(std::size_t(features) * lines, circuits);
   clock_.reset(lines);
+  line_read_charge_.assign(lines, 0.0);
   if (terms_.form() == CellTerms::Form::decay_levels) {
     weight_.resize(3 * std::size_t(lines));
     partial_.resize(3 * std::size_t(features));
@@ -337,19 +362,23 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
 
 void ValueArray::write_line(int line, const double* v_volts, double now_ns, long token,
                             bool refresh) {
+  double line_charge = 0.0;
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->v_voltage(v_volts[f]),
                                          variation_.write_noise_v(f, line, token, refresh));
     terms_.store(idx(line, f), volts, *circuits_, variation_.cell_gain(f, line),
                  variation_.cell_offset_v(f, line));
+    line_charge += cell_read_charge(terms_.g_at(idx(line, f), 1.0f));
   }
   if (!clock_.valid(line)) ++valid_count_;
+  line_read_charge_[line] = line_charge;
   clock_.write(line, now_ns, circuits_->retention);
 }
 
 void ValueArray::clear() {
   clock_.forget();
   valid_count_ = 0;
+  std::fill(line_read_charge_.begin(), line_read_charge_.end(), 0.0);
 }
 
 void ValueArray::integrate(const float* phi, double now_ns, long token, float* out) const {
@@ -414,6 +443,43 @@ void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) c
       for (int f = 0; f < n; ++f) out[f] += x * r0[f] + x1 * r1[f] + x2 * r2[f] + x3 * r3[f];
     }
   }
+}
+
+// Read charge of the arrays (cell_read_charge per cell). Without decay the per-row (K) or
+// per-line (V) sums kept by the writes give it in d or cols multiply-adds; with decay every
+// valid cell is evaluated at its column's decay factor.
+double KeyArray::read_charge(const float* q, double now_ns) const {
+  double total = 0.0;
+  if (!terms_.has_decay()) {
+    for (int f = 0; f < features_; ++f) total += double(q[f]) * row_read_charge_[f];
+    return total;
+  }
+  const float* d = clock_.factors(now_ns, circuits_->retention);
+  for (int f = 0; f < features_; ++f) {
+    if (q[f] == 0.0f) continue;
+    double row = 0.0;
+    for (int c = 0; c < columns_; ++c) {
+      if (clock_.valid(c)) row += cell_read_charge(terms_.g_at(idx(f, c), d[c]));
+    }
+    total += double(q[f]) * row;
+  }
+  return total;
+}
+
+double ValueArray::read_charge(const float* phi, double now_ns) const {
+  double total = 0.0;
+  const float* d = terms_.has_decay() ? clock_.factors(now_ns, circuits_->retention) : nullptr;
+  for (int l = 0; l < lines_; ++l) {
+    if (phi[l] == 0.0f || !clock_.valid(l)) continue;
+    double line = 0.0;
+    if (!d) {
+      line = line_read_charge_[l];
+    } else {
+      for (int f = 0; f < features_; ++f) line += cell_read_charge(terms_.g_at(idx(l, f), d[l]));
+    }
+    total += double(phi[l]) * line;
+  }
+  return total;
 }
 
 }  // namespace gca::spec

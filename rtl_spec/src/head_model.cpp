@@ -72,23 +72,24 @@ bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_
   const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
   value_.integrate(phi_out, now_ns, token, charge_.data());
   const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
-  if (activity) *activity = read_activity(q_pulse_sum, phi_sum, counts, s_out);
+  if (activity) *activity = read_activity(q_pulse, q_pulse_sum, phi_out, phi_sum, counts, now_ns);
   return true;
 }
 
-SubTileActivity SubTileModel::read_activity(double q_pulse_sum, float phi_sum, double counts,
-                                            const float* s_out) const {
-  const int cols = key_.columns(), features = key_.features();
+SubTileActivity SubTileModel::read_activity(const float* q_pulse, double q_pulse_sum,
+                                            const float* phi_out, float phi_sum, double counts,
+                                            double now_ns) const {
+  const int features = key_.features();
   SubTileActivity a;
   a.q_pulse_sum = q_pulse_sum * key_.valid_columns();
   a.columns_converted = key_.valid_columns();
   a.phi_pulse_sum = double(phi_sum) * features;
   a.outputs_converted = features;
   a.counter_fullscale = counts;
-  // The charge the cells drew: the signed charges plus the offset current of every pulse.
-  const double offset = cell_current_offset(*circuits_);
-  a.qk_read_charge = lane_sum<double>(s_out, cols) + offset * a.q_pulse_sum;
-  a.av_read_charge = lane_sum<double>(charge_.data(), features) + offset * a.phi_pulse_sum;
+  // What the push-pull cells drew (cell_read_charge): the arrays keep the per-row and
+  // per-line sums, so this is not a second pass over the cells.
+  a.qk_read_charge = key_.read_charge(q_pulse, now_ns);
+  a.av_read_charge = value_.read_charge(phi_out, now_ns);
   return a;
 }
 

@@ -43,7 +43,8 @@ OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
     fresh_level_.assign(2 * cells, 0);
     const GainCellParams& gc = spec.gain_cell;
     const int levels = spec.quant.kv_levels;
-    const double step = (gc.v_max_v - gc.v_min_v) / (levels - 1);
+    const double v_top = std::min(gc.v_max_v, spec.cost.vdd_v);  // the supply caps storage
+    const double step = (v_top - gc.v_min_v) / (levels - 1);
     level_g_.resize(std::size_t(levels));
     for (int k = 0; k < levels; ++k)
       level_g_[std::size_t(k)] = g(gc.v_min_v + step * k - gc.w_center_v);
@@ -120,30 +121,32 @@ void OracleHead::store_slot(int slot, const double* k, const double* v, double n
   const NoiseParams& noise = spec_.noise;
   const int levels = spec_.quant.kv_levels;
   const Draw what = refresh ? Draw::refresh_write : Draw::write;
+  // The cells cannot store above the supply.
+  const double v_top = std::min(gc.v_max_v, spec_.cost.vdd_v);
   const std::size_t other_kind = std::size_t(window_) * d_;
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
     const double in[2] = {sc.k.apply(k[i]), sc.v.apply(v[i])};
     if (layout_.by_level) {
       // Exactly the quantized voltage's level: g of it is level_g_ (same expression).
-      fresh_level_[c] = static_cast<std::uint8_t>(level_of(in[0], levels, gc.v_min_v, gc.v_max_v));
+      fresh_level_[c] = static_cast<std::uint8_t>(level_of(in[0], levels, gc.v_min_v, v_top));
       fresh_level_[other_kind + c] =
-          static_cast<std::uint8_t>(level_of(in[1], levels, gc.v_min_v, gc.v_max_v));
+          static_cast<std::uint8_t>(level_of(in[1], levels, gc.v_min_v, v_top));
       if (layout_.decays) {
-        key_v_[c] = quantize(in[0], levels, gc.v_min_v, gc.v_max_v);
-        value_v_[c] = quantize(in[1], levels, gc.v_min_v, gc.v_max_v);
+        key_v_[c] = quantize(in[0], levels, gc.v_min_v, v_top);
+        value_v_[c] = quantize(in[1], levels, gc.v_min_v, v_top);
       }
       continue;
     }
-    double kv[2] = {quantize(in[0], levels, gc.v_min_v, gc.v_max_v),
-                    quantize(in[1], levels, gc.v_min_v, gc.v_max_v)};
+    double kv[2] = {quantize(in[0], levels, gc.v_min_v, v_top),
+                    quantize(in[1], levels, gc.v_min_v, v_top)};
     if (noise.write_sigma_v > 0.0) {
       for (int kind = 0; kind < 2; ++kind) {
         const double z =
             normal_draw(std::uint64_t(noise.seed), what,
                         {std::uint64_t(head_), kind_index(ArrayKind(kind), std::uint64_t(slot)),
                          std::uint64_t(i), std::uint64_t(token)});
-        kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), gc.v_max_v);
+        kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), v_top);
       }
     }
     if (layout_.decays) key_v_[c] = kv[0], value_v_[c] = kv[1];

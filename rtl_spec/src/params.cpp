@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 
 #include "gca/spec/input_file.hpp"
 #include "gca/spec/limits.hpp"
+#include "gca/spec/technology.hpp"
 
 #ifndef GCA_PARAMS_DIR
 #define GCA_PARAMS_DIR "rtl_spec/params"
@@ -97,6 +99,11 @@ const std::vector<Field>& fields() {
     }
     v.push_back(real_field("retention.tau_ms", 0, kInf, false, "ms",
                            [](HardwareSpec& s) -> double& { return s.retention.tau_ms; }));
+    v.push_back(
+        real_field("retention.tau_temperature_c", -55, 150, false, "C",
+                   [](HardwareSpec& s) -> double& { return s.retention.tau_temperature_c; }));
+    v.push_back(real_field("retention.activation_ev", 0, 3, false, "eV",
+                           [](HardwareSpec& s) -> double& { return s.retention.activation_ev; }));
     v.push_back(int_field("retention.refresh", 0, 1, "policy",
                           [](HardwareSpec& s) -> int& { return s.retention.refresh; }));
     v.push_back(
@@ -186,22 +193,29 @@ const std::vector<Field>& fields() {
          &CostParams::c_read_bitline_per_cell_ff);
     cost("cost.c_read_wordline_per_cell_ff", 1e3, false, "fF",
          &CostParams::c_read_wordline_per_cell_ff);
-    cost("cost.c_ctp_integrator_ff", 1e6, false, "fF", &CostParams::c_ctp_integrator_ff);
-    cost("cost.hs_ctp_bias_ua", 1e6, false, "uA", &CostParams::hs_ctp_bias_ua);
-    cost("cost.signed_ctp_bias_ua", 1e6, false, "uA", &CostParams::signed_ctp_bias_ua);
-    cost("cost.ff_clock_fj", 1e6, false, "fJ", &CostParams::ff_clock_fj);
-    cost("cost.full_adder_fj", 1e6, false, "fJ", &CostParams::full_adder_fj);
-    cost("cost.c_route_per_bit_ff", 1e6, false, "fF", &CostParams::c_route_per_bit_ff);
+    cost("cost.c_wire_per_um_ff", 1e3, false, "fF/um", &CostParams::c_wire_per_um_ff);
+    cost("cost.r_wire_per_um_ohm", 1e6, false, "ohm/um", &CostParams::r_wire_per_um_ohm);
+    cost("cost.line_driver_kohm", 1e6, false, "kohm", &CostParams::line_driver_kohm);
+    cost("cost.integrator_swing_fraction", 1, true, "1", &CostParams::integrator_swing_fraction);
+    cost("cost.comparator_bias_ua", 1e6, true, "uA", &CostParams::comparator_bias_ua);
+    cost("cost.c_comparator_ff", 1e6, false, "fF", &CostParams::c_comparator_ff);
+    cost("cost.c_ff_clock_ff", 1e3, false, "fF", &CostParams::c_ff_clock_ff);
+    cost("cost.c_ff_data_ff", 1e3, false, "fF", &CostParams::c_ff_data_ff);
+    cost("cost.c_clock_tree_per_sink_ff", 1e3, false, "fF", &CostParams::c_clock_tree_per_sink_ff);
+    cost("cost.c_full_adder_ff", 1e3, false, "fF", &CostParams::c_full_adder_ff);
     cost("cost.switching_activity", 1, false, "1", &CostParams::switching_activity);
-    v.push_back(int_field("cost.input_register_bits", 1, 64, "bits",
-                          [](HardwareSpec& s) -> int& { return s.cost.input_register_bits; }));
+    v.push_back(int_field("cost.clock_gating", 0, 1, "flag",
+                          [](HardwareSpec& s) -> int& { return s.cost.clock_gating; }));
     v.push_back(int_field("cost.control_fsm_ffs", 0, 1 << 20, "flip-flops",
                           [](HardwareSpec& s) -> int& { return s.cost.control_fsm_ffs; }));
     cost("cost.dac_unit_cap_ff", 1e6, false, "fF", &CostParams::dac_unit_cap_ff);
-    cost("cost.dac_buffer_ua_per_bit", 1e6, false, "uA", &CostParams::dac_buffer_ua_per_bit);
+    cost("cost.dac_settling_overdrive_v", 10, false, "V", &CostParams::dac_settling_overdrive_v);
     cost("cost.c_write_bitline_per_cell_ff", 1e3, false, "fF",
          &CostParams::c_write_bitline_per_cell_ff);
     cost("cost.c_storage_ff", 1e3, false, "fF", &CostParams::c_storage_ff);
+    cost("cost.cap_density_ff_per_um2", 1e3, true, "fF/um^2", &CostParams::cap_density_ff_per_um2);
+    cost("cost.c_sram_bit_ff", 1e3, false, "fF", &CostParams::c_sram_bit_ff);
+    cost("cost.sram_leakage_pw_per_bit", 1e6, false, "pW", &CostParams::sram_leakage_pw_per_bit);
     cost("cost.leakage_mw_per_mm2", 1e6, false, "mW/mm^2", &CostParams::leakage_mw_per_mm2);
     v.push_back(int_field("cost.ideal_equivalent_bits", 1, 24, "bits",
                           [](HardwareSpec& s) -> int& { return s.cost.ideal_equivalent_bits; }));
@@ -218,6 +232,20 @@ const std::vector<Field>& fields() {
     area("area.dac_unit_cap_um2", 1e6, false, &AreaParams::dac_unit_cap_um2);
     area("area.line_driver_um2", 1e6, false, &AreaParams::line_driver_um2);
     area("area.control_um2", 1e12, false, &AreaParams::control_um2);
+    area("area.sram_bit_um2", 1e6, false, &AreaParams::sram_bit_um2);
+    // The process (gca/spec/technology.hpp).
+    auto tech = [&v](const char* key, double min, double max, bool min_exclusive, const char* unit,
+                     double TechnologyParams::*member) {
+      v.push_back(
+          real_field(key, min, max, min_exclusive, unit,
+                     [member](HardwareSpec& s) -> double& { return s.technology.*member; }));
+    };
+    tech("technology.node_nm", 3, 350, false, "nm", &TechnologyParams::node_nm);
+    tech("technology.temperature_c", -55, 150, false, "C", &TechnologyParams::temperature_c);
+    tech("technology.vdd_nominal_v", 0, 5, true, "V", &TechnologyParams::vdd_nominal_v);
+    tech("technology.vth_v", 0, 2, false, "V", &TechnologyParams::vth_v);
+    tech("technology.alpha", 1, 2, false, "1", &TechnologyParams::alpha);
+    tech("technology.fo4_ps", 0, 1e4, true, "ps", &TechnologyParams::fo4_ps);
     return v;
   }();
   return all;
@@ -454,6 +482,19 @@ void validate(const HardwareSpec& s, const std::string& file) {
                         format_number(s.gain_cell.v_min_v) + ", " +
                         format_number(s.gain_cell.v_max_v) + "]");
   }
+  if (s.cost.vdd_v < s.technology.vth_v + 0.1) {
+    throw SpecError(
+        file, "cost.vdd_v",
+        format_number(s.cost.vdd_v) +
+            " V leaves the logic no overdrive (allowed: >= technology.vth_v + 0.1 V = " +
+            format_number(s.technology.vth_v + 0.1) + " V)");
+  }
+  if (storable_max_v(s) <= s.gain_cell.w_center_v) {
+    throw SpecError(file, "cost.vdd_v",
+                    "the cells cannot store above the supply, which must exceed "
+                    "gain_cell.w_center_v = " +
+                        format_number(s.gain_cell.w_center_v) + " V");
+  }
   if (s.timing.phase_q_set_ns > 0.0 && s.timing.phase_q_set_ns < s.timing.t_max_ns) {
     throw SpecError(file, "timing.phase_q_ns",
                     "shorter than the longest Q pulse (allowed: >= timing.t_max_ns = " +
@@ -517,15 +558,29 @@ void derive_timing(HardwareSpec& s, const std::string& file) {
     }
   }
   const double cycle_ns = t.clock_period_ns();
+  // The control is clocked: a derived phase lasts whole cycles. The phase commands travel with
+  // the Q pulses along the same repeated line, so a sub-tile far down the line runs every
+  // analog phase shifted by the line's delay; that shift, the HardSigmoid pulses' V-line delay
+  // and the two comparator delays are paid once, when the last sub-tile's counts reach the
+  // adder tree (docs/cost_model.md, "Critical path"). What the digital phase's last cycle
+  // leaves over is its slack; delays beyond it lengthen the phase by whole cycles.
+  auto whole_cycles = [&](double ns) { return std::ceil(ns / cycle_ns - 1e-9) * cycle_ns; };
+  const CriticalPath path = critical_path(s);
   // The magnitude counter needs one clock per level above zero to count a full-scale pulse.
   const int count_cycles = counter_levels(s.quant.out_levels, s.cost.ideal_equivalent_bits) - 1;
-  const int sum_cycles =
-      adder_tree_depth(s.subtiles_per_head()) * t.adder_stage_cycles + t.handoff_cycles;
+  // A registered adder stage whose carry chain outlasts the clock takes more cycles.
+  const int stage_cycles = std::max(
+      t.adder_stage_cycles, static_cast<int>(std::ceil(path.adder_stage_ns / cycle_ns - 1e-9)));
+  const int sum_cycles = adder_tree_depth(s.subtiles_per_head()) * stage_cycles + t.handoff_cycles;
+  const double skew_ns = path.q_line_ns + path.v_line_ns + 2.0 * path.comparator_ns;
   t.phase_q_ns = t.phase_q_set_ns > 0.0 ? t.phase_q_set_ns : t.t_max_ns;
   t.phase_phi_ns = t.phase_phi_set_ns > 0.0 ? t.phase_phi_set_ns : t.t_max_ns;
   t.phase_count_ns = t.phase_count_set_ns > 0.0 ? t.phase_count_set_ns : count_cycles * cycle_ns;
-  t.phase_digital_ns =
-      t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns : sum_cycles * cycle_ns;
+  t.phase_digital_ns = t.phase_digital_set_ns > 0.0 ? t.phase_digital_set_ns
+                                                    : whole_cycles(sum_cycles * cycle_ns + skew_ns);
+  // Retention at the operating temperature.
+  s.retention.temperature_factor = arrhenius_retention_factor(
+      s.retention.activation_ev, s.technology.temperature_c, s.retention.tau_temperature_c);
 }
 
 namespace {

@@ -141,7 +141,7 @@ TEST(EnergyTable, EveryActionHasComponentsAndGroups) {
   }
   // The listing names the keys each formula uses.
   EXPECT_NE(t.to_text().find("cost.read_charge_unit_fc"), std::string::npos);
-  EXPECT_NE(t.to_text().find("cost.dac_buffer_ua_per_bit"), std::string::npos);
+  EXPECT_NE(t.to_text().find("cost.dac_settling_overdrive_v"), std::string::npos);
   EXPECT_EQ(parse_group("dac"), Group::dac);
   EXPECT_THROW(parse_group("gpu"), gca::Error);
 }
@@ -182,41 +182,49 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   }
   tr.advance_to(3 * 65.0);
 
-  // By hand. Cell current in units of g: g(w) - g(-0.45) (a cell at 0 V conducts nothing).
+  // By hand. Read charge in units of g: |g(w)| (push-pull cell).
   const auto& c = spec.cost;
   const double V = c.vdd_v, V2 = V * V, vin2 = spec.gain_cell.v_in_v * spec.gain_cell.v_in_v;
-  const double off = -g_by_hand(spec, -0.45);
-  const double k_current = g_by_hand(spec, k_volts - 0.45) + off;
-  const double v_current = g_by_hand(spec, 0.45) + off;
+  const double k_current = std::fabs(g_by_hand(spec, k_volts - 0.45));
+  const double v_current = std::fabs(g_by_hand(spec, 0.45));
   // Valid columns 1, 2, 3 (6 in all); Q width sum 2 per column; phi = 1 on each valid column,
   // each read by 4 V cells; outputs +1 = full scale: 4 outputs x 3 tokens.
   const double read_fj = c.read_charge_unit_fc * 1.0 * V;  // T_max = t_ref
   const double qk_charge = 6 * 2.0 * k_current, av_charge = 6 * 4.0 * v_current;
-  const double column_fj = 4 * c.c_read_bitline_per_cell_ff * V2 + c.c_ctp_integrator_ff * V2 +
-                           c.hs_ctp_bias_ua * V * 15.0 + 4 * c.c_read_wordline_per_cell_ff * vin2;
+  // Column: precharge of 4 cells, converter (saturation charge 0.1 charge units, comparator
+  // biased 15 ns), V-array line of 4 gates and 4 um of wire.
+  const double column_fj = 4 * 0.1 * V2 + 0.1 * c.read_charge_unit_fc * V +
+                           c.comparator_bias_ua * V * 15.0 + 4 * (0.15 + 0.2) * vin2;
   const double qk = (qk_charge * read_fj + 6 * column_fj) / 1000;
-  // 32 output levels: 16-level counter, 15 ns count phase at 1 GHz.
-  const double output_fj = 4 * c.c_read_bitline_per_cell_ff * V2 + c.c_ctp_integrator_ff * V2 +
-                           c.signed_ctp_bias_ua * V * 15.0;
+  // 32 output levels: 16-level counter, count phase of 15 cycles + the comparator delay.
+  const double t_count = spec.timing.phase_count_ns;
+  const double output_fj =
+      4 * 0.1 * V2 + 0.01 * c.read_charge_unit_fc * V + c.comparator_bias_ua * V * t_count;
   const double av = (av_charge * read_fj + 12 * output_fj) / 1000;
-  // Digital: 12 full-scale counts of 15 increments; 12 counters clocked 15 + 1 cycles x 5 bits;
-  // 12 outputs routed (5 bits) and added (width 5 + depth 0); control of 3 x 4 x 8 + 2 + 32 =
-  // 130 flip-flops clocked for the token latency.
-  const double e_ff = c.ff_clock_fj, e_fa = c.full_adder_fj;
-  const double latency = spec.timing.token_latency_ns();
+  // Digital: 12 full-scale counts of 15 cycles (4 clocked bits, 2 changing); 12 counter clock
+  // gates through the count phase and 5-bit output registers; 12 outputs routed across half the
+  // head and added (width 5 + depth 0); per token the control loads 4 x (4 + 3 + 3) code bits,
+  // advances a 2-bit pointer and clocks 32 sequencer flip-flops and the trunk for its cycles.
+  const double a = c.switching_activity;
+  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2, e_fa = 2.5 * V2;
+  const double side_um = std::sqrt(compute_area(spec).head_mm2 * 1e6);
+  const double cycles = spec.timing.token_latency_ns();  // 1 GHz
+  const double load_bit = e_sink + a * e_data;
   const double digital_dyn =
-      (12 * 15 * 2 * e_fa + 12 * 16 * 5 * e_ff +
-       12 * (5 * c.switching_activity * c.c_route_per_bit_ff * V2 + 5 * (e_fa + e_ff)) +
-       3 * latency * 130 * e_ff * spec.timing.clock_ghz) /
+      (12 * 15 * (4 * e_sink + 2 * (e_data + e_fa)) + 12 * (t_count * e_sink + 5 * load_bit) +
+       12 * (5 * a * 0.5 * side_um * 0.2 * V2 + 5 * (a * e_fa + e_sink + a * e_data)) +
+       3 * (40 * load_bit + 2 * (load_bit + e_data) + cycles * 32 * e_sink +
+            cycles * side_um * 0.2 * V2)) /
       1000;
   const double digital_static = 2.0 * 195.0;  // 2 mW x 195 ns
-  // DAC: 3 tokens x 8 values (3-bit DAC: 8 unit capacitors, buffer 3 bits x 5 ns; write bit line
-  // of 4 cells), 8 cells written, 4 Q pulses (15 steps x 4 bits; word line of 1 x 4 cells).
-  const double a = c.switching_activity;
-  const double value_fj = a * 8 * c.dac_unit_cap_ff * V2 + c.dac_buffer_ua_per_bit * 3 * V * 5.0 +
-                          a * 4 * c.c_write_bitline_per_cell_ff * V2;
-  const double pulse_fj = 15 * 4 * e_fa + 4 * c.c_read_wordline_per_cell_ff * vin2;
-  const double dac = 3 * (8 * value_fj + 8 * a * c.c_storage_ff * V2 + 4 * pulse_fj) / 1000;
+  // DAC: 3 tokens x 8 values (3-bit DAC: 8 unit capacitors; buffer settling 4 time constants of
+  // a 4 x 0.1 + 1 fF load; write bit line of 4 cells), 8 cells written, 4 Q pulses (15 steps x 4
+  // bits; word line of 1 x 4 gates and 4 um of wire).
+  const double value_fj = a * 8 * c.dac_unit_cap_ff * V2 +
+                          1.4 * c.dac_settling_overdrive_v * V * 4 * std::log(2.0) / 2 +
+                          a * 4 * 0.1 * V2;
+  const double pulse_fj = 15 * 4 * e_fa + 4 * (0.15 + 0.2) * vin2;
+  const double dac = 3 * (8 * value_fj + 8 * a * 1.0 * V2 + 4 * pulse_fj) / 1000;
   const EnergyTotals tot = tr.totals();
   EXPECT_NEAR(tot.group_pj[index(Group::qk)], qk, 1e-6 * qk);  // Q widths are floats
   EXPECT_NEAR(tot.group_pj[index(Group::av)], av, 1e-6 * av);
@@ -230,7 +238,7 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   EXPECT_NEAR(tr.module_count(m.av, Action::av_cell_read), av_charge, 1e-5 * av_charge);
   EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::counter_count), 12.0);
   EXPECT_DOUBLE_EQ(tr.module_count(m.dac, Action::dac_kv_conversion), 24.0);
-  EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::digital_active), 3 * latency);
+  EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::digital_active), 3.0);
 }
 
 TEST(HandAccounting, TinySubTileThreeTokens) {
@@ -267,17 +275,23 @@ TEST(Scaling, WindowSweep) {
   EXPECT_LT(w256.per_token[dig], w1024.per_token[dig]);
   EXPECT_LT(w1024.per_token[dig], w4096.per_token[dig]);
   // Digital by hand, apart from the data-dependent counts: from 4 to 16 sub-tiles, 12 x 64
-  // more counters (16 cycles x 5 bits) and 12 x 64 more tree inputs; every tree input is 2 bits
-  // wider (depth 2 -> 4) and the token 2 ns longer (two more tree levels), which the 1578
-  // control flip-flops are clocked through.
-  const HardwareSpec s = default_spec();
+  // more counter clock gates (count-phase cycles) and output registers (5 bits) and 12 x 64 more
+  // tree inputs; every tree input is 2 bits wider (depth 2 -> 4) and crosses a larger head, and
+  // the token is 2 cycles longer (two more tree levels) for the sequencer and the clock trunk.
+  const HardwareSpec s = default_spec(), s256 = default_spec({"window=256"});
   const auto& c = s.cost;
-  const double route = 5 * c.switching_activity * c.c_route_per_bit_ff * c.vdd_v * c.vdd_v;
-  const double add256 = 7 * (c.full_adder_fj + c.ff_clock_fj) + route;
-  const double add1024 = 9 * (c.full_adder_fj + c.ff_clock_fj) + route;
-  const double expected_fj =
-      12 * 64 * 16 * 5 * c.ff_clock_fj + 1024 * add1024 - 256 * add256 + 2.0 * 1578 * c.ff_clock_fj;
-  const double counts_fj = 15 * 2 * c.full_adder_fj;  // per full-scale count, both windows
+  const double V2 = c.vdd_v * c.vdd_v, a = c.switching_activity;
+  const double e_sink = (2.0 + c.c_clock_tree_per_sink_ff) * V2, e_data = 2.0 * V2, e_fa = 2.5 * V2;
+  const double side1024 = std::sqrt(compute_area(s).head_mm2 * 1e6),
+               side256 = std::sqrt(compute_area(s256).head_mm2 * 1e6);
+  auto add = [&](int width, double side) {
+    return 5 * a * 0.5 * side * 0.2 * V2 + width * (a * e_fa + e_sink + a * e_data);
+  };
+  const double t_count = s.timing.phase_count_ns;
+  const double expected_fj = 12 * 64 * (t_count * e_sink + 5 * (e_sink + a * e_data)) +
+                             1024 * add(9, side1024) - 256 * add(7, side256) + 2.0 * 32 * e_sink +
+                             (65.0 * side1024 - 63.0 * side256) * 0.2 * V2;
+  const double counts_fj = 15 * 2 * (e_data + e_fa) + 15 * 4 * e_sink;  // per full-scale count
   const double diff = w1024.per_token[dig] - w256.per_token[dig];
   // The counts differ with the data: bound them by the outputs' full scale (d per sub-tile).
   const double slack = 12 * 64 * counts_fj / 1000;
@@ -471,7 +485,7 @@ TEST(Report, FilesParseAndHoldTheKeys) {
   EXPECT_DOUBLE_EQ(j.at("wall_time_s").get<double>(), 0.5);
   EXPECT_EQ(j.at("scenario_config").at("name"), "unit");
   EXPECT_EQ(j.at("parameters").at("window").at("value"), 64);
-  EXPECT_EQ(j.at("parameters").at("cost.ff_clock_fj").at("unit"), "fJ");
+  EXPECT_EQ(j.at("parameters").at("cost.c_ff_clock_ff").at("unit"), "fF");
   EXPECT_EQ(j.at("latency").at("per_token_ns").size(), 2u);
   EXPECT_DOUBLE_EQ(j.at("latency").at("phases_ns").at("precharge").get<double>(), 5.0);
   EXPECT_DOUBLE_EQ(j.at("latency").at("end_to_end_ns_per_token").get<double>(), 130.0);

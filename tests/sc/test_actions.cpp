@@ -31,7 +31,7 @@ double q_width(double q) {
 double stored(double v) {
   return std::floor(std::min(std::max(v, 0.0), 0.9) / (0.9 / 7) + 0.5 + 1e-9) * (0.9 / 7);
 }
-// Gain-cell current (paper Eq. 4) at stored voltage v, minus its value at 0 V: what a cell draws.
+// Charge a push-pull cell moves (paper Eq. 4) at stored voltage v: |g|.
 double current(const spec::GainCellParams& p, double v) {
   auto g = [&p](double w) {
     double sum = 0.0;
@@ -39,7 +39,7 @@ double current(const spec::GainCellParams& p, double v) {
       for (int j = 0; i + j <= 3; ++j) sum += p.c[i][j] * std::pow(p.v_in_v, j) * std::pow(w, i);
     return sum;
   };
-  return g(v - p.w_center_v) - g(p.v_min_v - p.w_center_v);
+  return std::fabs(g(v - p.w_center_v));
 }
 
 TEST(Actions, OneTokenBooksWhatItDoes) {
@@ -97,7 +97,7 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
   EXPECT_DOUBLE_EQ(got(Action::av_ctp), subtiles * d);
   EXPECT_NEAR(got(Action::counter_count), counts, 2.0 / 31.0 * 2 + 1e-6);  // a flip at most
   EXPECT_DOUBLE_EQ(got(Action::counter_clock), subtiles * d);
-  EXPECT_DOUBLE_EQ(got(Action::digital_active), 5.0 + 15.0 + 15.0 + 15.0 + 15.0);  // the token
+  EXPECT_DOUBLE_EQ(got(Action::digital_active), 1.0);  // the token
   EXPECT_DOUBLE_EQ(got(Action::digital_add), subtiles * d);
   EXPECT_DOUBLE_EQ(got(Action::dac_kv_conversion), 2.0 * d);
   EXPECT_DOUBLE_EQ(got(Action::cell_write), 2.0 * d);

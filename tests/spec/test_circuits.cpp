@@ -122,3 +122,42 @@ TEST(ValueArray, WeightedSumOverLines) {
   EXPECT_NEAR(out[0], 0.5 * 0.52136361391 + 0.25 * -2.67434503989, 1e-5);
   EXPECT_NEAR(out[1], 0.5 * 1.9024400589 + 0.25 * 10.312987754065, 1e-5);
 }
+
+// The push-pull cell: read charge follows |g| (values of g from the tests above).
+TEST(ReadCharge, KeyArrayFollowsAbsoluteG) {
+  auto spec = default_spec({"quant.q_levels=0", "quant.kv_levels=0"});
+  CircuitModel cm(spec);
+  KeyArray a(cm, 2, 3);
+  const double k[2] = {0.55, 0.25};  // g = 1.90244, -2.67435
+  a.write_column(1, k, 0.0, 0);
+  const float q[2] = {0.5f, 1.0f};
+  EXPECT_NEAR(a.read_charge(q, 0.0), 0.5 * 1.9024400589 + 1.0 * 2.67434503989, 1e-5);
+  // Overwriting the column replaces its cells' charge: 0.45 V (g = 0.52136) and 0.55 V.
+  const double k2[2] = {0.45, 0.55};
+  a.write_column(1, k2, 0.0, 1);
+  EXPECT_NEAR(a.read_charge(q, 0.0), 0.5 * 0.52136361391 + 1.0 * 1.9024400589, 1e-5);
+  // A second column adds its own.
+  a.write_column(0, k, 0.0, 2);
+  EXPECT_NEAR(a.read_charge(q, 0.0),
+              0.5 * (0.52136361391 + 1.9024400589) + 1.0 * (1.9024400589 + 2.67434503989), 1e-5);
+}
+
+TEST(ReadCharge, ValueArrayWithDecay) {
+  // tau = 2 us, age 400 ns: w = 0.3 reads as g(0.3 exp(-0.2)); w = -0.2 likewise.
+  auto spec = default_spec({"quant.q_levels=0", "quant.kv_levels=0", "retention.tau_ms=0.002"});
+  CircuitModel cm(spec);
+  ValueArray a(cm, 2, 2);
+  const double v[2] = {0.75, 0.25};
+  a.write_line(1, v, 100.0, 0);
+  const float phi[2] = {0.9f, 0.5f};  // line 0 never written: no charge
+  GainCellModel g(spec.gain_cell);
+  const double f = 0.8187307530779818;
+  EXPECT_NEAR(a.read_charge(phi, 500.0), 0.5 * (std::fabs(g.g(0.3 * f)) + std::fabs(g.g(-0.2 * f))),
+              1e-5);
+}
+
+TEST(ReadCharge, StorableRangeFollowsTheSupply) {
+  CircuitModel cm(default_spec({"cost.vdd_v=0.72"}));
+  EXPECT_DOUBLE_EQ(cm.kv_dac.hi(), 0.72);
+  EXPECT_NEAR(cm.k_voltage(0.9), 0.72, 1e-15);
+}

@@ -222,10 +222,10 @@ TEST_F(Reliability, RunReplacesTheWholeSet) {
 TEST_F(Reliability, ScenarioOverridesKeepFullPrecision) {
   write("p.json",
         R"({"workload": {"tokens": 2}, "report": {"plots": false},
-            "hardware": {"set": {"cost.c_ctp_integrator_ff": 12.3456789012345678}}})");
+            "hardware": {"set": {"cost.c_comparator_ff": 12.3456789012345678}}})");
   ASSERT_EQ(sim("run " + path("p.json") + " --quiet --out " + path("o")).code, 0);
   const json report = json::parse(slurp(path("o/report.json")));
-  EXPECT_EQ(report["parameters"]["cost.c_ctp_integrator_ff"]["value"].get<double>(),
+  EXPECT_EQ(report["parameters"]["cost.c_comparator_ff"]["value"].get<double>(),
             12.3456789012345678);
 }
 

@@ -23,7 +23,7 @@ Group parse_group(const std::string& name, const std::string& what = "group");
 // head's token; "per token" below means per head per token.
 enum class Action : int {
   // K array of each active sub-tile (group qk), Q phase: charge its cells drew, in charge units
-  // at charge_to_pulse.t_ref_ns: sum over cells of Q width x (g(k) + offset)
+  // at charge_to_pulse.t_ref_ns: sum over cells of Q width x |g(k)|
   // (SubTileActivity::qk_read_charge).
   qk_cell_read = 0,
   // HardSigmoid bank of each active sub-tile (group qk), phi phase: K columns precharged,
@@ -41,8 +41,8 @@ enum class Action : int {
   // Counter bank of each active sub-tile (group digital), count phase: counters clocked through
   // one count phase and loaded into their output register (d per active sub-tile).
   counter_clock,
-  // Peripheral control of each head (group digital), at the digital phase: ns during which the
-  // control and its input registers are clocked (the whole token latency).
+  // Peripheral control of each head (group digital), at the digital phase: one per token (its
+  // input registers load, the write pointer advances, the sequencer times the token's cycles).
   digital_active,
   // Adder tree of each head (group digital), digital phase: sub-tile outputs routed to the tree
   // and added (d per active sub-tile).

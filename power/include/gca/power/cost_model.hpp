@@ -18,20 +18,26 @@ namespace gca::power {
 
 // The sizes and resolutions the formulas use, derived once from the spec.
 struct CircuitSizes {
-  int rows = 0;               // cells per K column = V outputs per sub-tile
-  int cols = 0;               // token slots per sub-tile
-  int d_head = 0;             // features a head uses
-  int subtiles = 0;           // sub-tiles per head
-  int q_bits = 0;             // Q pulse generator resolution
-  int q_levels = 0;           // Q pulse widths (2^q_bits when ideal)
-  int kv_bits = 0;            // K/V write DAC resolution
-  int counter_levels = 0;     // magnitude levels of an output counter
-  int counter_bits = 0;       // bits of that counter
-  int output_bits = 0;        // counter bits + sign bit: one sub-tile output
-  int tree_depth = 0;         // levels of the adder tree over the sub-tiles
-  int tree_width_bits = 0;    // width of the tree's last adder: output bits + depth
-  int control_ffs = 0;        // flip-flops of a head's control
-  double count_cycles = 0.0;  // clock cycles of the count phase
+  int rows = 0;                 // cells per K column = V outputs per sub-tile
+  int cols = 0;                 // token slots per sub-tile
+  int d_head = 0;               // features a head uses
+  int subtiles = 0;             // sub-tiles per head
+  int q_bits = 0;               // Q pulse generator resolution
+  int q_levels = 0;             // Q pulse widths (2^q_bits when ideal)
+  int kv_bits = 0;              // K/V write DAC resolution
+  int counter_levels = 0;       // magnitude levels of an output counter
+  int counter_bits = 0;         // bits of that counter
+  int output_bits = 0;          // counter bits + sign bit: one sub-tile output
+  int tree_depth = 0;           // levels of the adder tree over the sub-tiles
+  int tree_width_bits = 0;      // width of the tree's last adder: output bits + depth
+  int input_register_bits = 0;  // d x (Q code + K code + V code bits): what the link carries
+  int pointer_bits = 0;         // write pointer over the window
+  int control_ffs = 0;          // flip-flops of a head's control
+  double count_cycles = 0.0;    // clock cycles of the count phase
+  double token_cycles = 0.0;    // clock cycles of one token's latency
+  double head_ffs = 0.0;        // every flip-flop of a head (counters, output registers, tree,
+                                // control)
+  double shadow_bits = 0.0;     // SRAM bits of the refresh policy's shadow copy (0 without)
 };
 CircuitSizes circuit_sizes(const gca::spec::HardwareSpec& spec);
 
@@ -52,7 +58,9 @@ struct AreaBreakdown {
   int subtiles_per_head = 0;
   // One sub-tile.
   double k_cells_um2 = 0.0, v_cells_um2 = 0.0;
-  double hs_converters_um2 = 0.0;  // HardSigmoid converters and their line drivers
+  double hs_integrator_um2 = 0.0;      // one HardSigmoid integrator capacitor
+  double signed_integrator_um2 = 0.0;  // one signed integrator capacitor
+  double hs_converters_um2 = 0.0;      // HardSigmoid converters and their line drivers
   double signed_converters_um2 = 0.0;
   double counters_um2 = 0.0;  // counters and output registers
   // One head, besides its sub-tiles.
@@ -60,6 +68,7 @@ struct AreaBreakdown {
   double write_dacs_um2 = 0.0;    // K and V write DACs with their drivers
   double q_generators_um2 = 0.0;  // Q pulse generators with their line drivers
   double control_um2 = 0.0;       // sequencer, registers, host interface, routing
+  double shadow_um2 = 0.0;        // SRAM shadow copy of the refresh policy
   // Sums.
   double subtile_cells_mm2 = 0.0;
   double subtile_periphery_mm2 = 0.0;
@@ -79,7 +88,8 @@ struct StaticPower {
   double counters_mw = 0.0;   // per sub-tile: counters and output registers
   double control_mw = 0.0;    // per head: control and adder tree
   double q_pulses_mw = 0.0;   // per head: Q pulse generators
-  double write_dac_mw = 0.0;  // per head and per array kind (K or V): write DACs
+  double write_dac_mw = 0.0;  // per head and per array kind (K or V): write DACs and half the
+                              // shadow copy's SRAM
   double head_mw(int subtiles) const {
     return subtiles * (k_array_mw + v_array_mw + counters_mw) + control_mw + q_pulses_mw +
            2.0 * write_dac_mw;

@@ -74,7 +74,7 @@ class EnergyTable {
 // SystemC modules book, each its own actions at the time of its phase:
 //   qk_cell_read = qk_read_charge, qk_ctp = columns_converted, av_cell_read = av_read_charge,
 //   av_ctp = outputs_converted, counter_count = counter_fullscale,
-//   counter_clock = digital_add = d x active sub-tiles, digital_active = token latency (ns),
+//   counter_clock = digital_add = d x active sub-tiles, digital_active = 1 (the token),
 //   dac_kv_conversion = cell_write = 2 d, dac_q_pulse = d.
 ActionCounts token_actions(const gca::spec::SubTileActivity& summed, int active_subtiles,
                            const gca::spec::HardwareSpec& spec);
@@ -84,8 +84,5 @@ ActionCounts token_actions(const gca::spec::SubTileActivity& summed, int active_
 ActionCounts subtile_actions(const gca::spec::SubTileActivity& subtile,
                              const gca::spec::HardwareSpec& spec);
 ActionCounts head_actions(const gca::spec::HardwareSpec& spec);
-
-// Time per token during which a head's control is clocked: the whole token latency.
-double digital_active_ns_per_token(const gca::spec::TimingParams& timing);
 
 }  // namespace gca::power

@@ -11,6 +11,7 @@
 
 #include "gca/spec/lane_sum.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/spec/technology.hpp"
 
 namespace gca::spec {
 
@@ -86,6 +87,14 @@ class GainCellModel {
   double w_center_ = 0.0;
 };
 
+// Charge a cell read with a full pulse moves, in units of g: the paper's cell is a single
+// push-pull gain cell whose stored voltage makes it source (g > 0) or sink (g < 0) current on
+// the read bit line, so the charge drawn from the supplies follows |g| (a cell holding about
+// the centre voltage conducts almost nothing). The one definition of the read charge.
+inline float cell_read_charge(float g) {
+  return std::fabs(g);
+}
+
 // Capacitor leakage in simulated time: the deviation from w_center written at time t_w reads,
 // at time t, as w * exp(-(t - t_w) / tau). tau = 0 means no leakage.
 class RetentionModel {
@@ -140,7 +149,8 @@ struct SignedChargeToPulse {
 struct CircuitModel {
   explicit CircuitModel(const HardwareSpec& spec)
       : q_dac(spec.quant.q_levels, 0.0, 1.0),
-        kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, spec.gain_cell.v_max_v),
+        // The write DAC spans the storable range, which the supply caps.
+        kv_dac(spec.quant.kv_levels, spec.gain_cell.v_min_v, storable_max_v(spec)),
         gain_cell(spec.gain_cell),
         retention(spec.retention.tau_ns()),
         // A column integrates for as long as its pulses last: with T_max other than t_ref_ns

@@ -48,9 +48,12 @@ class CellTerms {
   int level_count() const { return static_cast<int>(level_v_.size()); }
   bool has_levels() const { return form_ == Form::levels || form_ == Form::decay_levels; }
   bool has_decay() const { return form_ == Form::decay || form_ == Form::decay_levels; }
+  // g of one cell whose deviation has decayed by `factor` (1 without decay), for any form.
+  float g_at(std::size_t cell, float factor) const;
 
  private:
   Form form_ = Form::dense;
+  float p0_ = 0.0f;  // decay_levels: the constant term of g
   std::vector<float> g_, volts_;
   std::vector<float> t_[4];
   std::vector<std::uint8_t> level_;
@@ -144,6 +147,9 @@ class KeyArray {
   int valid_columns() const { return valid_count_; }
   // Decay factor of column col at time now_ns.
   double decay_factor(int col, double now_ns) const;
+  // Charge the cells drew for query pulse widths q at now_ns, in charge units: sum over valid
+  // cells of q x cell_read_charge(g) (circuits.hpp).
+  double read_charge(const float* q_pulse, double now_ns) const;
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
@@ -154,6 +160,9 @@ class KeyArray {
   mutable ColumnClock clock_;
   int valid_count_ = 0;
   mutable std::vector<float> scratch_;  // decay mode: four partial sums per column
+  // Without decay: per feature, the read charge of its valid cells at full width (kept
+  // up to date by the writes, so that a read costs d multiply-adds).
+  std::vector<double> row_read_charge_;
 };
 
 // V array: one input line per token slot, one output per feature. A read drives each line
@@ -174,6 +183,9 @@ class ValueArray {
   float stored_voltage(int line, int feature) const {
     return terms_.stored_voltage(idx(line, feature));
   }
+  // Charge the cells drew for pulse widths phi at now_ns, in charge units: sum over cells of
+  // valid lines of phi x cell_read_charge(g) (circuits.hpp).
+  double read_charge(const float* phi_pulse, double now_ns) const;
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }
@@ -187,6 +199,8 @@ class ValueArray {
   int valid_count_ = 0;                 // lines written since the last clear
   mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
   mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
+  // Without decay: per line, the read charge of its cells at full width (kept by the writes).
+  std::vector<double> line_read_charge_;
 };
 
 }  // namespace gca::spec

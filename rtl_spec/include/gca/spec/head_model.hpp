@@ -41,8 +41,8 @@ struct SubTileActivity {
   double phi_pulse_sum = 0.0;      // sum over V-array cells read of the HardSigmoid pulse width
   int outputs_converted = 0;       // signed charge-to-pulse conversions (one per feature)
   double counter_fullscale = 0.0;  // sum of |output| in units of a full-scale count
-  // Charge the cells drew, in charge units at t_ref_ns (see cell_current_offset):
-  // sum over cells read of width x (g(w) + offset).
+  // Charge the cells drew, in charge units at t_ref_ns: sum over cells read of
+  // width x cell_read_charge(g) = width x |g| (circuits.hpp).
   double qk_read_charge = 0.0;
   double av_read_charge = 0.0;
   void add(const SubTileActivity& o) {
@@ -55,14 +55,6 @@ struct SubTileActivity {
     counter_fullscale += o.counter_fullscale;
   }
 };
-
-// A cell's read current is never negative: it is (g(w) + offset) in units of g, where the
-// offset is -g at the lowest storable voltage (that cell conducts nothing). The signed product
-// g(w) is what remains after the converter subtracts the offset charge as its reference, so a
-// column of cells read with widths x_i draws sum_i x_i (g(w_i) + offset) = S + offset sum_i x_i.
-inline double cell_current_offset(const CircuitModel& circuits) {
-  return -circuits.gain_cell.g_of_voltage(circuits.kv_dac.lo());
-}
 
 // Refresh of one token (docs/retention.md): columns rewritten from the shadow copy, and the
 // cells written (a K column and a V line each), for the energy and time the caller books.

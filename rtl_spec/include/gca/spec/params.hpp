@@ -47,11 +47,15 @@ struct GainCellParams {
 
 // Capacitor leakage in simulated time: a stored deviation w decays as w * exp(-dt / tau).
 struct RetentionParams {
-  double tau_ms = 0.0;             // time constant; 0 = no leakage
+  double tau_ms = 0.0;             // time constant at tau_temperature_c; 0 = no leakage
+  double tau_temperature_c = 0.0;  // temperature at which tau_ms holds
+  double activation_ev = 0.0;      // activation energy of the leakage (Arrhenius)
   int refresh = 0;                 // 0 = none, 1 = rewrite decayed columns from a digital shadow
   double refresh_threshold = 0.0;  // refresh once the stored deviation lost this fraction
+  // Filled by derive_timing: tau at technology.temperature_c relative to tau_ms (Arrhenius).
+  double temperature_factor = 1.0;
   bool leaks() const { return tau_ms > 0.0; }
-  double tau_ns() const { return tau_ms * 1e6; }
+  double tau_ns() const { return tau_ms * 1e6 * temperature_factor; }
   bool refreshes() const { return leaks() && refresh == 1; }
 };
 
@@ -135,24 +139,41 @@ struct TimingParams {
 // (docs/cost_model.md holds the formulas). Units are in the names.
 struct CostParams {
   double vdd_v = 0.0;                        // supply of arrays, converters and logic
-  double read_charge_unit_fc = 0.0;          // charge of g = 1 over one pulse of t_ref_ns
+  double read_charge_unit_fc = 0.0;          // charge of |g| = 1 over one pulse of t_ref_ns
   double c_read_bitline_per_cell_ff = 0.0;   // read bit line / output line load per cell
-  double c_read_wordline_per_cell_ff = 0.0;  // read word line load per cell (gate + wire)
-  double c_ctp_integrator_ff = 0.0;          // node a charge-to-pulse converter resets per use
-  double hs_ctp_bias_ua = 0.0;               // HardSigmoid comparator bias while converting
-  double signed_ctp_bias_ua = 0.0;           // signed converter bias during the count phase
-  double ff_clock_fj = 0.0;                  // flip-flop with its clock-tree share, per cycle
-  double full_adder_fj = 0.0;                // one full-adder bit operation
-  double c_route_per_bit_ff = 0.0;           // wire from a sub-tile output bit to the tree
+  double c_read_wordline_per_cell_ff = 0.0;  // read word line load per cell (gate)
+  double c_wire_per_um_ff = 0.0;             // wire capacitance per um (node independent)
+  double r_wire_per_um_ohm = 0.0;            // wire resistance per um at the reference node
+  double line_driver_kohm = 0.0;             // on-resistance of a word-line driver / repeater
+  double integrator_swing_fraction = 0.0;    // integrator swing at saturation, of V_DD
+  double comparator_bias_ua = 0.0;           // comparator bias of either charge-to-pulse
+  double c_comparator_ff = 0.0;              // comparator node its bias swings (delay)
+  double c_ff_clock_ff = 0.0;                // clock pin and clocked nodes of a flip-flop
+  double c_ff_data_ff = 0.0;                 // nodes switched when a flip-flop's bit changes
+  double c_clock_tree_per_sink_ff = 0.0;     // clock-tree wire and buffers per clocked sink
+  double c_full_adder_ff = 0.0;              // switched capacitance of a full-adder bit
   double switching_activity = 0.0;           // fraction of data nodes that toggle per use
-  int input_register_bits = 0;               // bits of each q, k, v input register
+  int clock_gating = 0;                      // 1: flip-flops clocked only when they change
   int control_fsm_ffs = 0;                   // flip-flops of the phase sequencer
   double dac_unit_cap_ff = 0.0;              // unit capacitor of the binary-weighted write DAC
-  double dac_buffer_ua_per_bit = 0.0;        // DAC output buffer bias per bit of resolution
+  double dac_settling_overdrive_v = 0.0;     // overdrive of the DAC buffer's input pair
   double c_write_bitline_per_cell_ff = 0.0;  // write bit line load per cell
   double c_storage_ff = 0.0;                 // storage node of a gain cell
+  double cap_density_ff_per_um2 = 0.0;       // integrator capacitors (MOM/MIM)
+  double c_sram_bit_ff = 0.0;                // shadow-copy SRAM: switched per bit accessed
+  double sram_leakage_pw_per_bit = 0.0;      // shadow-copy SRAM leakage per bit
   double leakage_mw_per_mm2 = 0.0;           // static power density of the whole silicon
   int ideal_equivalent_bits = 0;             // bits an unquantized converter is costed with
+};
+
+// The process the circuits are built in (technology.hpp holds the scaling laws).
+struct TechnologyParams {
+  double node_nm = 0.0;        // feature size; cost/area/timing values are stated at 28 nm
+  double temperature_c = 0.0;  // operating temperature (retention)
+  double vdd_nominal_v = 0.0;  // nominal supply of the node (delays are stated at it)
+  double vth_v = 0.0;          // threshold voltage (alpha-power law)
+  double alpha = 0.0;          // velocity-saturation index of the alpha-power law
+  double fo4_ps = 0.0;         // FO4 inverter delay at 28 nm and the nominal supply
 };
 
 // The link between the host and the accelerator (tlm/HostLink). Every transaction occupies
@@ -186,6 +207,7 @@ struct AreaParams {
   double dac_unit_cap_um2 = 0.0;  // one unit capacitor of a write DAC with its switch
   double line_driver_um2 = 0.0;   // one word-line pulse driver
   double control_um2 = 0.0;       // per head: sequencer, host interface, routing channels
+  double sram_bit_um2 = 0.0;      // one shadow-copy SRAM bit with its share of periphery
 };
 
 // Where a value came from, for reports and `gca-sim spec`.
@@ -211,6 +233,7 @@ struct HardwareSpec {
   RegisterParams registers;
   CostParams cost;
   AreaParams area;
+  TechnologyParams technology;
 
   std::map<std::string, ParamMeta> meta;  // by dotted key
   std::string description;
