@@ -34,7 +34,7 @@ SCENARIOS = ROOT / "testbench" / "scenarios"
 
 # Sweeps whose tables and plots are in docs/sweeps.md; "quick" ones run in CI.
 QUICK_SWEEPS = ["window_x_array", "tmax_x_resolution", "link_width"]
-FULL_SWEEPS = ["technology_x_host_time"]
+FULL_SWEEPS = ["technology_x_host_time", "lm_read_noise"]
 
 
 class Runner:
@@ -88,7 +88,11 @@ def sweep_table(out, keys):
                                  "digital pJ", "dac pJ", "area mm²", "peak mW"]
     if link:
         header += ["link busy", "bottleneck"]
-    header += ["check", "Pareto"]
+    # Named metrics (a workload's loss, Monte Carlo figures) are the columns between the fixed
+    # ones and "pareto" in sweep.csv.
+    names = list(rows[0].keys()) if rows else []
+    metrics = names[names.index("outputs_fnv1a64") + 1:names.index("pareto")] if rows else []
+    header += metrics + ["check", "Pareto"]
     body = []
     for r in rows:
         if r["status"] in ("failed", "missing"):
@@ -102,6 +106,7 @@ def sweep_table(out, keys):
             fmt(r["peak_power_mw"])]
         if link:
             row += [fmt(100 * float(r["link_utilization"] or 0), 3) + " %", r["bottleneck"]]
+        row += [fmt(r[m]) for m in metrics]
         row += [r["check"], "yes" if r["pareto"] == "1" else ""]
         body.append(row)
     note = ("Energy per token: all heads of the simulated layers, steady state (window full); "
@@ -325,6 +330,7 @@ def main():
         runner.sweep("technology_x_host_time",
                      ["--tokens", "8", "--no-plots", "--set", "model.n_heads=1"],
                      "technology_x_host_time_quick")
+        runner.sweep("lm_read_noise", ["--tokens", "16", "--no-plots"], "lm_read_noise_quick")
     else:
         blocks.update(sweep_blocks(runner, FULL_SWEEPS, write))
         blocks.update(retention_block(runner, write))
