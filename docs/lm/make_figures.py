@@ -56,6 +56,12 @@ def fmt(x, digits=4):
     return s
 
 
+def pct(ratio):
+    """A relative change as a signed percentage with two decimals (float dust shows as +0.00)."""
+    x = 100 * (ratio - 1)
+    return f"{0.0 if abs(x) < 0.005 else x:+.2f} %"
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -63,7 +69,8 @@ def table(header, rows):
 
 
 class Runner:
-    def __init__(self, build, out, jobs, chars):
+    def __init__(self, build, out, jobs, chars, reuse):
+        self.reuse = reuse
         self.sim = str(pathlib.Path(build).resolve() / "testbench" / "gca-sim")
         self.out = out
         self.jobs = jobs
@@ -72,6 +79,10 @@ class Runner:
         self.failures = []
 
     def run(self, args, what):
+        out = pathlib.Path(args[args.index("--out") + 1])
+        if self.reuse and (out / "report.json").exists():
+            print(f"  lm {what}: reused {out}", flush=True)
+            return True
         t = time.time()
         r = subprocess.run([self.sim] + args, capture_output=True, text=True, env=self.env,
                            cwd=ROOT)
@@ -174,7 +185,7 @@ def blocks_of(lm, ret):
     for series, key in (("read noise", "lm read noise"), ("cell gain", "lm cell gain"),
                         ("window", "lm window")):
         rows = [[r["setting"], fmt(r["bits_per_char"]), fmt(r["bits_per_char_ideal"]),
-                 fmt(100 * (r["bits_per_char"] / r["bits_per_char_ideal"] - 1), 3) + " %",
+                 pct(r["bits_per_char"] / r["bits_per_char_ideal"]),
                  fmt(100 * r["top1_accuracy"], 4) + " %", fmt(r["energy_per_token_nj_text"])]
                 for r in lm if r["series"] == series]
         blocks[key] = table([series, "bits/char (accelerator)", "bits/char (ideal, same setting)",
@@ -186,7 +197,7 @@ def blocks_of(lm, ret):
         f"{fmt(soft)} bits/char.")
     rows = [[fmt(r["host_us_per_layer"]) + " µs", "on" if r["refresh"] else "off",
              fmt(r["oldest_token_age_over_tau"], 3), fmt(r["refreshed_columns_per_token"], 3),
-             fmt(r["bits_per_char"]), fmt(100 * (r["bits_per_char"] / r["bits_per_char_ideal"] - 1), 3) + " %",
+             fmt(r["bits_per_char"]), pct(r["bits_per_char"] / r["bits_per_char_ideal"]),
              fmt(100 * r["top1_accuracy"], 4) + " %", fmt(r["energy_per_token_nj"])] for r in ret]
     blocks["lm retention"] = table(
         ["host time per layer", "refresh", "oldest token age / τ", "refreshed columns / token",
@@ -194,11 +205,11 @@ def blocks_of(lm, ret):
     base = lm[0]
     groups = [k[:-len("_pj_text")] for k in base if k.endswith("_pj_text")]
     rows = [[g, fmt(base[f"{g}_pj_text"]), fmt(base[f"{g}_pj_uniform"]),
-             fmt(100 * (base[f"{g}_pj_text"] / base[f"{g}_pj_uniform"] - 1), 3) + " %"]
+             pct(base[f"{g}_pj_text"] / base[f"{g}_pj_uniform"])]
             for g in groups]
     t, u = (base["energy_per_token_nj_text"] * 1000 / heads_per_token(),
             base["energy_per_token_nj_uniform"] * 1000 / heads_per_token())
-    rows.append(["**total**", fmt(t), fmt(u), fmt(100 * (t / u - 1), 3) + " %"])
+    rows.append(["**total**", fmt(t), fmt(u), pct(t / u)])
     blocks["lm energy"] = table(["group", "pJ per head per token, text", "uniform data",
                                  "text vs uniform"], rows)
     return blocks
@@ -234,7 +245,7 @@ set xlabel '{xlabel}'
 set ylabel 'bits per character (held-back text)'
 plot '{f}' using 1:2 with linespoints lw 2 pt 7 title 'accelerator', \\
      '{f}' using 1:3 with linespoints lw 1 dt 2 pt 6 title 'ideal (float surrogate)', \\
-     {soft} with lines lw 1 dt 3 title 'softmax network'
+     {soft} with lines lc rgb 'black' lw 1.5 dt 3 title 'softmax network'
 """, name, failures)
     f = dat / "retention.dat"
     with open(f, "w") as o:
@@ -251,7 +262,7 @@ set ylabel 'bits per character (held-back text)'
 set xrange [-0.5:10.5]
 plot '{f}' index 0 using 1:2 with linespoints lw 2 pt 7 title 'no refresh', \\
      '{f}' index 1 using 1:2 with linespoints lw 2 pt 5 title 'refresh', \\
-     {ideal} with lines lw 1 dt 2 title 'ideal (float surrogate)'
+     {ideal} with lines lc rgb 'black' lw 1.5 dt 2 title 'ideal (float surrogate)'
 """, "retention", failures)
     base = lm[0]
     groups = [k[:-len("_pj_text")] for k in base if k.endswith("_pj_text")]
@@ -285,7 +296,7 @@ plot '{f}' index 0 using 1:2 with linespoints lw 2 pt 7 title 'window M', \\
      '' index 0 using 1:2:3 with labels offset 0,1 notitle, \\
      '' index 1 using 1:2 with points pt 5 ps 1.3 title 'read noise σ', \\
      '' index 2 using 1:2 with points pt 9 ps 1.3 title 'cell gain σ', \\
-     {soft} with lines lw 1 dt 3 title 'softmax network'
+     {soft} with lines lc rgb 'black' lw 1.5 dt 3 title 'softmax network'
 """, "pareto", failures)
 
 
@@ -329,10 +340,13 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"), help="build folder (default build/)")
     ap.add_argument("--out", default=str(ROOT / "out" / "docs" / "lm"), help="where the runs go")
     ap.add_argument("--jobs", type=int, default=2, help="points at a time")
+    ap.add_argument("--reuse", action="store_true",
+                    help="read a point's report.json from --out where there is one instead of "
+                         "running it (only for the same build and points)")
     ap.add_argument("--chars", type=int, default=2855,
                     help="characters of the text per point (default 2855: all of it)")
     a = ap.parse_args()
-    runner = Runner(a.build, pathlib.Path(a.out), a.jobs, a.chars)
+    runner = Runner(a.build, pathlib.Path(a.out), a.jobs, a.chars, a.reuse)
     start = time.time()
     lm = lm_rows(runner)
     ret = retention_rows(runner)
