@@ -9,7 +9,8 @@ Tables live in the Markdown files between the markers
     <!-- generated: NAME (docs/regenerate.py) -->  ...  <!-- end generated: NAME -->
 and are replaced whole; the prose around them cites them instead of copying numbers. PNGs are
 copied into docs/sweeps/, docs/power/ and docs/variation/. Runs go to out/docs/ (kept, so a
-second call resumes the sweeps' finished points).
+second call resumes the sweeps' finished points). The full part also runs docs/lm/make_figures.py
+(the language model's tables and PNGs in docs/lm/).
 
 --check reruns the selected part and fails (exit 1) when a shipped sweep fails or a generated
 table differs from the committed one beyond a relative 1e-6 per number (tables hold no wall-clock
@@ -269,6 +270,19 @@ def performance_block(runner, write):
                                   "peak RSS"], rows)}
 
 
+def lm_figures(runner, check):
+    """docs/lm/: the character model under noise, mismatch, retention and window, and its
+    energy on text (a script of its own, docs/lm/make_figures.py, with its own markers)."""
+    args = [sys.executable, str(DOCS / "lm" / "make_figures.py"), "--build",
+            str(pathlib.Path(runner.sim).parent.parent), "--out", str(runner.out / "lm"),
+            "--jobs", str(runner.jobs)] + (["--check"] if check else [])
+    t = time.time()
+    r = subprocess.run(args, env=runner.env, cwd=ROOT)
+    print(f"  docs/lm/make_figures.py: exit {r.returncode} in {time.time() - t:.1f} s", flush=True)
+    if r.returncode != 0:
+        runner.failures.append(f"docs/lm/make_figures.py: exit {r.returncode}")
+
+
 # Blocks of wall-clock figures: regenerated, never compared.
 WALL_CLOCK = {"performance"}
 
@@ -337,6 +351,7 @@ def main():
         blocks.update(monte_carlo_block(runner, write))
         blocks.update(power_block(runner, write))
         blocks.update(performance_block(runner, write))
+        lm_figures(runner, a.check)
     problems = list(runner.failures)
     # Only the blocks this part made are compared or written; the others stay as committed.
     differences = apply_blocks(blocks, write)
