@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/scenario.hpp"
@@ -254,11 +255,13 @@ int run_monte_carlo(const MonteCarloOptions& o) {
   std::string plot_note;
   if (o.plots) {
     write_text(outputs.path("mc_error.gp"), kPlotScript);
-    const std::string cmd =
-        "cd '" + outputs.staging_dir() + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
-    plot_note = std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
-                : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
-                                                : "; gnuplot failed (see gnuplot.log)";
+    // No shell: the folder is the child's working folder, never part of a command.
+    const ChildRun g =
+        run_program({"gnuplot", "mc_error.gp"}, outputs.staging_dir(), "gnuplot.log");
+    plot_note = !on_path("gnuplot") ? "; gnuplot not found"
+                : g.exit_code == 0 && power::png_complete(outputs.path("mc_error.png"))
+                    ? ", mc_error.png"
+                    : "; gnuplot failed (see gnuplot.log)";
   }
 
   auto line = [](const char* name, const nlohmann::json& x, double scale, const char* unit) {

@@ -81,6 +81,45 @@ Registry& registry() {
   return r;
 }
 
+[[noreturn]] void refuse_out(const std::string& out_dir, const std::string& why) {
+  throw Error(out_dir, "--out", why);
+}
+
+// An existing output folder must hold only gca-sim's outputs (a run replaces it as a whole), and
+// that must be checked: a folder that cannot be examined is refused, never assumed empty.
+void check_output_folder(const fs::path& dir, const std::string& out_dir) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    refuse_out(out_dir, "cannot be examined: " + ec.message() + " (allowed: a folder path)");
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st))
+    refuse_out(out_dir, "exists and is not a folder (allowed: a folder path)");
+  struct stat self {
+  }, parent{};
+  const fs::path up = fs::absolute(dir, ec).lexically_normal().parent_path();
+  if (::stat(dir.c_str(), &self) == 0 && ::stat(up.c_str(), &parent) == 0 &&
+      (self.st_dev != parent.st_dev || self.st_ino == parent.st_ino))
+    refuse_out(out_dir,
+               "is a mount point, which a run cannot replace as a whole (allowed: a folder inside "
+               "it)");
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    const bool regular = it->is_regular_file(type_ec);
+    if (type_ec || !regular || !is_output_file_name(name)) {
+      refuse_out(out_dir, "holds '" + name +
+                              "', which gca-sim does not write; a run replaces its output folder "
+                              "as a whole (allowed: a new folder or an output folder of gca-sim)");
+    }
+  }
+  if (ec)
+    refuse_out(out_dir,
+               "cannot be listed to check that it holds only gca-sim outputs: " + ec.message() +
+                   " (allowed: a new folder or a readable output folder of gca-sim)");
+}
+
 }  // namespace
 
 bool is_output_file_name(const std::string& name) {
@@ -123,19 +162,7 @@ OutputSet::OutputSet(const std::string& out_dir) : final_(out_dir) {
   std::error_code ec;
   fs::path dir(out_dir);
   if (fs::is_symlink(dir, ec)) dir = fs::canonical(dir, ec);  // replace the folder it names
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec))
-      throw Error(out_dir, "--out", "exists and is not a folder (allowed: a folder path)");
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (!it->is_regular_file(ec) || !is_output_file_name(name)) {
-        throw Error(out_dir, "--out",
-                    "holds '" + name +
-                        "', which gca-sim does not write; a run replaces its output folder as a "
-                        "whole (allowed: a new folder or an output folder of gca-sim)");
-      }
-    }
-  }
+  check_output_folder(dir, out_dir);
   dir = fs::absolute(dir, ec).lexically_normal();
   if (dir.filename().empty()) dir = dir.parent_path();
   final_ = dir.string();

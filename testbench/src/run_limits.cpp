@@ -11,6 +11,8 @@
 
 #include "gca/spec/error.hpp"
 #include "gca/spec/limits.hpp"
+#include "gca/spec/register_map.hpp"
+#include "gca/tlm/host_link.hpp"
 
 namespace gca::tb {
 namespace {
@@ -117,26 +119,68 @@ std::uint64_t available_bytes() {
   return avail;
 }
 
+double lower_simulated_ns(const spec::HardwareSpec& s, long tokens, double host_ns_per_layer,
+                          bool decode) {
+  namespace regs = spec::regs;
+  const double layers = s.model.n_layers, heads = s.model.n_heads;
+  // A token passes every layer in order: the arrays' latency, the host's time and one crossing
+  // of the link (its latency) per layer; in decode, a token starts when the previous one ends.
+  const double per_layer_ns =
+      s.timing.token_latency_ns() + host_ns_per_layer + s.host_link.latency_ns;
+  const double chain_ns = (decode ? double(tokens) : 1.0) * layers * per_layer_ns;
+  // The link serializes every transaction: per head and token at least K, V, Q, the start and
+  // the output read, each for its bytes on the wire (the bytes the link itself counts).
+  double link_ns = 0.0;
+  if (s.host_link.bytes_per_ns > 0.0) {
+    const unsigned values = 8u * static_cast<unsigned>(s.model.d_head);
+    const std::uint64_t base = regs::head_base(0, 0);
+    double bytes = 0.0;
+    for (std::uint64_t buffer : {regs::kKBuf, regs::kVBuf, regs::kQBuf})
+      bytes += double(tlm::wire_bytes(s, ::tlm::TLM_WRITE_COMMAND, base + buffer, values).request);
+    bytes += double(tlm::wire_bytes(s, ::tlm::TLM_WRITE_COMMAND, base + regs::kCtrl, 8).request);
+    bytes +=
+        double(tlm::wire_bytes(s, ::tlm::TLM_READ_COMMAND, base + regs::kOutBuf, values).response);
+    link_ns = double(tokens) * layers * heads * bytes / s.host_link.bytes_per_ns;
+  }
+  return std::max(chain_ns, link_ns);
+}
+
+namespace {
+
+void check_simulated_ns(double sim_ns, const std::string& file, const std::string& key) {
+  if (sim_ns <= limits::kMaxSimulatedNs) return;
+  std::ostringstream os;
+  os << "the run would simulate at least " << sim_ns << " ns, beyond the limit of "
+     << limits::kMaxSimulatedNs
+     << " ns (half the kernel's 64-bit time at 1 ps; allowed: fewer tokens or layers, less "
+        "time per layer, host_link.latency_ns, or a larger host_link.bytes_per_ns)";
+  throw Error(file, key, os.str());
+}
+
+}  // namespace
+
 void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
   check_time_resolution(s);
-  // A lower estimate of the simulated time: every token passes every layer.
-  const double per_layer_ns = s.timing.token_latency_ns() + sc.host.host_ns_per_layer;
-  const double sim_ns = double(sc.host.tokens) * s.model.n_layers * per_layer_ns;
-  if (sim_ns > limits::kMaxSimulatedNs) {
-    std::ostringstream os;
-    os << "the run would simulate about " << sim_ns << " ns, beyond the limit of "
-       << limits::kMaxSimulatedNs
-       << " ns (half the range of the kernel's 64-bit time at 1 ps; allowed: workload.tokens x "
-          "model.n_layers x "
-          "(ns per layer + workload.host_ns_per_layer) <= that)";
-    throw Error(sc.file, "workload.tokens", os.str());
-  }
+  check_simulated_ns(lower_simulated_ns(s, sc.host.tokens, sc.host.host_ns_per_layer,
+                                        sc.host.workload == tlm::Workload::decode),
+                     sc.file, "workload.tokens");
   check_memory(double(estimate_run_bytes(s, 0, sc.check_against_oracle, false)), "window",
                "window, model.n_layers or model.n_heads");
 }
 
+void check_simulated_time(double end_ns, double lower_ns) {
+  // The kernel's time wraps silently past 2^64 ps: an end before the lower bound is one sign.
+  if (end_ns <= limits::kMaxSimulatedNs && end_ns >= lower_ns * (1.0 - 1e-9)) return;
+  std::ostringstream os;
+  os << "the simulated time left the kernel's range: the run ended at " << end_ns
+     << " ns, but it takes at least " << lower_ns << " ns (limit " << limits::kMaxSimulatedNs
+     << " ns); the results are not valid (allowed: fewer tokens or faster timings)";
+  throw Error("", "simulated time", os.str());
+}
+
 void check_head_limits(const spec::HardwareSpec& s, long tokens, bool dump_scores) {
   check_time_resolution(s);
+  check_simulated_ns(lower_simulated_ns(s, tokens, 0.0, true), "", "tokens of Q, K, V");
   check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)), "window",
                dump_scores ? "window or the tokens of Q, K, V (or drop --dump-scores)"
                            : "window or the tokens of Q, K, V");

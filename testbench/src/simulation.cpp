@@ -286,6 +286,8 @@ int run_scenario(const Scenario& sc, const RunOptions& opt) {
     return kExitSimError;
   }
   const double sim_ns = sys.host.finished().to_seconds() * 1e9;
+  check_simulated_time(sim_ns, lower_simulated_ns(s, T, sc.host.host_ns_per_layer,
+                                                  sc.host.workload == tlm::Workload::decode));
   tracker.advance_to(sim_ns);
 
   power::RunInfo run;
@@ -459,6 +461,7 @@ int run_head(const HeadRunOptions& o) {
     std::fprintf(stderr, "gca-sim: simulation error: %s\n", sys.host.error().c_str());
     return kExitSimError;
   }
+  check_simulated_time(sys.host.finished().to_seconds() * 1e9, lower_simulated_ns(s, T, 0.0, true));
   write_npy(outputs.path("out.npy"), {std::size_t(T), std::size_t(d)}, out);
   if (o.dump_scores) {
     write_npy(outputs.path("scores.npy"), {std::size_t(T), std::size_t(M)}, scores);

@@ -19,9 +19,12 @@ void teardown();
 int npy_reader(const std::uint8_t* data, std::size_t size);
 int parameter_loader(const std::uint8_t* data, std::size_t size);
 int scenario_parser(const std::uint8_t* data, std::size_t size);
+// Builders of text another program parses: the Slurm batch script, the gnuplot -e text.
+int slurm_script(const std::uint8_t* data, std::size_t size);
+int gnuplot_command(const std::uint8_t* data, std::size_t size);
 
 using Target = int (*)(const std::uint8_t*, std::size_t);
-// nullptr for an unknown name; names: npy, params, scenario.
+// nullptr for an unknown name; names: npy, params, scenario, slurm, gnuplot.
 Target find_target(const std::string& name);
 
 }  // namespace gca::fuzz

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/tb/sweep_columns.hpp"
 #include "gca/tb/sweep_point.hpp"
@@ -232,36 +233,44 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   return n;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string render_sweep_plots(const SweepFile& sweep, const fs::path& dir) {
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
+  if (!on_path("gnuplot"))
     return "gnuplot not found on PATH: plots not rendered (data files are in " + dir.string() + ")";
   const std::string script = default_sweep_plot_script();
   std::error_code ec;
   if (!fs::is_regular_file(script, ec)) return "plot script " + script + " not found";
-  std::string names;
-  for (const auto& k : sweep.keys) names += (names.empty() ? "" : " ") + k;
-  const std::string vars =
-      "nkeys=" + std::to_string(sweep.keys.size()) + "; keynames='" + names + "'";
-  const std::string cmd = "cd " + shell_quote(dir.string()) + " && gnuplot -e " +
-                          shell_quote(vars) + " " + shell_quote(fs::absolute(script).string()) +
-                          " > sweep_gnuplot.log 2>&1";
-  if (std::system(cmd.c_str()) != 0)
-    return "gnuplot failed; see " + (dir / "sweep_gnuplot.log").string();
+  // No shell: the folder is gnuplot's working folder; the key names reach it as string data.
+  const ChildRun run = run_program(sweep_gnuplot_argv(sweep.keys, fs::absolute(script).string()),
+                                   dir.string(), "sweep_gnuplot.log");
+  if (run.exit_code != 0)
+    return "gnuplot failed (" + run.error + "); see " + (dir / "sweep_gnuplot.log").string();
   int images = 0;
+  std::string incomplete;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string f = e.path().filename().string();
-    if (f.rfind("sweep_", 0) == 0 && e.path().extension() == ".png") ++images;
+    if (f.rfind("sweep_", 0) != 0 || e.path().extension() != ".png") continue;
+    if (power::png_complete(e.path().string()))
+      ++images;
+    else if (incomplete.empty())
+      incomplete = f;
   }
+  if (!incomplete.empty())
+    return "gnuplot failed (" + incomplete + " is incomplete: disk full?); see " +
+           (dir / "sweep_gnuplot.log").string();
   return "plots written: " + std::to_string(images) + " PNG files in " + dir.string();
 }
 
 }  // namespace
+
+std::vector<std::string> sweep_gnuplot_argv(const std::vector<std::string>& keys,
+                                            const std::string& script) {
+  std::string names;
+  for (const auto& k : keys) names += (names.empty() ? "" : " ") + k;
+  return {"gnuplot", "-e",
+          "nkeys=" + std::to_string(keys.size()) +
+              "; keynames=" + gnuplot_string_literal(names, "sweep keys"),
+          script};
+}
 
 std::string default_sweep_plot_script() {
   return (fs::path(power::default_plot_script()).parent_path() / "plot_sweep.gp").string();

@@ -20,6 +20,16 @@ std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool 
 // RLIMIT_AS (0 when none can be read).
 std::uint64_t available_bytes();
 
+// A lower bound of the simulated time of `tokens` tokens (ns): the chain of layers a token
+// passes (arrays, host time, link latency; in decode every token after the previous one) and
+// the link's bytes at its bandwidth, the larger.
+double lower_simulated_ns(const spec::HardwareSpec& spec, long tokens, double host_ns_per_layer,
+                          bool decode);
+
+// After a run: throws when its end time is beyond the limit or below the lower bound (the
+// kernel's time wrapped, or an interval overflowed on its way into it).
+void check_simulated_time(double end_ns, double lower_ns);
+
 // Throws when the run of `scenario` on `spec` breaks a limit.
 void check_run_limits(const spec::HardwareSpec& spec, const Scenario& scenario);
 // Same for `gca-sim head` over `tokens` tokens.

@@ -1,0 +1,292 @@
+// gca-sim against hostile names and shared folders: paths that look like commands never run
+// one (gnuplot and sbatch are started without a shell, batch scripts quote every path), folders
+// holding files gca-sim did not write are refused before anything is touched, a sweep folder is
+// locked while a driver works in it, and outputs cut short by a full disk are never published.
+// Each gca-sim call is a process started with an argument vector (no shell here either).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gca/tb/npy.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* sim_binary() {
+  const char* env = std::getenv("GCA_SIM_BINARY");  // an older build, to show it fails
+  return env != nullptr ? env : GCA_SIM;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool gnuplot_available() {
+  for (const char* d : {"/usr/bin/gnuplot", "/usr/local/bin/gnuplot"})
+    if (::access(d, X_OK) == 0) return true;
+  return false;
+}
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+struct RunOptions {
+  std::vector<std::string> env;  // NAME=value added to the environment
+  bool as_nobody = false;        // drop to uid/gid 65534 first (root only)
+  std::string program;           // empty: gca-sim
+};
+
+std::string scenario(const std::string& n) {
+  return std::string(GCA_SCENARIOS) + "/" + n;
+}
+
+class Safety : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gca_safe_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (mounted_) ::umount(path("small").c_str());
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(dir_, ec);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  static std::string tiny_sweep() { return std::string(GCA_TEST_DIR) + "/sweep_tiny.json"; }
+
+  // Runs the program with exactly these arguments (under `timeout 120`: a hang fails).
+  Result run(const std::vector<std::string>& args, const RunOptions& o = {}) {
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+    std::vector<std::string> argv = {"timeout", "120",
+                                     o.program.empty() ? sim_binary() : o.program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(dir_.c_str()) != 0) ::_exit(126);
+      const int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+      const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+      if (fo < 0 || fe < 0) ::_exit(126);
+      ::dup2(fo, 1);
+      ::dup2(fe, 2);
+      for (const auto& e : o.env) ::putenv(const_cast<char*>(e.c_str()));
+      if (o.as_nobody &&
+          (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+        ::_exit(125);
+      std::vector<char*> v;
+      for (auto& a : argv) v.push_back(const_cast<char*>(a.c_str()));
+      v.push_back(nullptr);
+      ::execvp(v[0], v.data());
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  // Exit 2 with one printable line on stderr that mentions `what`.
+  static void expect_refused(const Result& r, const std::string& what) {
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err.substr(0, 600);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err.substr(0, 600);
+    EXPECT_TRUE(std::all_of(r.err.begin(), r.err.end(), [](char c) {
+      return c == '\n' || (c >= 0x20 && c < 0x7f);
+    })) << r.err.substr(0, 600);
+  }
+  // Any file named PWNED below the test's folder: a command ran.
+  bool pwned() const {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().filename() == "PWNED") return true;
+    return false;
+  }
+  bool mount_small_disk(const char* size) {
+    fs::create_directories(path("small"));
+    mounted_ = ::mount("tmpfs", path("small").c_str(), "tmpfs", 0, size) == 0;
+    return mounted_;
+  }
+
+  fs::path dir_;
+  bool mounted_ = false;
+};
+
+std::vector<std::string> mc_args(const std::string& out) {
+  return {"mc",    scenario("window_wrap.json"),     "--chips", "1", "--tokens", "120",
+          "--set", "variation.cell_gain_sigma=0.05", "--out",   out};
+}
+
+// A quote in --out ended the gnuplot `cd '<dir>'` line of `mc`: the rest ran as a command.
+TEST_F(Safety, McOutputFolderNamedLikeACommandRunsNothing) {
+  const Result r = run(mc_args(path("o';touch PWNED;'")));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(pwned());
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not installed: the plot itself not checked";
+  // An ordinary apostrophe no longer breaks the plot.
+  const Result b = run(mc_args(path("o'brien")));
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_TRUE(fs::is_regular_file(path("o'brien/mc_error.png"))) << b.out;
+  EXPECT_NE(b.out.find(", mc_error.png"), std::string::npos) << b.out;
+}
+
+// The Slurm batch script quotes every path: run as bash runs it on a node, the task of shard 0
+// writes its point into an --out holding a space, quotes and a command substitution.
+TEST_F(Safety, SlurmScriptRunsWithHostilePaths) {
+  const std::string out = path("out dir'q$(touch PWNED)`touch PWNED`");
+  const Result r = run({"sweep", tiny_sweep(), "--backend", "slurm", "--no-submit", "--out", out});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string script = slurp(fs::path(out) / "sweep.sbatch");
+  std::istringstream lines(script);
+  for (std::string line; std::getline(lines, line);) {
+    const bool directive = line.rfind("#SBATCH", 0) == 0;
+    EXPECT_TRUE(!directive || line.find("out dir") == std::string::npos) << line;
+  }
+  RunOptions o;
+  o.program = "bash";
+  o.env = {"SLURM_ARRAY_TASK_ID=0", "SLURM_CPUS_PER_TASK=1"};
+  const Result task = run({(fs::path(out) / "sweep.sbatch").string()}, o);
+  EXPECT_EQ(task.code, 0) << task.err << slurp(fs::path(out) / "slurm/task_0.log");
+  EXPECT_TRUE(fs::is_regular_file(fs::path(out) / "points/p000/point.json"));
+  EXPECT_TRUE(fs::is_regular_file(fs::path(out) / "slurm/task_0.log"));
+  EXPECT_FALSE(pwned());
+}
+
+// A line break in --out would put a command into the script: refused, nothing written.
+TEST_F(Safety, SlurmScriptRefusesLineBreaksInPaths) {
+  const std::string out = path("o\ntouch PWNED");
+  const Result r = run({"sweep", tiny_sweep(), "--backend", "slurm", "--no-submit", "--out", out});
+  expect_refused(r, "control character");
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(pwned());
+}
+
+// sbatch refusing the job is reported on stderr (it used to go to stdout only, or nowhere).
+TEST_F(Safety, SbatchFailureIsReportedOnStderr) {
+  fs::create_directories(path("bin"));
+  std::ofstream(path("bin/sbatch")) << "#!/bin/sh\necho 'sbatch: error: invalid partition x' >&2\n"
+                                       "exit 1\n";
+  fs::permissions(path("bin/sbatch"), fs::perms::owner_all);
+  RunOptions o;
+  o.env = {"PATH=" + path("bin") + ":/usr/bin:/bin"};
+  const Result r = run({"sweep", tiny_sweep(), "--backend", "slurm", "--out", path("o")}, o);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("invalid partition x"), std::string::npos) << r.err;
+}
+
+// A folder gca-sim cannot list is refused: nothing in it is moved or deleted.
+TEST_F(Safety, UnlistableOutputFolderIsRefused) {
+  RunOptions o;
+  if (::geteuid() == 0) {
+    o.as_nobody = true;  // root lists any folder: the run drops to nobody
+    fs::permissions(dir_, fs::perms::all);
+    for (fs::path p = dir_.parent_path(); p != p.root_path(); p = p.parent_path()) {
+      if ((fs::status(p).permissions() & fs::perms::others_exec) == fs::perms::none)
+        GTEST_SKIP() << p << " is not searchable by nobody";
+    }
+  }
+  fs::create_directories(path("o"));
+  std::ofstream(path("o/notes.txt")) << "mine\n";
+  fs::permissions(path("o"), fs::perms::owner_write | fs::perms::owner_exec |
+                                 fs::perms::group_write | fs::perms::group_exec |
+                                 fs::perms::others_write | fs::perms::others_exec);
+  const Result r =
+      run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("o")}, o);
+  if (r.code == 125) GTEST_SKIP() << "cannot drop to nobody here";
+  expect_refused(r, "cannot be listed");
+  fs::permissions(path("o"), fs::perms::owner_all, fs::perm_options::add);
+  EXPECT_EQ(slurp(path("o/notes.txt")), "mine\n");
+  // Nothing beside it either (no staging folder holding the user's file).
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().find(".o.gca-"), std::string::npos) << e.path();
+}
+
+// A sweep into a folder that holds a user's files is refused before anything is touched.
+TEST_F(Safety, SweepIntoAForeignFolderIsRefused) {
+  fs::create_directories(path("s/points/p000"));
+  std::ofstream(path("s/notes.txt")) << "mine\n";
+  expect_refused(run({"sweep", tiny_sweep(), "--merge", "--out", path("s")}), "notes.txt");
+  EXPECT_EQ(slurp(path("s/notes.txt")), "mine\n");
+  fs::remove(path("s/notes.txt"));
+  std::ofstream(path("s/points/p000/results.dat")) << "mine\n";
+  expect_refused(run({"sweep", tiny_sweep(), "--merge", "--out", path("s")}), "results.dat");
+  EXPECT_EQ(slurp(path("s/points/p000/results.dat")), "mine\n");
+  // Another sweep's folder: the points would be taken for this sweep's and replaced.
+  ASSERT_EQ(run({"sweep", tiny_sweep(), "--merge", "--quiet", "--out", path("t")}).code, 1);
+  auto other = nlohmann::json::parse(slurp(tiny_sweep()));
+  other["name"] = "other_sweep";
+  other["scenario"] = scenario("gpt2_layer.json");
+  std::ofstream(path("other.json")) << other.dump();
+  expect_refused(run({"sweep", path("other.json"), "--merge", "--out", path("t")}), "tiny_2x2");
+  expect_refused(run({"sweep", tiny_sweep(), "--out", ""}), "--out");
+}
+
+// Two drivers on one folder: the second is refused with one line, whatever the order.
+TEST_F(Safety, SweepFolderIsLockedWhileADriverWorks) {
+  ASSERT_EQ(run({"sweep", tiny_sweep(), "--merge", "--quiet", "--out", path("s")}).code, 1);
+  const int fd = ::open(path("s/.gca-sweep.lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << "the driver keeps its lock file in the folder";
+  ASSERT_EQ(::flock(fd, LOCK_SH), 0);  // as a running shard holds it
+  expect_refused(run({"sweep", tiny_sweep(), "--merge", "--out", path("s")}),
+                 "another gca-sim sweep");
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // as a whole-sweep driver holds it
+  expect_refused(run({"sweep", tiny_sweep(), "--shard", "1/4", "--out", path("s")}),
+                 "another gca-sim sweep");
+  ::close(fd);
+  const int shard = ::open(path("s/.gca-sweep.shard-1-4.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_EQ(::flock(shard, LOCK_EX), 0);  // the same shard already running
+  expect_refused(run({"sweep", tiny_sweep(), "--shard", "1/4", "--out", path("s")}),
+                 "already running");
+  ::close(shard);
+}
+
+// A slow host link moves simulated time as much as the arrays do: beyond the kernel's range the
+// run is refused up front (it used to finish with rc 0, as if the link were ideal).
+TEST_F(Safety, HostLinkTimeIsCheckedUpFront) {
+  for (const char* bw : {"1e-20", "1e-14"}) {
+    const Result r = run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out",
+                          path("o"), "--set", std::string("host_link.bytes_per_ns=") + bw});
+    expect_refused(r, "host_link.bytes_per_ns");
+    EXPECT_FALSE(fs::exists(path("o")));
+  }
+  // `head` checks the simulated time too.
+  std::vector<double> x(4 * 64, 0.25);
+  for (const char* n : {"q.npy", "k.npy", "v.npy"}) gca::tb::write_npy(path(n), {4, 64}, x);
+  const Result h = run({"head", "--q", path("q.npy"), "--k", path("k.npy"), "--v", path("v.npy"),
+                        "--out", path("h"), "--set", "host_link.bytes_per_ns=1e-14"});
+  expect_refused(h, "host_link.bytes_per_ns");
+  // A slow link that fits runs.
+  EXPECT_EQ(run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("o"),
+                 "--set", "host_link.bytes_per_ns=1e-6"})
+                .code,
+            0);
+}
+
+}  // namespace
