@@ -19,6 +19,8 @@
 
 #include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 #ifndef GCA_POWER_DATA_DIR
 #define GCA_POWER_DATA_DIR "power/data"
@@ -120,17 +122,11 @@ std::string default_baselines_path() {
 }
 
 Baselines load_baselines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw gca::Error(path, "", "cannot open GPU baseline file");
-  ojson doc;
-  try {
-    doc = ojson::parse(in);
-  } catch (const ojson::parse_error& e) {
-    std::string msg = e.what();
-    auto pos = msg.find("parse error");
-    throw gca::Error(path, "",
-                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos)));
-  }
+  // The one bounded reader and strict parser of JSON inputs; then the same text in key order.
+  const std::string content =
+      gca::read_input_file(path, gca::limits::kMaxJsonFileBytes, "GPU baseline file");
+  gca::parse_json_strict(content, path);
+  const ojson doc = ojson::parse(content);
   Baselines b;
   b.file = path;
   const ojson& w = field(doc, "workload", path, "");

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/tb/npy.hpp"
+#include "gca/tb/sweep_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -287,6 +288,37 @@ TEST_F(Safety, HostLinkTimeIsCheckedUpFront) {
                  "--set", "host_link.bytes_per_ns=1e-6"})
                 .code,
             0);
+}
+
+// Values of --scenario-set go through the one bounded JSON parser: 65,000 levels of nesting
+// are refused with one line (they used to crash the process).
+TEST_F(Safety, ScenarioSetValuesAreParsedWithTheNestingLimit) {
+  const std::string deep = std::string(65000, '[') + std::string(65000, ']');
+  const Result r = run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out",
+                        path("o"), "--scenario-set", "workload.extra=" + deep});
+  expect_refused(r, "--scenario-set workload.extra");
+  EXPECT_NE(r.err.find("32"), std::string::npos) << r.err;
+  // Text that is no JSON stays a string, as before.
+  const Result t = run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out",
+                        path("o"), "--scenario-set", "workload.mode=[prefill"});
+  expect_refused(t, "workload.mode");
+}
+
+// A string value of a sweep reaches the run as that very string (it used to be re-read as a
+// JSON string literal, so a backslash escape changed it: the run and the CSV disagreed).
+TEST(SweepArgs, StringValuesReachTheRunUnchanged) {
+  gca::tb::SweepFile sweep;
+  sweep.scenario_path = "/s.json";
+  gca::tb::SweepPoint p;
+  p.tokens = 1;
+  const std::string text = "a\\u0041\"b";  // a\u0041"b
+  p.values.push_back({"stimulus.kind", text, false});
+  const auto args = gca::tb::point_run_args(sweep, p, "/d");
+  const auto it =
+      std::find(args.begin(), args.end(), "stimulus.kind=" + nlohmann::json(text).dump());
+  ASSERT_NE(it, args.end());
+  // What the run does with it: the text after '=' read as JSON.
+  EXPECT_EQ(nlohmann::json::parse(it->substr(std::string("stimulus.kind=").size())), text);
 }
 
 }  // namespace

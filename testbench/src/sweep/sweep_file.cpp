@@ -298,8 +298,8 @@ std::vector<std::string> point_run_args(const SweepFile& sweep, const SweepPoint
   auto add = [&](const SweepValue& v) {
     if (is_scenario_key(v.key)) {
       args.push_back("--scenario-set");
-      // Strings go as JSON strings so that e.g. "1e3" stays text.
-      args.push_back(v.key + "=" + (v.is_number ? v.text : "\"" + v.text + "\""));
+      // Strings go as JSON strings (escaped) so that e.g. "1e3" or "a\\u0041" stays the text.
+      args.push_back(v.key + "=" + (v.is_number ? v.text : ojson(v.text).dump()));
     } else {
       args.push_back("--set");
       args.push_back(v.key + "=" + v.text);

@@ -14,6 +14,8 @@
 #include "gca/power/report.hpp"
 #include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 #include "gca/tb/sweep_columns.hpp"
 #include "gca/tb/sweep_point.hpp"
 
@@ -76,11 +78,13 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
   row.exit_code = s.exit_code;
   row.error = s.error;
   if (s.status == "failed") return row;
-  std::ifstream in(fs::path(dir) / "run" / "report.json");
-  json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (report.is_discarded()) {
+  const std::string file = (fs::path(dir) / "run" / "report.json").string();
+  json report;
+  try {  // the one bounded reader and parser of JSON inputs
+    report = parse_json_strict(read_input_file(file, limits::kMaxJsonFileBytes, "report"), file);
+  } catch (const Error& e) {
     row.status = "failed";
-    row.error = "report.json does not parse";
+    row.error = std::string("report.json does not parse: ") + e.what();
     return row;
   }
   const auto& cols = report_columns();

@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 namespace gca::tb {
 namespace {
@@ -33,9 +36,16 @@ std::string point_dir(const std::string& out_dir, const SweepPoint& point) {
 
 PointStatus read_point_status(const std::string& dir) {
   PointStatus s;
-  std::ifstream in(fs::path(dir) / "point.json");
-  if (!in) return s;
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const fs::path file = fs::path(dir) / "point.json";
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return s;
+  json j;
+  try {  // the one bounded reader and parser of JSON inputs
+    j = parse_json_strict(read_input_file(file.string(), limits::kMaxJsonFileBytes, "point.json"),
+                          file.string());
+  } catch (const Error&) {
+    return s;  // not one gca-sim wrote: the point runs again
+  }
   if (!j.is_object() || !j.contains("status") || !j["status"].is_string() ||
       !j.contains("exit_code") || !j["exit_code"].is_number_integer() || !j.contains("args") ||
       !j["args"].is_array())
