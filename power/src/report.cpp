@@ -611,10 +611,12 @@ PlotResult render_plots(const std::string& out_dir, const std::string& script) {
   for (const char* name :
        {"energy_split.png", "gpu_comparison.png", "energy_per_token.png", "power_windows.png"}) {
     const fs::path p = fs::path(out_dir) / name;
-    if (png_complete(p.string()))
+    if (png_complete(p.string())) {
       res.images.push_back(p.string());
-    else
+    } else {
       incomplete.push_back(name);
+      fs::remove(p, ec);  // a plot cut short is not published
+    }
   }
   if (run.exit_code != 0 || !incomplete.empty()) {
     res.message =

@@ -262,6 +262,9 @@ int run_monte_carlo(const MonteCarloOptions& o) {
                 : g.exit_code == 0 && power::png_complete(outputs.path("mc_error.png"))
                     ? ", mc_error.png"
                     : "; gnuplot failed (see gnuplot.log)";
+    std::error_code ec;
+    if (!power::png_complete(outputs.path("mc_error.png")))
+      fs::remove(outputs.path("mc_error.png"), ec);  // a plot cut short is not published
   }
 
   auto line = [](const char* name, const nlohmann::json& x, double scale, const char* unit) {

@@ -274,7 +274,11 @@ void OutputSet::abandon() noexcept {
   const std::string doomed = aside_path();
   fs::rename(staging_, doomed, ec);
   fs::remove_all(ec ? staging_ : doomed, ec);
-  for (const auto& [tmp, target] : outside_) fs::remove(tmp, ec);
+  for (const auto& [tmp, target] : outside_) {
+    fs::remove(tmp, ec);
+    // The pipe the trace writer reads the kernel's output from (traces::VcdTracer).
+    if (ends_with(tmp, ".vcd")) fs::remove(tmp.substr(0, tmp.size() - 4) + ".pipe.vcd", ec);
+  }
   outside_.clear();
 }
 

@@ -19,10 +19,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "gca/power/report.hpp"
 #include "gca/tb/npy.hpp"
 #include "gca/tb/sweep_file.hpp"
 
@@ -319,6 +321,78 @@ TEST(SweepArgs, StringValuesReachTheRunUnchanged) {
   ASSERT_NE(it, args.end());
   // What the run does with it: the text after '=' read as JSON.
   EXPECT_EQ(nlohmann::json::parse(it->substr(std::string("stimulus.kind=").size())), text);
+}
+
+// Fills the file system of `dir` to the last byte (a file that cannot grow any more).
+void fill_disk(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char> block(4096, 'x');
+  while (::write(fd, block.data(), block.size()) > 0) {
+  }
+  while (::write(fd, block.data(), 1) > 0) {
+  }
+  ::close(fd);
+}
+
+std::vector<std::string> trace_args(const std::string& out, const std::string& vcd) {
+  return {"run", scenario("gpt2_layer.json"), "--tokens", "300", "--quiet", "--out", out, "--vcd",
+          vcd};
+}
+
+// A trace onto a disk that is already full: an error, not a 0-byte trace with rc 0.
+TEST_F(Safety, TraceOntoAFullDiskIsAnError) {
+  if (!mount_small_disk("size=64k")) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  fill_disk(path("small/filler"));
+  const Result r = run(trace_args(path("o"), path("small/trace.vcd")));
+  expect_refused(r, "cannot write the trace");
+  EXPECT_FALSE(fs::exists(path("small/trace.vcd")));
+  EXPECT_FALSE(fs::exists(path("o")));
+}
+
+// A disk that is full for a while (the filler is removed during the run): the trace would
+// have a hole; it is an error, and the earlier results stay.
+TEST_F(Safety, TraceOntoADiskFullForAWhileIsAnError) {
+  if (!mount_small_disk("size=64k")) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  ASSERT_EQ(
+      run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("o")})
+          .code,
+      0);
+  const std::string before = slurp(path("o/report.json"));
+  fill_disk(path("small/filler"));
+  std::thread freer([this] {
+    // Space comes back while the run writes its trace (or after: either way writes failed).
+    for (int i = 0; i < 400 && !fs::exists(path("small/trace.pipe.vcd")) &&
+                    !fs::exists(path("small/trace.vcd"));
+         ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fs::remove(path("small/filler"));
+  });
+  const Result r = run(trace_args(path("o"), path("small/trace.vcd")));
+  freer.join();
+  expect_refused(r, "cannot write the trace");
+  EXPECT_FALSE(fs::exists(path("small/trace.vcd")));
+  EXPECT_EQ(slurp(path("o/report.json")), before);
+}
+
+// A PNG cut short (a full disk under gnuplot) is told from a complete one.
+TEST(Plots, PngCutShortIsIncomplete) {
+  const fs::path dir = fs::temp_directory_path() / ("gca_png_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // The smallest PNG: signature, IHDR (1x1 grey), IDAT, IEND, with their CRCs.
+  const unsigned char png[] = {0x89, 'P', 'N', 'G',  0x0d, 0x0a, 0x1a, 0x0a, 0,    0, 0, 0x0d,
+                               'I',  'H', 'D', 'R',  0,    0,    0,    1,    0,    0, 0, 1,
+                               8,    0,   0,   0,    0,    0x3a, 0x7e, 0x9b, 0x55, 0, 0, 0,
+                               0x0a, 'I', 'D', 'A',  'T',  0x78, 0x9c, 0x63, 0x60, 0, 0, 0,
+                               2,    0,   1,   0x48, 0xaf, 0xa4, 0x71, 0,    0,    0, 0, 'I',
+                               'E',  'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  const std::string whole(reinterpret_cast<const char*>(png), sizeof png);
+  std::ofstream(dir / "a.png", std::ios::binary) << whole;
+  std::ofstream(dir / "b.png", std::ios::binary) << whole.substr(0, whole.size() - 5);
+  EXPECT_TRUE(gca::power::png_complete((dir / "a.png").string()));
+  EXPECT_FALSE(gca::power::png_complete((dir / "b.png").string()));
+  EXPECT_FALSE(gca::power::png_complete((dir / "none.png").string()));
+  fs::remove_all(dir);
 }
 
 }  // namespace

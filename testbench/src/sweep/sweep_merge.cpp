@@ -257,6 +257,7 @@ std::string render_sweep_plots(const SweepFile& sweep, const fs::path& dir) {
       ++images;
     else if (incomplete.empty())
       incomplete = f;
+    if (!power::png_complete(e.path().string())) fs::remove(e.path(), ec);  // cut short
   }
   if (!incomplete.empty())
     return "gnuplot failed (" + incomplete + " is incomplete: disk full?); see " +
