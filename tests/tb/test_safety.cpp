@@ -375,6 +375,47 @@ TEST_F(Safety, TraceOntoADiskFullForAWhileIsAnError) {
   EXPECT_EQ(slurp(path("o/report.json")), before);
 }
 
+// A sweep's resume follows the content, not the paths: a moved folder resumes every point; an
+// edited base scenario runs every point again.
+TEST_F(Safety, SweepResumeIsKeyedOnContent) {
+  fs::copy_file(scenario("gpt2_layer.json"), path("sc.json"));
+  auto sweep = nlohmann::json::parse(slurp(tiny_sweep()));
+  sweep["scenario"] = "./sc.json";
+  std::ofstream(path("sweep.json")) << sweep.dump();
+  ASSERT_EQ(run({"sweep", path("sweep.json"), "--jobs", "2", "--out", path("a")}).code, 0);
+  fs::rename(path("a"), path("b"));
+  Result r = run({"sweep", path("sweep.json"), "--jobs", "2", "--out", path("b")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 run now, 4 already complete"), std::string::npos) << r.out;
+  auto sc = nlohmann::json::parse(slurp(path("sc.json")));
+  sc["description"] = "edited";
+  std::ofstream(path("sc.json")) << sc.dump();
+  r = run({"sweep", path("sweep.json"), "--jobs", "2", "--out", path("b")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("4 run now, 0 already complete"), std::string::npos) << r.out;
+}
+
+// A trace never replaces a file that is not a trace (the run's own scenario, a user's data).
+TEST_F(Safety, TraceDoesNotOverwriteOtherFiles) {
+  fs::copy_file(scenario("gpt2_layer.json"), path("sc.json"));
+  const std::string before = slurp(path("sc.json"));
+  std::ofstream(path("data.vcd")) << "my data\n";
+  const std::vector<std::string> base = {"run",     path("sc.json"), "--tokens", "2",
+                                         "--quiet", "--out",         path("o"),  "--vcd"};
+  auto with = [&](const std::string& vcd) {
+    auto a = base;
+    a.push_back(vcd);
+    return a;
+  };
+  expect_refused(run(with(path("data.vcd"))), "is not a VCD trace");
+  EXPECT_EQ(slurp(path("data.vcd")), "my data\n");
+  // A name without .vcd: the trace is NAME.vcd, the scenario stays.
+  ASSERT_EQ(run(with(path("sc.json"))).code, 0);
+  EXPECT_EQ(slurp(path("sc.json")), before);
+  EXPECT_EQ(slurp(path("sc.json.vcd")).substr(0, 1), "$");
+  ASSERT_EQ(run(with(path("sc.json.vcd"))).code, 0);  // an earlier trace is replaced
+}
+
 // A PNG cut short (a full disk under gnuplot) is told from a complete one.
 TEST(Plots, PngCutShortIsIncomplete) {
   const fs::path dir = fs::temp_directory_path() / ("gca_png_" + std::to_string(::getpid()));

@@ -73,7 +73,8 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
   row.cells.resize(report_columns().size());
   const std::string dir = point_dir(out_dir, p);
   const PointStatus s = read_point_status(dir);
-  if (!s.present || s.args != point_run_args(sweep, p, dir)) return row;  // not run (or stale)
+  if (!s.present || s.key != point_key(sweep, point_run_args(sweep, p, dir), dir))
+    return row;  // not run (or stale: another binary, scenario or parameters)
   row.status = s.status;
   row.exit_code = s.exit_code;
   row.error = s.error;
