@@ -331,6 +331,10 @@ int sc_main(int argc, char** argv) {
     print_error_line(
         "out of memory (allowed: a smaller window, model.n_layers, model.n_heads or fewer tokens)");
     return gca::tb::kExitBadInput;
+  } catch (const Error& e) {
+    // The path shortened first: the reason at the end of the line stays whole.
+    print_error_line(gca::error_line_text(e, gca::limits::kMaxErrorLineBytes));
+    return gca::tb::kExitBadInput;
   } catch (const std::exception& e) {
     print_error_line(e.what());
     return gca::tb::kExitBadInput;

@@ -416,6 +416,49 @@ TEST_F(Safety, TraceDoesNotOverwriteOtherFiles) {
   ASSERT_EQ(run(with(path("sc.json.vcd"))).code, 0);  // an earlier trace is replaced
 }
 
+// An --out that is a mount point cannot be replaced as a whole: refused before the run.
+TEST_F(Safety, MountPointAsOutputFolderIsRefusedUpFront) {
+  if (!mount_small_disk("size=1m")) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const Result r =
+      run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("small")});
+  expect_refused(r, "is a mount point");
+}
+
+// Smaller cases: each error keeps its reason.
+TEST_F(Safety, ErrorLinesKeepTheirReason) {
+  // A .npy header of 2 GB is refused before it is read.
+  std::string npy = std::string("\x93NUMPY\x02\x00", 8) + std::string("\x00\x00\x00\x80", 4);
+  std::ofstream(path("q.npy"), std::ios::binary) << npy << std::string(100, ' ');
+  const Result h = run({"head", "--q", path("q.npy"), "--k", path("q.npy"), "--v", path("q.npy"),
+                        "--out", path("h")});
+  expect_refused(h, "header length 2147483648 bytes is too large (allowed: up to 1048576 bytes)");
+  // A size one byte over the limit is not shown as the limit itself.
+  std::ofstream(path("big.json")) << std::string((4u << 20) + 1, ' ');
+  expect_refused(run({"run", path("big.json"), "--out", path("o")}),
+                 "of 4194305 bytes is too large (allowed: up to 4 MiB)");
+  // Values shown exactly; a subnormal is a number (out of range, not "not a number").
+  const std::vector<std::string> quick = {
+      "run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("o"), "--set"};
+  auto with = [&](const std::string& set) {
+    auto a = quick;
+    a.push_back(set);
+    return a;
+  };
+  const Result sub = run(with("timing.write_ns=4.9e-324"));
+  EXPECT_EQ(sub.err.find("not a number"), std::string::npos) << sub.err;
+  expect_refused(sub, "timing.write_ns");
+  // A long path is shortened, the reason stays.
+  const std::string deep = path(std::string(300, 'd') + "/" + std::string(200, 'e') + ".json");
+  const Result l = run({"run", deep, "--out", path("o")});
+  expect_refused(l, "cannot open scenario file");
+  EXPECT_LE(l.err.size(), 420u);
+  // A FIFO or a folder as a sweep's scenario is named as such, not "not found".
+  fs::create_directories(path("scdir"));
+  std::ofstream(path("sw.json"))
+      << R"({"scenario": "./scdir", "tokens": 2, "grid": {"window": [64]}})";
+  expect_refused(run({"sweep", path("sw.json"), "--out", path("s")}), "is a folder");
+}
+
 // A PNG cut short (a full disk under gnuplot) is told from a complete one.
 TEST(Plots, PngCutShortIsIncomplete) {
   const fs::path dir = fs::temp_directory_path() / ("gca_png_" + std::to_string(::getpid()));

@@ -196,7 +196,12 @@ std::string resolve_scenario(const std::string& file, const std::string& name) {
                                                    : fs::path(file).parent_path() / name;
   if (fs::path(name).is_absolute()) p = name;
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec))
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    throw Error(file, "scenario",
+                "'" + name + "' is " + (fs::is_directory(st) ? "a folder" : "not a regular file") +
+                    " (allowed: a scenario file)");
+  if (!fs::is_regular_file(st))
     throw Error(file, "scenario",
                 "'" + name + "' not found (looked for " + p.string() + "; a bare name is one of " +
                     default_scenarios_dir() + ")");
