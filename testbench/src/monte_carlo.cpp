@@ -19,6 +19,7 @@
 #include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
+#include "gca/tb/run_limits.hpp"
 #include "gca/tb/scenario.hpp"
 #include "gca/tb/stimulus.hpp"
 
@@ -169,6 +170,7 @@ int run_monte_carlo(const MonteCarloOptions& o) {
     throw Error("", "--top-k", "allowed: 1 .. window (" + std::to_string(base.window) + ")");
   if (o.first_seed < 0 || o.first_seed + o.chips - 1 > 2147483647L)
     throw Error("", "--seed", "chip seeds must stay in [0, 2147483647]");
+  check_mc_limits(base, sc.host.tokens, std::min(o.jobs, o.chips));
   spec::HardwareSpec ideal = base;
   ideal.variation.cell_gain_sigma = ideal.variation.cell_offset_sigma_v = 0.0;
   ideal.variation.ctp_offset_sigma = 0.0;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -101,16 +102,57 @@ std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool 
   return static_cast<std::uint64_t>(std::min(bytes, 1.8e19));
 }
 
+namespace {
+
+// The cgroups of this process (/proc/self/cgroup): v2 "0::/path", v1 "N:memory[,...]:/path".
+struct CgroupPaths {
+  std::string v2, v1_memory;
+};
+CgroupPaths own_cgroups() {
+  CgroupPaths c;
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) c.v2 = path;
+    if (("," + controllers + ",").find(",memory,") != std::string::npos) c.v1_memory = path;
+  }
+  return c;
+}
+
+// The tightest memory limit of the cgroups above this process, minus what they use (0: none).
+// cgroup v2: memory.max / memory.current; v1: memory.limit_in_bytes / memory.usage_in_bytes
+// (v1 writes "no limit" as a number near 2^63). Every level up to the root counts.
+std::uint64_t cgroup_room() {
+  std::uint64_t room = 0;
+  auto take = [&room](const std::string& dir, const char* limit_file, const char* usage_file) {
+    const std::uint64_t limit = read_number(dir + "/" + limit_file);
+    if (limit == 0 || limit >= (std::uint64_t{1} << 60)) return;
+    const std::uint64_t used = read_number(dir + "/" + usage_file);
+    const std::uint64_t left = limit > used ? limit - used : 1;
+    if (room == 0 || left < room) room = left;
+  };
+  const CgroupPaths c = own_cgroups();
+  for (std::string p = c.v2;; p = p.substr(0, p.rfind('/'))) {
+    take("/sys/fs/cgroup" + p, "memory.max", "memory.current");
+    if (p.empty() || p == "/") break;
+  }
+  for (std::string p = c.v1_memory;; p = p.substr(0, p.rfind('/'))) {
+    take("/sys/fs/cgroup/memory" + p, "memory.limit_in_bytes", "memory.usage_in_bytes");
+    if (p.empty() || p == "/") break;
+  }
+  return room;
+}
+
+}  // namespace
+
 std::uint64_t available_bytes() {
   std::uint64_t avail = mem_available();
   auto take = [&avail](std::uint64_t x) {
     if (x > 0 && (avail == 0 || x < avail)) avail = x;
   };
-  const std::uint64_t cg_max = read_number("/sys/fs/cgroup/memory.max");
-  if (cg_max > 0) {
-    const std::uint64_t used = read_number("/sys/fs/cgroup/memory.current");
-    take(cg_max > used ? cg_max - used : 1);
-  }
+  take(cgroup_room());
   struct rlimit rl {};
   if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
     const std::uint64_t used = vm_size();
@@ -187,6 +229,25 @@ void check_head_limits(const spec::HardwareSpec& s, long tokens, bool dump_score
   check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)), "window",
                dump_scores ? "window or the tokens of Q, K, V (or drop --dump-scores)"
                            : "window or the tokens of Q, K, V");
+}
+
+void check_head_input_memory(const std::vector<std::string>& files) {
+  // The inputs are read whole and widened to double: up to twice their size on disk (float32).
+  double bytes = kBaseBytes;
+  std::error_code ec;
+  for (const auto& f : files) {
+    const auto size = std::filesystem::file_size(f, ec);
+    if (!ec) bytes += 2.0 * double(size);
+  }
+  check_memory(bytes, "--q, --k, --v", "the tokens of Q, K, V");
+}
+
+void check_mc_limits(const spec::HardwareSpec& s, long tokens, int concurrent_chips) {
+  check_time_resolution(s);
+  // Each chip running at a time holds its model and the ideal reference of every head.
+  const double per_chip = double(estimate_run_bytes(s, tokens, true, false));
+  check_memory(per_chip * std::max(1, concurrent_chips), "--jobs",
+               "--jobs, window, model.n_layers or model.n_heads");
 }
 
 void check_thread_env() {

@@ -140,7 +140,17 @@ class Safety : public ::testing::Test {
 
   fs::path dir_;
   bool mounted_ = false;
+  friend Result run_limited(Safety& t, long kib, const std::vector<std::string>& args);
 };
+
+Result run_limited(Safety& t, long kib, const std::vector<std::string>& args) {
+  RunOptions o;
+  o.program = "bash";
+  std::vector<std::string> a = {"-c", "ulimit -v " + std::to_string(kib) + " && exec \"$0\" \"$@\"",
+                                sim_binary()};
+  a.insert(a.end(), args.begin(), args.end());
+  return t.run(a, o);
+}
 
 std::vector<std::string> mc_args(const std::string& out) {
   return {"mc",    scenario("window_wrap.json"),     "--chips", "1", "--tokens", "120",
@@ -457,6 +467,31 @@ TEST_F(Safety, ErrorLinesKeepTheirReason) {
   std::ofstream(path("sw.json"))
       << R"({"scenario": "./scdir", "tokens": 2, "grid": {"window": [64]}})";
   expect_refused(run({"sweep", path("sw.json"), "--out", path("s")}), "is a folder");
+}
+
+// Runs gca-sim under `ulimit -v` (KiB): the address-space limit is one the checks must read.
+Result run_limited(Safety& t, long kib, const std::vector<std::string>& args);
+
+// `mc` checks its memory before it starts (it used to end in a bare std::bad_alloc), and `head`
+// checks before it reads its inputs.
+TEST_F(Safety, McAndHeadCheckMemoryFirst) {
+  std::vector<std::string> mc = {"mc",       scenario("gpt2_full.json"),
+                                 "--chips",  "8",
+                                 "--jobs",   "8",
+                                 "--tokens", "2",
+                                 "--set",    "variation.cell_gain_sigma=0.05",
+                                 "--out",    path("m")};
+  expect_refused(run_limited(*this, 600000, mc), "(allowed: reduce --jobs");
+  EXPECT_FALSE(fs::exists(path("m")));
+  // Inputs of 3 x 400 MB (sparse files): refused before a byte of them is read.
+  for (const char* n : {"q.npy", "k.npy", "v.npy"}) {
+    gca::tb::write_npy(path(n), {1, 64}, std::vector<double>(64, 0.25));
+    fs::resize_file(path(n), 400u << 20);
+  }
+  const Result h = run_limited(*this, 1000000,
+                               {"head", "--q", path("q.npy"), "--k", path("k.npy"), "--v",
+                                path("v.npy"), "--out", path("h")});
+  expect_refused(h, "--q, --k, --v");
 }
 
 // A PNG cut short (a full disk under gnuplot) is told from a complete one.
