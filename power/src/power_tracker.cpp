@@ -38,20 +38,19 @@ PowerTracker::PowerTracker(const EnergyTable& table, double window_ns, double re
 
 int PowerTracker::register_module(std::string path, Group group) {
   if (path.empty()) throw gca::Error("", "module", "empty module path");
-  if (find_module(path) >= 0) throw gca::Error("", path, "module registered twice");
+  const int id = static_cast<int>(modules_.size());
+  if (!ids_.emplace(path, id).second) throw gca::Error("", path, "module registered twice");
   Module m;
   m.path = std::move(path);
   m.group = group;
   m.static_since_ns = now_ns_;
   modules_.push_back(std::move(m));
-  return static_cast<int>(modules_.size() - 1);
+  return id;
 }
 
 int PowerTracker::find_module(const std::string& path) const {
-  for (std::size_t i = 0; i < modules_.size(); ++i) {
-    if (modules_[i].path == path) return static_cast<int>(i);
-  }
-  return -1;
+  const auto it = ids_.find(path);
+  return it == ids_.end() ? -1 : it->second;
 }
 
 void PowerTracker::bad_module(int module) const {

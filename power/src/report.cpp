@@ -245,6 +245,10 @@ Report make_report(const PowerTracker& tracker, const gca::spec::HardwareSpec& s
 }
 
 std::string report_json(const Report& r) {
+  return report_document(r).dump(2) + "\n";
+}
+
+nlohmann::ordered_json report_document(const Report& r) {
   ojson j;
   j["schema"] = "gca-tlm.report/1";
   j["scenario"] = r.run.scenario;
@@ -434,7 +438,7 @@ std::string report_json(const Report& r) {
   }
   gpu["devices"] = std::move(devs);
   j["gpu_comparison"] = std::move(gpu);
-  return j.dump(2) + "\n";
+  return j;
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

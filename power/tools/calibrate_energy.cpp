@@ -38,7 +38,7 @@ namespace {
 constexpr double kPaperHeadMm2 = 0.5;   // paper: one head with control
 constexpr double kPaperTokenNs = 65.0;  // paper Fig. 5c
 
-// Uniform stimulus of SPEC.md section 5 / issue 6.
+// Uniform stimulus as the authors' circuit tests use (Q in [0, 1], K and V in [0, 0.9] V).
 struct Stimulus {
   explicit Stimulus(std::uint64_t seed) : rng(seed) {}
   void next(int d, std::vector<double>& q, std::vector<double>& k, std::vector<double>& v) {

@@ -2,10 +2,6 @@
 
 #include <algorithm>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 namespace gca::spec {
 
 void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
@@ -74,60 +70,6 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
 
 float CellTerms::stored_voltage(std::size_t cell) const {
   return has_levels() ? level_v_[level_[cell]] : volts_[cell];
-}
-
-void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
-                 const float* table, int levels, float* out, int n) {
-  int c = 0;
-#if defined(__AVX2__)
-  if (levels <= 8) {
-    // Eight levels fit one register: a lane-wise permute is the table look-up. Blocks of 32
-    // outputs stay in registers over all rows; each output still adds its rows in order,
-    // multiply then add, with the rounding of the scalar loop below.
-    float padded[8] = {};
-    std::copy(table, table + levels, padded);
-    const __m256 lut = _mm256_loadu_ps(padded);
-    auto gather8 = [&lut](const std::uint8_t* p) {
-      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
-      return _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes));
-    };
-    for (; c + 32 <= n; c += 32) {
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      for (int r = 0; r < rows; ++r) {
-        if (weight[r] == 0.0f) continue;
-        const __m256 w = _mm256_set1_ps(weight[r]);
-        const std::uint8_t* p = index + std::size_t(r) * stride + c;
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(w, gather8(p)));
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(w, gather8(p + 8)));
-        a2 = _mm256_add_ps(a2, _mm256_mul_ps(w, gather8(p + 16)));
-        a3 = _mm256_add_ps(a3, _mm256_mul_ps(w, gather8(p + 24)));
-      }
-      _mm256_storeu_ps(out + c, a0);
-      _mm256_storeu_ps(out + c + 8, a1);
-      _mm256_storeu_ps(out + c + 16, a2);
-      _mm256_storeu_ps(out + c + 24, a3);
-    }
-    for (; c + 8 <= n; c += 8) {
-      __m256 a0 = _mm256_setzero_ps();
-      for (int r = 0; r < rows; ++r) {
-        if (weight[r] == 0.0f) continue;
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(weight[r]),
-                                             gather8(index + std::size_t(r) * stride + c)));
-      }
-      _mm256_storeu_ps(out + c, a0);
-    }
-  }
-#else
-  (void)levels;
-#endif
-  for (; c < n; ++c) {
-    float acc = 0.0f;
-    for (int r = 0; r < rows; ++r) {
-      if (weight[r] == 0.0f) continue;
-      acc += weight[r] * table[index[std::size_t(r) * stride + c]];
-    }
-    out[c] = acc;
-  }
 }
 
 void ColumnClock::reset(int n) {
@@ -401,22 +343,38 @@ void ValueArray::write_line(int line, const double* v_volts, double now_ns, long
     terms_.store(idx(line, f), volts, *circuits_, variation_.cell_gain(f, line),
                  variation_.cell_offset_v(f, line));
   }
+  if (!clock_.valid(line)) ++valid_count_;
   clock_.write(line, now_ns, circuits_->retention);
 }
 
 void ValueArray::clear() {
   clock_.forget();
+  valid_count_ = 0;
 }
 
 void ValueArray::integrate(const float* phi, double now_ns, long token, float* out) const {
   const int n = features_;
-  std::fill(out, out + n, 0.0f);
   if (terms_.form() == CellTerms::Form::levels) {
-    // A line never written gets no pulse, hence no charge.
-    for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
-    gemv_levels(weight_.data(), lines_, terms_.level(), std::size_t(n), terms_.level_g(),
-                terms_.level_count(), out, n);
-  } else if (terms_.form() == CellTerms::Form::dense) {
+    // A line never written gets no pulse, hence no charge (once all are written, phi as is).
+    const float* w = phi;
+    if (valid_count_ < lines_) {
+      for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
+      w = weight_.data();
+    }
+    gemv_levels(w, lines_, terms_.level(), std::size_t(n), terms_.level_g(), terms_.level_count(),
+                out, n);
+  } else {
+    integrate_analog(phi, now_ns, out);
+  }
+  // Every output converts (the sub-tile is active): offsets and noise apply to all.
+  if (variation_.charge_varies())
+    variation_.add_to_charge(out, n, nullptr, token, circuits_->signed_ctp.s_sat);
+}
+
+void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) const {
+  const int n = features_;
+  std::fill(out, out + n, 0.0f);
+  if (terms_.form() == CellTerms::Form::dense) {
     const float* g = terms_.g();
     for (int l = 0; l < lines_; ++l) {
       const float x = phi[l];
@@ -456,9 +414,6 @@ void ValueArray::integrate(const float* phi, double now_ns, long token, float* o
       for (int f = 0; f < n; ++f) out[f] += x * r0[f] + x1 * r1[f] + x2 * r2[f] + x3 * r3[f];
     }
   }
-  // Every output converts (the sub-tile is active): offsets and noise apply to all.
-  if (variation_.charge_varies())
-    variation_.add_to_charge(out, n, nullptr, token, circuits_->signed_ctp.s_sat);
 }
 
 }  // namespace gca::spec

@@ -72,20 +72,24 @@ bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_
   const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
   value_.integrate(phi_out, now_ns, token, charge_.data());
   const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
-  if (activity) {
-    activity->q_pulse_sum = q_pulse_sum * key_.valid_columns();
-    activity->columns_converted = key_.valid_columns();
-    activity->phi_pulse_sum = double(phi_sum) * features;
-    activity->outputs_converted = features;
-    activity->counter_fullscale = counts;
-    const double offset = cell_current_offset(*circuits_);
-    double column_charge = 0.0, output_charge = 0.0;
-    for (int c = 0; c < cols; ++c) column_charge += s_out[c];
-    for (int f = 0; f < features; ++f) output_charge += charge_[f];
-    activity->qk_read_charge = column_charge + offset * activity->q_pulse_sum;
-    activity->av_read_charge = output_charge + offset * activity->phi_pulse_sum;
-  }
+  if (activity) *activity = read_activity(q_pulse_sum, phi_sum, counts, s_out);
   return true;
+}
+
+SubTileActivity SubTileModel::read_activity(double q_pulse_sum, float phi_sum, double counts,
+                                            const float* s_out) const {
+  const int cols = key_.columns(), features = key_.features();
+  SubTileActivity a;
+  a.q_pulse_sum = q_pulse_sum * key_.valid_columns();
+  a.columns_converted = key_.valid_columns();
+  a.phi_pulse_sum = double(phi_sum) * features;
+  a.outputs_converted = features;
+  a.counter_fullscale = counts;
+  // The charge the cells drew: the signed charges plus the offset current of every pulse.
+  const double offset = cell_current_offset(*circuits_);
+  a.qk_read_charge = lane_sum<double>(s_out, cols) + offset * a.q_pulse_sum;
+  a.av_read_charge = lane_sum<double>(charge_.data(), features) + offset * a.phi_pulse_sum;
+  return a;
 }
 
 HeadModel::HeadModel(const HardwareSpec& spec, int head_index)

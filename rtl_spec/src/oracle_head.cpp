@@ -8,23 +8,52 @@
 
 namespace gca::spec {
 
+OracleHead::Layout::Layout(const HardwareSpec& spec)
+    : shadow(spec.retention.tau_ms > 0.0 && spec.retention.refresh == 1),
+      decays(spec.retention.tau_ms > 0.0),
+      varies(spec.variation.cells_vary()),
+      by_level(!spec.variation.cells_vary() && spec.noise.write_sigma_v <= 0.0 &&
+               spec.quant.kv_levels >= 2 && spec.quant.kv_levels <= 256) {}
+
+std::size_t OracleHead::state_bytes(const HardwareSpec& spec) {
+  const Layout l(spec);
+  const std::size_t cells = std::size_t(spec.window) * spec.model.d_head;  // per kind
+  std::size_t bytes = std::size_t(spec.window) * sizeof(double);           // written_ns_
+  if (l.shadow) bytes += 2 * cells * sizeof(double);
+  if (l.decays) bytes += 2 * cells * sizeof(double);
+  if (l.varies) bytes += 4 * cells * sizeof(double);
+  bytes += l.by_level ? 2 * cells + std::size_t(spec.quant.kv_levels) * sizeof(double)
+                      : 2 * cells * sizeof(double);
+  return bytes + sizeof(OracleHead);
+}
+
 OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
     : spec_(spec),
+      layout_(spec),
       head_(head_index),
       d_(spec.model.d_head),
       window_(spec.window),
       cols_(spec.array.cols),
       subtiles_((spec.window + spec.array.cols - 1) / spec.array.cols),
-      key_in_(std::size_t(window_) * d_, 0.0),
-      value_in_(std::size_t(window_) * d_, 0.0),
-      key_v_(std::size_t(window_) * d_, 0.0),
-      value_v_(std::size_t(window_) * d_, 0.0),
-      gain_(2 * std::size_t(window_) * d_, 1.0),
-      offset_v_(2 * std::size_t(window_) * d_, 0.0),
-      fresh_(2 * std::size_t(window_) * d_, 0.0),
       written_ns_(window_, -1.0) {
+  const std::size_t cells = std::size_t(window_) * d_;
+  if (layout_.shadow) key_in_.assign(cells, 0.0), value_in_.assign(cells, 0.0);
+  if (layout_.decays) key_v_.assign(cells, 0.0), value_v_.assign(cells, 0.0);
+  if (layout_.by_level) {
+    fresh_level_.assign(2 * cells, 0);
+    const GainCellParams& gc = spec.gain_cell;
+    const int levels = spec.quant.kv_levels;
+    const double step = (gc.v_max_v - gc.v_min_v) / (levels - 1);
+    level_g_.resize(std::size_t(levels));
+    for (int k = 0; k < levels; ++k)
+      level_g_[std::size_t(k)] = g(gc.v_min_v + step * k - gc.w_center_v);
+  } else {
+    fresh_.assign(2 * cells, 0.0);
+  }
   const VariationParams& var = spec.variation;
-  if (!var.cells_vary()) return;
+  if (!layout_.varies) return;
+  gain_.assign(2 * cells, 1.0);
+  offset_v_.assign(2 * cells, 0.0);
   for (int kind = 0; kind < 2; ++kind) {
     for (int slot = 0; slot < window_; ++slot) {
       for (int i = 0; i < d_; ++i) {
@@ -41,12 +70,16 @@ OracleHead::OracleHead(const HardwareSpec& spec, int head_index)
   }
 }
 
-double OracleHead::quantize(double x, int levels, double lo, double hi) const {
+double OracleHead::level_of(double x, int levels, double lo, double hi) const {
   x = std::min(std::max(x, lo), hi);
-  if (levels == 0) return x;
   const double step = (hi - lo) / (levels - 1);
   // Ties round up; decimal midpoints (0.45 V) count as ties whatever their binary rounding.
-  return lo + step * std::floor((x - lo) / step + 0.5 + 1e-9);
+  return std::floor((x - lo) / step + 0.5 + 1e-9);
+}
+
+double OracleHead::quantize(double x, int levels, double lo, double hi) const {
+  if (levels == 0) return std::min(std::max(x, lo), hi);
+  return lo + (hi - lo) / (levels - 1) * level_of(x, levels, lo, hi);
 }
 
 double OracleHead::g(double w) const {
@@ -65,8 +98,10 @@ double OracleHead::decay(double age_ns) const {
 }
 
 double OracleHead::cell(int kind, int slot, int i, double v, double f) const {
+  const double w = (v - spec_.gain_cell.w_center_v) * f;
+  if (!layout_.varies) return g(w);
   const std::size_t c = (std::size_t(kind) * window_ + slot) * d_ + i;
-  return gain_[c] * g((v - spec_.gain_cell.w_center_v) * f + offset_v_[c]);
+  return gain_[c] * g(w + offset_v_[c]);
 }
 
 double OracleHead::g_of_stored(double v) {
@@ -78,16 +113,30 @@ double OracleHead::g_of_stored(double v) {
   return g_value;
 }
 
-void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
+void OracleHead::store_slot(int slot, const double* k, const double* v, double now_ns, long token,
+                            bool refresh) {
   const GainCellParams& gc = spec_.gain_cell;
   const ScalerParams& sc = spec_.scalers;
   const NoiseParams& noise = spec_.noise;
+  const int levels = spec_.quant.kv_levels;
   const Draw what = refresh ? Draw::refresh_write : Draw::write;
+  const std::size_t other_kind = std::size_t(window_) * d_;
   for (int i = 0; i < d_; ++i) {
     const std::size_t c = std::size_t(slot) * d_ + i;
-    double kv[2] = {
-        quantize(sc.k.apply(key_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v),
-        quantize(sc.v.apply(value_in_[c]), spec_.quant.kv_levels, gc.v_min_v, gc.v_max_v)};
+    const double in[2] = {sc.k.apply(k[i]), sc.v.apply(v[i])};
+    if (layout_.by_level) {
+      // Exactly the quantized voltage's level: g of it is level_g_ (same expression).
+      fresh_level_[c] = static_cast<std::uint8_t>(level_of(in[0], levels, gc.v_min_v, gc.v_max_v));
+      fresh_level_[other_kind + c] =
+          static_cast<std::uint8_t>(level_of(in[1], levels, gc.v_min_v, gc.v_max_v));
+      if (layout_.decays) {
+        key_v_[c] = quantize(in[0], levels, gc.v_min_v, gc.v_max_v);
+        value_v_[c] = quantize(in[1], levels, gc.v_min_v, gc.v_max_v);
+      }
+      continue;
+    }
+    double kv[2] = {quantize(in[0], levels, gc.v_min_v, gc.v_max_v),
+                    quantize(in[1], levels, gc.v_min_v, gc.v_max_v)};
     if (noise.write_sigma_v > 0.0) {
       for (int kind = 0; kind < 2; ++kind) {
         const double z =
@@ -97,27 +146,27 @@ void OracleHead::store_slot(int slot, double now_ns, long token, bool refresh) {
         kv[kind] = std::min(std::max(kv[kind] + noise.write_sigma_v * z, gc.v_min_v), gc.v_max_v);
       }
     }
-    key_v_[c] = kv[0];
-    value_v_[c] = kv[1];
+    if (layout_.decays) key_v_[c] = kv[0], value_v_[c] = kv[1];
     // Without leakage a stored value reads the same until rewritten: evaluate it once here.
-    const bool plain = !spec_.variation.cells_vary();
-    fresh_[c] = plain ? g_of_stored(kv[0]) : cell(0, slot, i, kv[0], 1.0);
-    fresh_[std::size_t(window_) * d_ + c] =
-        plain ? g_of_stored(kv[1]) : cell(1, slot, i, kv[1], 1.0);
+    fresh_[c] = layout_.varies ? cell(0, slot, i, kv[0], 1.0) : g_of_stored(kv[0]);
+    fresh_[other_kind + c] = layout_.varies ? cell(1, slot, i, kv[1], 1.0) : g_of_stored(kv[1]);
   }
   written_ns_[slot] = now_ns;
 }
 
 void OracleHead::write(const double* k, const double* v, double now_ns) {
   const int slot = static_cast<int>(tokens_ % window_);
-  std::copy_n(k, d_, key_in_.data() + std::size_t(slot) * d_);
-  std::copy_n(v, d_, value_in_.data() + std::size_t(slot) * d_);
-  store_slot(slot, now_ns, tokens_, false);
-  if (spec_.retention.tau_ms > 0.0 && spec_.retention.refresh == 1) {
+  if (layout_.shadow) {
+    std::copy_n(k, d_, key_in_.data() + std::size_t(slot) * d_);
+    std::copy_n(v, d_, value_in_.data() + std::size_t(slot) * d_);
+  }
+  store_slot(slot, k, v, now_ns, tokens_, false);
+  if (layout_.shadow) {
     for (int s = 0; s < window_; ++s) {
+      const std::size_t row = std::size_t(s) * d_;
       if (written_ns_[s] >= 0.0 &&
           decay(now_ns - written_ns_[s]) < 1.0 - spec_.retention.refresh_threshold)
-        store_slot(s, now_ns, tokens_, true);
+        store_slot(s, key_in_.data() + row, value_in_.data() + row, now_ns, tokens_, true);
     }
   }
   ++tokens_;
@@ -160,12 +209,13 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     const int sub = slot / cols_;
     const double f = decay(now_ns - written_ns_[slot]);
     const std::size_t base = std::size_t(slot) * d_;
-    double S = 0.0;
     const bool fresh = f == 1.0;
-    const double* k_fresh = fresh_.data() + base;
-    const double* v_fresh = fresh_.data() + std::size_t(window_) * d_ + base;
+    const std::size_t v_base = std::size_t(window_) * d_ + base;
+    // Four interleaved partial sums (i mod 4), added at the end: independent chains, in double.
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
     for (int i = 0; i < d_; ++i)
-      S += q[i] * (fresh ? k_fresh[i] : cell(0, slot, i, key_v_[base + i], f));
+      part[i % 4] += q[i] * (fresh ? this->fresh(base + i) : cell(0, slot, i, key_v_[base + i], f));
+    double S = (part[0] + part[1]) + (part[2] + part[3]);
     // Errors are in units of the converter's saturation charge (as integrated over T_max).
     S += charge_error(0, std::uint64_t(slot)) * ctp.s_sat_qk / charge_scale;
     const double phi = std::min(std::max(S * charge_scale / ctp.s_sat_qk, 0.0), 1.0);
@@ -176,7 +226,7 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     r.active[sub] = true;
     double* a = acc.data() + std::size_t(sub) * d_;
     for (int i = 0; i < d_; ++i)
-      a[i] += phi * (fresh ? v_fresh[i] : cell(1, slot, i, value_v_[base + i], f));
+      a[i] += phi * (fresh ? this->fresh(v_base + i) : cell(1, slot, i, value_v_[base + i], f));
   }
   r.out.assign(d_, 0.0);
   r.allowance.assign(d_, 0.0);

@@ -4,6 +4,16 @@
 
 namespace gca::spec {
 
+namespace {
+// One poll of a busy wait: a pause instruction (cheap, no system call), which also tells a
+// hyper-threaded core to favour its sibling.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
 int TaskPool::default_threads() {
   if (const char* env = std::getenv("GCA_THREADS")) {
     const int n = std::atoi(env);
@@ -67,8 +77,15 @@ void TaskPool::join(const Ticket& ticket) {
   if (!ticket) return;
   if (run_if_queued(*ticket)) return;  // no worker took it yet: run it here
   // A worker runs it: meanwhile help with the tasks still queued (other heads' numerics).
+  // Spin on the task's state first (a head's numerics take microseconds); yield only after.
+  int polls = 0;
   while (ticket->state_.load(std::memory_order_acquire) != Task::kDone) {
-    if (!run_one_queued()) std::this_thread::yield();
+    if (queued_.load(std::memory_order_relaxed) > 0 && run_one_queued()) continue;
+    if (++polls < kPauseSpins) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 
@@ -76,6 +93,9 @@ void TaskPool::work() {
   for (;;) {
     // Tasks come in bursts (the heads of a layer within a few simulated ns): poll for a
     // moment before sleeping, a sleep/wake round trip costs more than a small task.
+    for (int spin = 0; spin < kPauseSpins && queued_.load(std::memory_order_relaxed) == 0 && !stop_;
+         ++spin)
+      cpu_relax();
     for (int spin = 0; spin < kSpins && queued_.load() == 0 && !stop_; ++spin)
       std::this_thread::yield();
     Ticket task;

@@ -12,6 +12,7 @@
 
 #include "gca/spec/error.hpp"
 #include "gca/spec/limits.hpp"
+#include "gca/spec/oracle_head.hpp"
 #include "gca/spec/register_map.hpp"
 #include "gca/tlm/host_link.hpp"
 
@@ -21,12 +22,10 @@ namespace {
 // The model, measured with the default scenario (gain cells of 1 byte, per-column state): about
 // 280 bytes per stored token per head with 64-row arrays; 4 bytes per row plus 32 covers it.
 // With variation, noise or leakage the arrays keep up to four floats per cell (K and V): 32 per
-// row. The oracle keeps four doubles per row (stored voltages and g, K and V) and its clock.
+// row. The oracle's state is what OracleHead::state_bytes says (it depends on the options).
 constexpr double kBytesPerRowSlot = 4.0;
 constexpr double kBytesPerRowSlotAnalog = 32.0;
 constexpr double kBytesPerSlot = 32.0;
-constexpr double kOracleBytesPerRowSlot = 32.0;
-constexpr double kOracleBytesPerSlot = 8.0;
 constexpr double kBaseBytes = 64.0 * (1 << 20);  // the program, SystemC, buffers
 
 std::string gib(double bytes) {
@@ -93,8 +92,7 @@ std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool 
   const double per_head_model =
       slots * ((per_cell_floats ? kBytesPerRowSlotAnalog : kBytesPerRowSlot) * s.array.rows +
                kBytesPerSlot);
-  const double per_head_oracle =
-      slots * (kOracleBytesPerRowSlot * s.model.d_head + kOracleBytesPerSlot);
+  const double per_head_oracle = double(spec::OracleHead::state_bytes(s));
   const double heads = double(s.model.n_layers) * s.model.n_heads;
   double bytes = kBaseBytes + heads * (per_head_model + (with_checker ? per_head_oracle : 0.0));
   bytes += double(tokens) * s.model.d_head * 8.0 * 4;  // Q, K, V and outputs of a head run

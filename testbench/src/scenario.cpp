@@ -1,4 +1,5 @@
 #include "gca/tb/scenario.hpp"
+#include "gca/tb/engine/workload.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -31,11 +32,14 @@ class Section {
     if (!node_.is_object()) throw Error(file_, prefix_, "must be a JSON object");
   }
   void allow(std::initializer_list<const char*> keys) {
+    allow(std::vector<std::string>(keys.begin(), keys.end()));
+  }
+  void allow(const std::vector<std::string>& keys) {
     std::set<std::string> ok(keys.begin(), keys.end());
     for (auto it = node_.begin(); it != node_.end(); ++it) {
       if (!ok.count(it.key())) {
         std::string list;
-        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
         throw Error(file_, key(it.key()), "unknown key (allowed: " + list + ")");
       }
     }
@@ -208,8 +212,12 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   }
   if (top.has("workload")) {
     Section w(top.at("workload"), path, "workload");
-    w.allow(
-        {"mode", "tokens", "host_ns_per_layer", "protocol", "quantum_ns", "completion", "poll_ns"});
+    sc.workload_section = top.at("workload");
+    sc.workload_kind = w.str("kind", "synthetic");
+    std::vector<std::string> keys{"kind",     "mode",       "tokens",     "host_ns_per_layer",
+                                  "protocol", "quantum_ns", "completion", "poll_ns"};
+    for (const auto& k : find_workload_kind(sc.workload_kind, path).keys) keys.push_back(k);
+    w.allow(keys);
     std::string mode = w.str("mode", "decode");
     if (mode == "decode") {
       sc.host.workload = tlm::Workload::decode;
@@ -310,6 +318,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     sc.power_window_ns = r.num("power_window_ns", 1000.0, 1e-3, 1e12);
     sc.plots = r.flag("plots", true);
   }
+  if (const auto& configure = find_workload_kind(sc.workload_kind, path).configure) configure(sc);
   return sc;
 }
 

@@ -332,6 +332,57 @@ TEST_F(Sweep, ScenarioSetBadInputIsOneLine) {
   }
 }
 
+// A sweep file with "monte_carlo": each point also runs chips; the Monte Carlo figures become
+// columns without any column being declared for them, and a point's figures equal those of
+// `gca-sim mc` on the same point (chip seeds 1.., the stimulus of the scenario).
+TEST_F(Sweep, MonteCarloSweepHasAccuracyColumns) {
+  const std::string file = write("mc.json", R"({"name": "mc_tiny", "scenario": "window_wrap.json",
+    "tokens": 40, "set": {"variation.cell_gain_sigma": 0.05},
+    "grid": {"noise.read_sigma": [0, 0.02]}, "monte_carlo": {"chips": 2}})");
+  Result r = sim("sweep " + file + " --jobs 2 --quiet --seed 1 --out " + path("s"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = read_csv(path("s/sweep.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const char* column : {"mc_output_rel_l2_mean", "mc_output_rel_l2_std",
+                             "mc_outputs_moved_share_mean", "mc_topk_overlap_mean"}) {
+    ASSERT_TRUE(rows[0].count(column)) << column;
+    EXPECT_FALSE(rows[0].at(column).empty()) << column;
+  }
+  // More read noise, more error.
+  EXPECT_GT(std::stod(rows[1].at("mc_output_rel_l2_mean")),
+            std::stod(rows[0].at("mc_output_rel_l2_mean")));
+  ASSERT_EQ(sim("mc " + std::string(GCA_SCENARIOS) +
+                "/window_wrap.json --chips 2 --tokens 40 --seed 1 --no-plots --quiet "
+                "--set variation.cell_gain_sigma=0.05 --set noise.read_sigma=0.02 --out " +
+                path("mc"))
+                .code,
+            0);
+  std::ifstream in(path("mc/mc.json"));
+  const auto mc = nlohmann::json::parse(in);
+  EXPECT_NEAR(std::stod(rows[1].at("mc_output_rel_l2_mean")),
+              mc["output_rel_l2"]["mean"].get<double>(), 1e-9);
+}
+
+// The shared options mean the same on run, mc and sweep: --quiet, --progress, --no-plots,
+// --seed, --set and --scenario-set are accepted by each, and --help lists them.
+TEST_F(Sweep, SharedOptionsOnEveryCommand) {
+  const std::string sc = std::string(GCA_SCENARIOS) + "/window_wrap.json";
+  const std::string shared =
+      " --quiet --no-plots --seed 3 --set variation.cell_gain_sigma=0.05 "
+      "--scenario-set workload.host_ns_per_layer=10 --progress";
+  EXPECT_EQ(sim("run " + sc + " --tokens 8" + shared + " --out " + path("r")).code, 0);
+  EXPECT_EQ(sim("mc " + sc + " --chips 1 --tokens 8" + shared + " --out " + path("m")).code, 0);
+  const std::string file = write("one.json", R"({"scenario": "window_wrap.json", "tokens": 8,
+    "points": [{"window": 64}]})");
+  EXPECT_EQ(sim("sweep " + file + shared + " --out " + path("s")).code, 0);
+  for (const char* cmd : {"run", "mc", "sweep", "head"}) {
+    Result h = sim(std::string(cmd) + " --help");
+    EXPECT_EQ(h.code, 0) << cmd;
+    for (const char* flag : {"--set", "--seed", "--out", "--quiet", "--progress", "--no-plots"})
+      EXPECT_NE(h.out.find(flag), std::string::npos) << cmd << " " << flag;
+  }
+}
+
 TEST(Pareto, FrontOfHandPickedPoints) {
   // (latency, energy): a, b, c trade off; d is dominated by b; e equals c (both kept).
   const std::vector<std::pair<double, double>> pts{

@@ -20,30 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kSweepUsage =
-    "usage: gca-sim sweep SWEEP.json [--jobs N] [--out DIR] [--shard I/N] [--merge]\n"
-    "                                [--backend local|slurm] [--no-submit] [--quiet]\n"
-    "  Runs every point of the sweep (testbench/sweeps/*.json) as its own `gca-sim run` into\n"
-    "  DIR/points/<id>/, then merges them into DIR/sweep.csv, DIR/sweep.json and plots.\n"
-    "  Points whose report is complete are not run again (resume after an interruption).\n"
-    "  --jobs N        points at a time (default: the number of cores); with slurm: at most N\n"
-    "                  array tasks at a time (default: no limit)\n"
-    "  --out DIR       output folder (default out/sweeps/<sweep name>)\n"
-    "  --shard I/N     run only the points with index mod N = I (0 <= I < N), no merge unless\n"
-    "                  --merge is given too\n"
-    "  --merge         merge (alone: merge only, run nothing)\n"
-    "  --backend B     local (default) or slurm: write DIR/sweep.sbatch, a job array of shards,\n"
-    "                  submit it with sbatch --wait, then merge\n"
-    "  --no-submit     with slurm: only write DIR/sweep.sbatch (submit it yourself, then --merge)\n"
-    "  --quiet         no progress line\n"
-    "Exit codes: 0 every point ran and passed its check, 1 a point failed, its check failed or\n"
-    "it is missing from the merge, 2 bad input, 130 interrupted.\n";
-
-struct SweepArgs {
+// The command's options once checked.
+struct Opts {
   std::string file, out;
   int jobs = 0;  // 0: default
   int shard = -1, shards = 0;
-  bool merge = false, slurm = false, submit = true, quiet = false, help = false;
+  bool merge = false, slurm = false, submit = true, quiet = false, progress = false;
 };
 
 int parse_int(const std::string& flag, const std::string& text, int lo, int hi) {
@@ -57,63 +39,55 @@ int parse_int(const std::string& flag, const std::string& text, int lo, int hi) 
   return static_cast<int>(x);
 }
 
-void parse_shard(const std::string& text, SweepArgs& a) {
+void parse_shard(const std::string& text, int& shard, int& shards) {
   const auto slash = text.find('/');
   const std::string allowed = "'" + text + "' is not I/N with 0 <= I < N (e.g. 0/4)";
   if (slash == std::string::npos) throw Error("", "--shard", allowed);
   try {
-    a.shards = parse_int("--shard", text.substr(slash + 1), 1, 1000000);
-    a.shard = parse_int("--shard", text.substr(0, slash), 0, a.shards - 1);
+    shards = parse_int("--shard", text.substr(slash + 1), 1, 1000000);
+    shard = parse_int("--shard", text.substr(0, slash), 0, shards - 1);
   } catch (const Error&) {
     throw Error("", "--shard", allowed);
   }
 }
 
-SweepArgs parse(const std::vector<std::string>& v) {
-  SweepArgs a;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const std::string& f = v[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= v.size()) throw Error("", f, "needs a value");
-      return v[++i];
-    };
-    if (f == "--help" || f == "-h") {
-      a.help = true;
-    } else if (f == "--jobs") {
-      a.jobs = parse_int(f, value(), 1, 4096);
-    } else if (f == "--out") {
-      a.out = value();
-      if (a.out.empty()) throw Error("", f, "empty (allowed: a folder path)");
-    } else if (f == "--shard") {
-      parse_shard(value(), a);
-    } else if (f == "--merge") {
-      a.merge = true;
-    } else if (f == "--backend") {
-      const std::string b = value();
-      if (b != "local" && b != "slurm")
-        throw Error("", f, "'" + b + "' is not a backend (allowed: local, slurm)");
-      a.slurm = b == "slurm";
-    } else if (f == "--no-submit") {
-      a.submit = false;
-    } else if (f == "--quiet") {
-      a.quiet = true;
-    } else if (!f.empty() && f[0] == '-') {
-      throw Error("", f, "unknown option of `gca-sim sweep` (see --help)");
-    } else if (a.file.empty()) {
-      a.file = f;
-    } else {
-      throw Error("", f, "only one sweep file per call");
-    }
-  }
-  if (a.help) return a;
-  if (a.file.empty())
-    throw Error("", "SWEEP.json", "missing (usage: gca-sim sweep SWEEP.json ...)");
+// Checks the combination of options.
+Opts check_args(const SweepArgs& args) {
+  Opts a;
+  a.file = args.file;
+  a.out = args.common.out;
+  a.jobs = args.jobs;
+  if (!args.shard_text.empty()) parse_shard(args.shard_text, a.shard, a.shards);
+  a.merge = args.merge;
+  a.slurm = args.backend == "slurm";
+  a.submit = !args.no_submit;
+  a.quiet = args.common.quiet;
+  a.progress = args.common.progress;
   if (a.slurm && a.shards > 0)
     throw Error("", "--shard", "not with --backend slurm (the job array makes the shards)");
   if (a.slurm && a.merge)
     throw Error("", "--merge", "not with --backend slurm (it merges when the job has ended)");
   if (!a.submit && !a.slurm) throw Error("", "--no-submit", "only with --backend slurm");
   return a;
+}
+
+// The command line's --set, --scenario-set, --seed and --no-plots join the sweep file's.
+void apply_common(SweepFile& sweep, const CommonOptions& c) {
+  auto add = [&](const std::string& kv, const char* flag) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("", flag, "'" + kv + "' is not key=value");
+    SweepValue v;
+    v.key = kv.substr(0, eq);
+    v.text = kv.substr(eq + 1);
+    v.is_number = true;  // passed on as written
+    sweep.fixed.push_back(v);
+  };
+  for (const auto& s : c.sets) add(s, "--set");
+  for (const auto& s : c.scenario_sets) add(s, "--scenario-set");
+  if (c.seed >= 0) sweep.seed = c.seed;
+  if (c.no_plots) sweep.plots = false;
+  if (c.tokens > 0)
+    for (auto& p : sweep.points) p.tokens = c.tokens;
 }
 
 void prepare_out_dir(const std::string& dir) {
@@ -137,12 +111,12 @@ int report_merge(const MergeResult& m, bool quiet) {
   return m.ok == m.points ? 0 : 1;
 }
 
-int run_local(const SweepFile& sweep, const SweepArgs& a, const std::string& exe,
+int run_local(const SweepFile& sweep, const Opts& a, const std::string& exe,
               const std::string& out) {
   LocalRunOptions o;
   o.exe = exe;
   o.out_dir = out;
-  o.quiet = a.quiet;
+  o.quiet = a.quiet && !a.progress;
   o.jobs = a.jobs > 0 ? a.jobs : std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
   const auto points =
       a.shards > 0 ? shard_points(sweep, a.shard, a.shards) : shard_points(sweep, 0, 1);
@@ -161,7 +135,7 @@ int run_local(const SweepFile& sweep, const SweepArgs& a, const std::string& exe
   return r.ok == r.selected ? 0 : 1;
 }
 
-SlurmJob slurm_job(const SweepArgs& a, const std::string& exe, const std::string& out) {
+SlurmJob slurm_job(const Opts& a, const std::string& exe, const std::string& out) {
   SlurmJob job;
   job.exe = exe;
   job.sweep_file = fs::absolute(a.file).lexically_normal().string();
@@ -171,8 +145,8 @@ SlurmJob slurm_job(const SweepArgs& a, const std::string& exe, const std::string
   return job;
 }
 
-int run_slurm(const SweepFile& sweep, const SweepArgs& a, const std::string& exe,
-              const std::string& out, SweepFolder& folder) {
+int run_slurm(const SweepFile& sweep, const Opts& a, const std::string& exe, const std::string& out,
+              SweepFolder& folder) {
   const std::string text = sbatch_script(sweep, slurm_job(a, exe, out));
   std::error_code ec;
   fs::create_directories(fs::path(out) / "slurm", ec);
@@ -201,13 +175,10 @@ int run_slurm(const SweepFile& sweep, const SweepArgs& a, const std::string& exe
 
 }  // namespace
 
-int run_sweep_command(const std::vector<std::string>& args, const std::string& self_exe) {
-  const SweepArgs a = parse(args);
-  if (a.help) {
-    std::printf("%s", kSweepUsage);
-    return 0;
-  }
-  const SweepFile sweep = load_sweep(a.file);
+int run_sweep_command(const SweepArgs& args, const std::string& self_exe) {
+  const Opts a = check_args(args);
+  SweepFile sweep = load_sweep(a.file);
+  apply_common(sweep, args.common);
   // Absolute paths: a point's command (and so its resume check) is the same from any shard.
   const std::string out =
       fs::absolute(a.out.empty() ? "out/sweeps/" + sweep.name : a.out).lexically_normal().string();

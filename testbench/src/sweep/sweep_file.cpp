@@ -220,6 +220,25 @@ bool is_scenario_key(const std::string& key) {
   return dot != std::string::npos && scenario_sections().count(key.substr(0, dot)) > 0;
 }
 
+// "monte_carlo": {"chips": N, "top_k": K}: each point also runs N chips (gca-sim run
+// --mc-chips), and the Monte Carlo figures become columns.
+void load_monte_carlo(const std::string& path, const ojson& mc, SweepFile& sw) {
+  if (!mc.is_object()) throw Error(path, "monte_carlo", "must be an object {\"chips\": N}");
+  for (auto it = mc.begin(); it != mc.end(); ++it)
+    if (it.key() != "chips" && it.key() != "top_k")
+      throw Error(path, "monte_carlo." + it.key(), "unknown key (allowed: chips, top_k)");
+  auto integer = [&](const char* key, int lo, int hi) {
+    const ojson& v = mc[key];
+    if (!v.is_number_integer() || v.get<long>() < lo || v.get<long>() > hi)
+      throw Error(path, std::string("monte_carlo.") + key,
+                  "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return static_cast<int>(v.get<long>());
+  };
+  if (!mc.contains("chips")) throw Error(path, "monte_carlo.chips", "missing: chips per point");
+  sw.mc_chips = integer("chips", 1, 100000);
+  if (mc.contains("top_k")) sw.mc_top_k = integer("top_k", 1, 1 << 20);
+}
+
 SweepFile load_sweep(const std::string& path) {
   // The strict reader and parser of every JSON input (size, nesting, duplicate keys, overflow);
   // then the same text again in key order, which is the order of the columns.
@@ -227,13 +246,14 @@ SweepFile load_sweep(const std::string& path) {
   parse_json_strict(text, path);
   const ojson doc = ojson::parse(text);
   if (!doc.is_object()) throw Error(path, "", "must be a JSON object");
-  static const std::set<std::string> allowed{
-      "name", "description", "scenario", "tokens", "grid", "points", "set", "point_plots", "slurm"};
+  static const std::set<std::string> allowed{"name",  "description", "scenario", "tokens",
+                                             "grid",  "points",      "set",      "point_plots",
+                                             "slurm", "monte_carlo"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!allowed.count(it.key()))
       throw Error(path, it.key(),
                   "unknown key (allowed: name, description, scenario, tokens, grid, points, set, "
-                  "point_plots, slurm)");
+                  "point_plots, slurm, monte_carlo)");
   }
   SweepFile sw;
   sw.file = path;
@@ -269,6 +289,7 @@ SweepFile load_sweep(const std::string& path) {
     sw.point_plots = doc["point_plots"].get<bool>();
   }
   if (doc.contains("slurm")) sw.slurm = load_slurm(path, doc["slurm"]);
+  if (doc.contains("monte_carlo")) load_monte_carlo(path, doc["monte_carlo"], sw);
   auto values = doc.contains("grid") ? expand_grid(path, doc["grid"], sw.keys)
                                      : expand_points(path, doc["points"], sw.keys);
   for (const auto& k : sw.keys) {
@@ -296,9 +317,18 @@ std::vector<std::string> point_run_args(const SweepFile& sweep, const SweepPoint
   std::vector<std::string> args{
       "run",   sweep.scenario_path, "--tokens", std::to_string(point.tokens),
       "--out", point_dir + "/run",  "--quiet"};
-  if (!sweep.point_plots) {
-    args.push_back("--scenario-set");
-    args.push_back("report.plots=false");
+  if (!sweep.point_plots) args.push_back("--no-plots");
+  if (sweep.seed >= 0) {
+    args.push_back("--seed");
+    args.push_back(std::to_string(sweep.seed));
+  }
+  if (sweep.mc_chips > 0) {
+    args.push_back("--mc-chips");
+    args.push_back(std::to_string(sweep.mc_chips));
+    if (sweep.mc_top_k > 0) {
+      args.push_back("--mc-top-k");
+      args.push_back(std::to_string(sweep.mc_top_k));
+    }
   }
   auto add = [&](const SweepValue& v) {
     if (is_scenario_key(v.key)) {

@@ -45,8 +45,9 @@ bool is_sweep_file_name(const std::string& n) {
   if (names.count(n)) return true;
   if (starts_with(n, ".gca-sweep.shard-") && ends_with(n, ".lock")) return true;
   if (starts_with(n, ".gca-write-test-")) return true;
-  if (starts_with(n, "sweep_plot_") && ends_with(n, ".csv")) return true;
-  if (starts_with(n, "sweep_vs_") && ends_with(n, ".png")) return true;
+  // The merge's plot data and script, and the plots.
+  if (starts_with(n, "sweep_plot_") && (ends_with(n, ".csv") || ends_with(n, ".gp"))) return true;
+  if (starts_with(n, "sweep_") && ends_with(n, ".png")) return true;
   return false;
 }
 bool is_point_file_name(const std::string& n) {

@@ -32,9 +32,49 @@ struct Row {
   std::string status = "missing";  // ok, check_failed, failed, missing
   int exit_code = -1;
   std::string error;
-  std::vector<std::optional<json>> cells;  // one per report column
+  json report;                             // the run's report.json (null when none)
+  std::vector<std::optional<json>> cells;  // one per column
   bool pareto = false;
 };
+
+// The columns of this merge: the fixed ones, then every metric a point's report carries
+// (report.json "metrics", in the order they first appear), so a new figure needs no code here.
+std::vector<ReportColumn> columns_of(const std::vector<Row>& rows) {
+  std::vector<ReportColumn> cols = report_columns();
+  std::vector<std::string> seen;
+  for (const auto& r : rows) {
+    if (!r.report.is_object() || !r.report.contains("metrics") || !r.report["metrics"].is_object())
+      continue;
+    for (auto it = r.report["metrics"].begin(); it != r.report["metrics"].end(); ++it) {
+      if (std::find(seen.begin(), seen.end(), it.key()) != seen.end()) continue;
+      seen.push_back(it.key());
+      const std::string name = it.key();
+      std::string meaning;
+      if (it->contains("meaning") && (*it)["meaning"].is_string())
+        meaning = (*it)["meaning"].get<std::string>();
+      std::string unit;
+      if (it->contains("unit") && (*it)["unit"].is_string())
+        unit = (*it)["unit"].get<std::string>();
+      cols.push_back({name, meaning + " (" + unit + ") [metrics." + name + ".value]",
+                      [name](const json& report) -> std::optional<json> {
+                        if (!report.contains("metrics") || !report["metrics"].contains(name))
+                          return std::nullopt;
+                        const json& m = report["metrics"][name];
+                        if (!m.contains("value") || !m["value"].is_number()) return std::nullopt;
+                        return m["value"];
+                      }});
+    }
+  }
+  return cols;
+}
+
+void fill_cells(std::vector<Row>& rows, const std::vector<ReportColumn>& cols) {
+  for (auto& r : rows) {
+    r.cells.assign(cols.size(), std::nullopt);
+    if (!r.report.is_object()) continue;
+    for (std::size_t i = 0; i < cols.size(); ++i) r.cells[i] = cols[i].read(r.report);
+  }
+}
 
 std::string format_cell(const std::optional<json>& v) {
   if (!v) return "";
@@ -70,7 +110,6 @@ std::optional<double> cell_number(const Row& r, const std::string& column) {
 Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out_dir) {
   Row row;
   row.point = &p;
-  row.cells.resize(report_columns().size());
   const std::string dir = point_dir(out_dir, p);
   const PointStatus s = read_point_status(dir);
   if (!s.present || s.key != point_key(sweep, point_run_args(sweep, p, dir), dir))
@@ -88,8 +127,7 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
     row.error = std::string("report.json does not parse: ") + e.what();
     return row;
   }
-  const auto& cols = report_columns();
-  for (std::size_t i = 0; i < cols.size(); ++i) row.cells[i] = cols[i].read(report);
+  row.report = std::move(report);
   return row;
 }
 
@@ -106,12 +144,13 @@ void mark_pareto(std::vector<Row>& rows) {
   for (std::size_t i = 0; i < with.size(); ++i) with[i]->pareto = front[i];
 }
 
-std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows) {
+std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows,
+                     const std::vector<ReportColumn>& columns) {
   std::ostringstream out;
   out << "id";
   for (const auto& k : sweep.keys) out << "," << csv_field(k);
   out << ",tokens,status,exit_code";
-  for (const auto& c : report_columns()) out << "," << c.name;
+  for (const auto& c : columns) out << "," << c.name;
   out << ",pareto,error\n";
   for (const auto& r : rows) {
     out << r.point->id;
@@ -124,7 +163,8 @@ std::string csv_text(const SweepFile& sweep, const std::vector<Row>& rows) {
   return out.str();
 }
 
-std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, const MergeResult& m) {
+std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, const MergeResult& m,
+                      const std::vector<ReportColumn>& columns) {
   ojson j;
   j["schema"] = "gca-tlm.sweep/1";
   j["name"] = sweep.name;
@@ -135,8 +175,7 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
   for (const auto& f : sweep.fixed) fixed[f.key] = f.text;
   j["set"] = fixed;
   ojson cols = ojson::array();
-  for (const auto& c : report_columns())
-    cols.push_back({{"name", c.name}, {"description", c.description}});
+  for (const auto& c : columns) cols.push_back({{"name", c.name}, {"description", c.description}});
   j["columns"] = cols;
   j["summary"] = {{"points", m.points}, {"ok", m.ok},           {"check_failed", m.check_failed},
                   {"failed", m.failed}, {"missing", m.missing}, {"pareto", m.pareto}};
@@ -153,7 +192,7 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
     p["exit_code"] = r.status == "missing" ? ojson(nullptr) : ojson(r.exit_code);
     if (!r.error.empty()) p["error"] = r.error;
     ojson metrics = ojson::object();
-    const auto& c = report_columns();
+    const auto& c = columns;
     for (std::size_t i = 0; i < c.size(); ++i)
       metrics[c[i].name] = r.cells[i] ? ojson::parse(r.cells[i]->dump()) : ojson(nullptr);
     p["metrics"] = metrics;
@@ -168,7 +207,73 @@ std::string json_text(const SweepFile& sweep, const std::vector<Row>& rows, cons
 
 std::string plot_safe(std::string s) {
   std::replace(s.begin(), s.end(), ',', ';');
+  std::replace(s.begin(), s.end(), '"', '\'');
+  std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
+}
+
+// "window=256 array.cols=32" with each key shortened to its last part ("cols=32").
+std::string short_label(const SweepPoint& p) {
+  std::string s;
+  for (const auto& v : p.values) {
+    const auto dot = v.key.rfind('.');
+    s += (s.empty() ? "" : " ") + (dot == std::string::npos ? v.key : v.key.substr(dot + 1)) + "=" +
+         v.text;
+  }
+  return s;
+}
+
+// Up to this many points get a legend line on the plots (number: values); beyond, sweep.csv.
+constexpr int kMaxLegend = 24;
+
+// The legend of the plots as gnuplot commands: every point's number and values, failed points
+// in red with their error, so that a missing point is visible rather than absent.
+std::string legend_script(const std::vector<Row>& rows) {
+  std::ostringstream gp;
+  const int n = static_cast<int>(rows.size());
+  int failed = 0;
+  for (const auto& r : rows) failed += r.status == "failed" || r.status == "missing";
+  gp << "nfailed = " << failed << "\nnpointsall = " << n << "\n";
+  if (n > kMaxLegend) {
+    gp << "set label 1 'points: see sweep.csv' at screen 0.775, 0.9 font ',9'\n";
+    return gp.str();
+  }
+  // Lines of at most kWidth characters (a long label continues on the next line, indented).
+  constexpr std::size_t kWidth = 40;
+  double y = 0.9;
+  const double line = std::min(0.03, 0.82 / std::max(1, n));
+  for (int i = 0; i < n; ++i) {
+    const Row& r = rows[i];
+    std::string text = std::to_string(r.point->index) + ": " + short_label(*r.point);
+    const char* colour = "#000000";
+    if (r.status == "failed" || r.status == "missing") {
+      std::string error = r.error;
+      if (error.rfind("gca-sim: ", 0) == 0) error = error.substr(9);
+      text += "  " + r.status + (error.empty() ? "" : ": " + error.substr(0, 70));
+      colour = "#d62728";
+    } else if (r.status == "check_failed") {
+      text += "  check failed";
+      colour = "#ff7f0e";
+    }
+    text = plot_safe(text);
+    std::string wrapped;
+    int lines = 1;
+    for (std::size_t at = 0, col = 0; at < text.size(); ++at, ++col) {
+      if (col >= kWidth && text[at] == ' ' && n <= kMaxLegend / 2) {
+        wrapped += "\\n   ";
+        col = 3;
+        ++lines;
+        continue;
+      }
+      wrapped += text[at];
+    }
+    char pos[64];
+    std::snprintf(pos, sizeof pos, "at screen 0.745, %.4f", y);
+    gp << "set label " << (i + 2) << " \"" << wrapped << "\" " << pos << " font ',9' tc rgb '"
+       << colour << "'\n";
+    y -= line * lines;
+  }
+  return gp.str();
 }
 
 // The data files the gnuplot script reads (fixed column order, no header parsing needed).
@@ -176,23 +281,25 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   std::ostringstream points, front;
   points << "# index,id,latency_ns,energy_pj,area_mm2,pareto";
   for (const auto& g : column::energy_groups()) points << "," << g;
-  points << "\n";
+  points << ",check_failed,label\n";
   std::vector<std::pair<double, double>> pareto;
   int n = 0;
   for (const auto& r : rows) {
     auto l = cell_number(r, column::latency), e = cell_number(r, column::energy);
     if (!l || !e) continue;
+    ++n;
     auto a = cell_number(r, column::area);
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%d,%s,%.12g,%.12g,%.12g,%d", n++, r.point->id.c_str(), *l, *e,
-                  a ? *a : 0.0, r.pareto ? 1 : 0);
+    std::snprintf(buf, sizeof buf, "%d,%s,%.12g,%.12g,%.12g,%d", r.point->index,
+                  r.point->id.c_str(), *l, *e, a ? *a : 0.0, r.pareto ? 1 : 0);
     points << buf;
     for (const auto& g : column::energy_groups()) {
       auto v = cell_number(r, g);
       std::snprintf(buf, sizeof buf, ",%.12g", v ? *v : 0.0);
       points << buf;
     }
-    points << "\n";
+    points << "," << (r.status == "check_failed" ? 1 : 0) << "," << plot_safe(short_label(*r.point))
+           << "\n";
     if (r.pareto) pareto.emplace_back(*l, *e);
   }
   std::sort(pareto.begin(), pareto.end());
@@ -204,8 +311,10 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   }
   power::write_file_atomic((dir / "sweep_plot_points.csv").string(), points.str());
   power::write_file_atomic((dir / "sweep_plot_pareto.csv").string(), front.str());
+  power::write_file_atomic((dir / "sweep_plot_legend.gp").string(), legend_script(rows));
   // Per swept key: its distinct values at evenly spaced positions (numbers in order, strings in
-  // the order they appear), each point's energy and area at its value's position.
+  // the order they appear), each point's energy, area and latency at its value's position;
+  // failed points at their position with no figures (drawn as crosses on the axis).
   for (std::size_t k = 0; k < sweep.keys.size(); ++k) {
     std::vector<std::string> distinct;
     bool numeric = true;
@@ -220,17 +329,22 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
         return std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr);
       });
     std::ostringstream out;
-    out << "# position,value,energy_pj,area_mm2,id\n";
+    out << "# position,value,energy_pj,area_mm2,index,latency_ns,ok\n";
     for (const auto& r : rows) {
-      auto e = cell_number(r, column::energy), a = cell_number(r, column::area);
-      if (!e) continue;
+      auto e = cell_number(r, column::energy), a = cell_number(r, column::area),
+           l = cell_number(r, column::latency);
       const auto pos =
           std::find(distinct.begin(), distinct.end(), r.point->values[k].text) - distinct.begin();
       char buf[80];
       std::snprintf(buf, sizeof buf, "%ld,", long(pos));
       out << buf << plot_safe(r.point->values[k].text);
-      std::snprintf(buf, sizeof buf, ",%.12g,%.12g,", *e, a ? *a : 0.0);
-      out << buf << r.point->id << "\n";
+      if (e && l) {
+        std::snprintf(buf, sizeof buf, ",%.12g,%.12g,%d,%.12g,1\n", *e, a ? *a : 0.0,
+                      r.point->index, *l);
+      } else {
+        std::snprintf(buf, sizeof buf, ",0,0,%d,0,0\n", r.point->index);
+      }
+      out << buf;
     }
     power::write_file_atomic((dir / ("sweep_plot_key" + std::to_string(k + 1) + ".csv")).string(),
                              out.str());
@@ -298,6 +412,8 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   MergeResult m;
   std::vector<Row> rows;
   for (const auto& p : sweep.points) rows.push_back(read_row(sweep, p, out_dir));
+  const std::vector<ReportColumn> columns = columns_of(rows);
+  fill_cells(rows, columns);
   mark_pareto(rows);
   for (const auto& r : rows) {
     ++m.points;
@@ -313,11 +429,12 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir) {
   }
   const fs::path dir(out_dir);
   m.csv_path = (dir / "sweep.csv").string();
-  power::write_file_atomic(m.csv_path, csv_text(sweep, rows));
-  power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m));
+  power::write_file_atomic(m.csv_path, csv_text(sweep, rows, columns));
+  power::write_file_atomic((dir / "sweep.json").string(), json_text(sweep, rows, m, columns));
   const int plotted = write_plot_data(sweep, rows, dir);
-  m.plots_message =
-      plotted == 0 ? "no point with latency and energy: no plots" : render_sweep_plots(sweep, dir);
+  m.plots_message = plotted == 0   ? "no point with latency and energy: no plots"
+                    : !sweep.plots ? "plots not rendered (--no-plots)"
+                                   : render_sweep_plots(sweep, dir);
   return m;
 }
 

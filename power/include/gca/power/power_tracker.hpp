@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gca/power/energy_table.hpp"
@@ -152,6 +153,7 @@ class PowerTracker {
   double inv_window_;
   double now_ns_ = 0.0;
   std::vector<Module> modules_;
+  std::unordered_map<std::string, int> ids_;  // path -> id: registration in O(1), not O(modules)
   std::vector<GroupEnergies> bins_;         // dynamic + explicit static energy per window
   std::vector<GroupEnergies> static_bins_;  // closed static-power segments per window
   GroupEnergies group_dynamic_pj_{};

@@ -8,13 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gca/power/energy_table.hpp"
 #include "gca/power/power_tracker.hpp"
 #include "gca/spec/params.hpp"
 
 namespace gca::power {
 
-// A GPU running the same attention workload (SPEC.md section 6).
+// A GPU running the same attention workload (docs/gpu_baselines.md).
 struct GpuBaseline {
   std::string name;
   double latency_ns = 0.0;             // per token, one layer's attention
@@ -99,7 +101,9 @@ struct Report {
 Report make_report(const PowerTracker& tracker, const gca::spec::HardwareSpec& spec,
                    const RunInfo& run, const Baselines& baselines);
 
-// report.json as text / written to `path` (atomically: temp file + rename).
+// report.json as a document (a run adds its own sections), as text, or written to `path`
+// (atomically: temp file + rename).
+nlohmann::ordered_json report_document(const Report& report);
 std::string report_json(const Report& report);
 void write_report_json(const std::string& path, const Report& report);
 // modules.csv: path,group,events,energy_pj,dynamic_pj,static_pj,<one column per action>.

@@ -60,9 +60,14 @@ class CellTerms {
 
 // out[c] = sum over r < rows of weight[r] * table[index[r * stride + c]], for c < n; rows of
 // zero weight are skipped. The read kernel of the `levels` form (K: rows = features, weights =
-// Q pulses; V: rows = lines, weights = HardSigmoid pulses).
+// Q pulses; V: rows = lines, weights = HardSigmoid pulses). Each product is rounded to float and
+// added in row order (no fused multiply-add), so every machine gets the same bits; the kernel is
+// chosen at run time (AVX2 where the processor has it, a portable loop elsewhere).
 void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
                  const float* table, int levels, float* out, int n);
+// The portable loop alone, whatever the processor (for tests of the dispatched kernel).
+void gemv_levels_reference(const float* weight, int rows, const std::uint8_t* index,
+                           std::size_t stride, const float* table, int levels, float* out, int n);
 
 // Write time of each column (K) or line (V) and its decay factor exp(-(t - t_w) / tau) at the
 // last read time t. Reads in time order cost one exp() per read, not one per column.
@@ -172,11 +177,14 @@ class ValueArray {
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }
+  // The dense, decay and decay_levels forms of integrate(), before offsets and noise.
+  void integrate_analog(const float* phi, double now_ns, float* out) const;
   const CircuitModel* circuits_;
   int features_, lines_;
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;
+  int valid_count_ = 0;                 // lines written since the last clear
   mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
   mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
 };

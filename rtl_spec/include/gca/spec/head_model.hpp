@@ -1,4 +1,4 @@
-// The executable specification of one attention head (SPEC.md sections 2 and 3): a sliding
+// The executable specification of one attention head (docs/hardware.md): a sliding
 // window of M token slots kept as a circular buffer over ceil(M / cols) sub-tiles.
 // For token t: write k_t and v_t to slot t mod M, then read with q_t:
 //   S_j = sum_d q_d g(k_jd)         per slot in the window (0 for slots never written)
@@ -114,6 +114,11 @@ class SubTileModel {
   const ValueArray& value() const { return value_; }
 
  private:
+  // What the circuits did in the read just computed (charges s_out and charge_): the activity
+  // the power model turns into energy.
+  SubTileActivity read_activity(double q_pulse_sum, float phi_sum, double counts,
+                                const float* s_out) const;
+
   const CircuitModel* circuits_;
   KeyArray key_;
   ValueArray value_;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "gca/spec/params.hpp"
@@ -52,23 +53,44 @@ class OracleHead {
                    bool detail = true);
 
   long tokens() const { return tokens_; }
+  // Bytes of state one head keeps for `spec` (what the constructor allocates, for memory
+  // estimates before a run).
+  static std::size_t state_bytes(const HardwareSpec& spec);
 
  private:
+  // What the state holds; each array exists only where some configuration reads it.
+  struct Layout {
+    explicit Layout(const HardwareSpec& spec);
+    bool shadow;    // refresh on: the digital values as given, to rewrite from
+    bool decays;    // leakage: stored voltages, g evaluated at each read
+    bool varies;    // cell mismatch: gain and threshold offset per cell
+    bool by_level;  // a quantizing DAC, cells alike, no write noise: a level index per cell
+  };
+  // Level index k of x on a `levels` quantizer over [lo, hi]: the value is lo + k x step.
+  double level_of(double x, int levels, double lo, double hi) const;
   double quantize(double x, int levels, double lo, double hi) const;
   double g(double w) const;  // gain-cell polynomial, paper Eq. 4, term by term
   double decay(double age_ns) const;
-  // Stores slot's K and V from its digital values at now_ns, drawing the write noise of
-  // write event `token` (a refresh draws from its own stream).
-  void store_slot(int slot, double now_ns, long token, bool refresh);
+  // Stores slot's K and V from their digital values k and v at now_ns, drawing the write noise
+  // of write event `token` (a refresh draws from its own stream).
+  void store_slot(int slot, const double* k, const double* v, double now_ns, long token,
+                  bool refresh);
   // The cell's read current for stored voltage v decayed by f (mismatch included).
   double cell(int kind, int slot, int i, double v, double f) const;
+  // g of cell i of a slot as stored (f = 1): the read when nothing leaks.
+  double fresh(std::size_t kind_cell) const {
+    return layout_.by_level ? level_g_[fresh_level_[kind_cell]] : fresh_[kind_cell];
+  }
 
   HardwareSpec spec_;
+  Layout layout_;
   int head_, d_, window_, cols_, subtiles_;
   std::vector<double> key_in_, value_in_;  // [slot][d] digital values as given (the shadow)
   std::vector<double> key_v_, value_v_;    // [slot][d] stored voltages
   std::vector<double> gain_, offset_v_;    // [kind][slot][d] cell mismatch
   std::vector<double> fresh_;              // [kind][slot][d] cell(...) at f = 1, set at store
+  std::vector<std::uint8_t> fresh_level_;  // [kind][slot][d] level index (by_level)
+  std::vector<double> level_g_;            // g of each DAC level (by_level)
   // g of the stored voltages seen so far (a quantizing DAC stores few distinct values).
   double g_of_stored(double v);
   std::vector<std::pair<double, double>> g_memo_;

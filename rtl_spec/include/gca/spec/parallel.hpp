@@ -39,8 +39,9 @@ class TaskPool {
  private:
   void work();
   static bool run_if_queued(Task& task);
-  bool run_one_queued();               // runs the oldest queued task, if any
-  static constexpr int kSpins = 2000;  // polls (thread yields) before sleeping
+  bool run_one_queued();                     // runs the oldest queued task, if any
+  static constexpr int kPauseSpins = 20000;  // polls (pause instructions, ~1 ms) first
+  static constexpr int kSpins = 2000;        // then polls (thread yields) before sleeping
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gca/sc/attention_head.hpp"
 #include "gca/spec/params.hpp"
 #include "gca/tlm/host.hpp"
@@ -42,9 +44,11 @@ struct Scenario {
   std::string file;  // where it was loaded from
   std::string name;
   std::string description;
-  std::string spec_path;               // resolved
-  std::vector<std::string> overrides;  // "key=value", scenario first, then the command line
-  gca::tlm::HostConfig host;           // tokens, workload, protocol, host time, quantum
+  std::string spec_path;                    // resolved
+  std::vector<std::string> overrides;       // "key=value", scenario first, then the command line
+  gca::tlm::HostConfig host;                // tokens, workload, protocol, host time, quantum
+  std::string workload_kind = "synthetic";  // engine/workload.hpp: what feeds the host
+  nlohmann::json workload_section = nlohmann::json::object();  // "workload" as written
   StimulusConfig stimulus;
   TraceConfig trace;
   bool check_against_oracle = true;

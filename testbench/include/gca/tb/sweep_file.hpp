@@ -39,6 +39,10 @@ struct SweepFile {
   std::vector<SweepValue> fixed;  // "set": applied to every point
   std::vector<SweepPoint> points;
   bool point_plots = false;  // each point's own gnuplot plots
+  bool plots = true;         // the merged sweep's plots (off: gca-sim sweep --no-plots)
+  long seed = -1;            // >= 0: every point's --seed (gca-sim sweep --seed)
+  int mc_chips = 0;          // "monte_carlo": {"chips": N}: a Monte Carlo per point
+  int mc_top_k = 0;          // its "top_k" (0: the default)
   SlurmSettings slurm;
 };
 

@@ -1,0 +1,158 @@
+// The read kernel of the `levels` form: a weighted sum of table look-ups.
+//
+// Rounding: every term is weight x table[level] rounded to float, then added to the running sum
+// in row order, rounded again (a multiply and an add, never a fused multiply-add). This file is
+// compiled with -ffp-contract=off so that the compiler does not fuse them either, whatever the
+// target: the portable loop and the AVX2 kernel give the same bits on every machine.
+// Both first multiply the table by each row's weight (levels products per row instead of one
+// per cell); the products are the same floats as weight x table[level] cell by cell, so this
+// changes no result. Rows of zero weight add +-0 to a sum that starts at +0, which changes
+// nothing either: they are dropped before the column loop.
+#include <algorithm>
+#include <vector>
+
+#include "gca/spec/gain_cell_array.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define GCA_HAVE_X86_DISPATCH 1
+#endif
+
+namespace gca::spec {
+
+namespace {
+
+// Rows of non-zero weight and their weighted tables (live x levels floats), per thread.
+struct WeightedTables {
+  std::vector<int> rows;
+  std::vector<float> table;
+  int build(const float* weight, int n_rows, const float* levels_table, int levels, int width) {
+    rows.resize(std::size_t(n_rows));
+    int live = 0;
+    for (int r = 0; r < n_rows; ++r) {
+      rows[std::size_t(live)] = r;
+      live += weight[r] != 0.0f ? 1 : 0;  // branch-free compaction
+    }
+    table.resize(std::size_t(live) * width);  // lanes past `levels` are never read
+    for (int i = 0; i < live; ++i) {
+      const float w = weight[rows[std::size_t(i)]];
+      float* t = table.data() + std::size_t(i) * width;
+      for (int l = 0; l < levels; ++l) t[l] = w * levels_table[l];
+    }
+    return live;
+  }
+};
+
+WeightedTables& scratch() {
+  thread_local WeightedTables w;
+  return w;
+}
+
+void gemv_levels_portable(const float* weight, int rows, const std::uint8_t* index,
+                          std::size_t stride, const float* table, int levels, float* out, int n) {
+  WeightedTables& wt = scratch();
+  const int live = wt.build(weight, rows, table, levels, levels);
+  std::fill(out, out + n, 0.0f);
+  for (int i = 0; i < live; ++i) {
+    const float* t = wt.table.data() + std::size_t(i) * levels;
+    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    for (int c = 0; c < n; ++c) out[c] += t[p[c]];
+  }
+}
+
+#if defined(GCA_HAVE_X86_DISPATCH)
+// Eight levels fit one register: a lane-wise permute of the weighted table is the look-up and
+// the product at once. A permute reads the low three bits of each 32-bit lane, so one load of
+// 32 level bytes serves four permutes: lane j holds the bytes of columns 4j .. 4j+3, and shifts
+// by 8, 16 and 24 bits bring each of them to the low byte (shifts run beside the permutes,
+// which all compete for one execution port). Accumulator k then holds columns 4j + k; they are
+// put back in column order once, after all rows. Blocks of B x 32 columns stay in registers.
+template <int B>
+__attribute__((target("avx2"))) inline void avx2_block32(const WeightedTables& wt, int live,
+                                                         const std::uint8_t* index,
+                                                         std::size_t stride, float* out) {
+  __m256 acc[B][4];
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < 4; ++k) acc[b][k] = _mm256_setzero_ps();
+  for (int i = 0; i < live; ++i) {
+    const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
+    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    for (int b = 0; b < B; ++b) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * b));
+      acc[b][0] = _mm256_add_ps(acc[b][0], _mm256_permutevar8x32_ps(lut, v));
+      acc[b][1] = _mm256_add_ps(acc[b][1], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 8)));
+      acc[b][2] = _mm256_add_ps(acc[b][2], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 16)));
+      acc[b][3] = _mm256_add_ps(acc[b][3], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 24)));
+    }
+  }
+  for (int b = 0; b < B; ++b) {
+    alignas(32) float lanes[4][8];
+    for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes[k], acc[b][k]);
+    for (int j = 0; j < 8; ++j)
+      for (int k = 0; k < 4; ++k) out[32 * b + 4 * j + k] = lanes[k][j];
+  }
+}
+
+// The same for 8 columns: one byte per lane, widened.
+__attribute__((target("avx2"))) inline void avx2_block8(const WeightedTables& wt, int live,
+                                                        const std::uint8_t* index,
+                                                        std::size_t stride, float* out) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int i = 0; i < live; ++i) {
+    const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
+    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes)));
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
+__attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int rows,
+                                                      const std::uint8_t* index, std::size_t stride,
+                                                      const float* table, int levels, float* out,
+                                                      int n) {
+  if (levels > 8) {
+    gemv_levels_portable(weight, rows, index, stride, table, levels, out, n);
+    return;
+  }
+  WeightedTables& wt = scratch();
+  const int live = wt.build(weight, rows, table, levels, 8);
+  int c = 0;
+  for (; c + 64 <= n; c += 64) avx2_block32<2>(wt, live, index + c, stride, out + c);
+  for (; c + 32 <= n; c += 32) avx2_block32<1>(wt, live, index + c, stride, out + c);
+  for (; c + 8 <= n; c += 8) avx2_block8(wt, live, index + c, stride, out + c);
+  for (; c < n; ++c) {
+    float acc = 0.0f;
+    for (int i = 0; i < live; ++i)
+      acc +=
+          wt.table[std::size_t(i) * 8 + index[std::size_t(wt.rows[std::size_t(i)]) * stride + c]];
+    out[c] = acc;
+  }
+}
+#endif
+
+using GemvLevels = void (*)(const float*, int, const std::uint8_t*, std::size_t, const float*, int,
+                            float*, int);
+
+GemvLevels pick_gemv_levels() {
+#if defined(GCA_HAVE_X86_DISPATCH)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return gemv_levels_avx2;
+#endif
+  return gemv_levels_portable;
+}
+
+}  // namespace
+
+void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
+                 const float* table, int levels, float* out, int n) {
+  static const GemvLevels kernel = pick_gemv_levels();
+  kernel(weight, rows, index, stride, table, levels, out, n);
+}
+
+void gemv_levels_reference(const float* weight, int rows, const std::uint8_t* index,
+                           std::size_t stride, const float* table, int levels, float* out, int n) {
+  gemv_levels_portable(weight, rows, index, stride, table, levels, out, n);
+}
+
+}  // namespace gca::spec
