@@ -235,7 +235,8 @@ void check_head_input_memory(const std::vector<std::string>& files) {
   std::error_code ec;
   for (const auto& f : files) {
     const auto size = std::filesystem::file_size(f, ec);
-    if (!ec) bytes += 2.0 * double(size);
+    // A file over the .npy limit is refused by the reader with that limit, before any read.
+    if (!ec && size <= limits::kMaxNpyFileBytes) bytes += 2.0 * double(size);
   }
   check_memory(bytes, "--q, --k, --v", "the tokens of Q, K, V");
 }
