@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 #ifndef GCA_POWER_DATA_DIR
 #define GCA_POWER_DATA_DIR "power/data"
@@ -66,17 +68,13 @@ std::string optional_text(const ojson& j, const char* key, const std::string& fi
   return text(j, key, file, where);
 }
 
+// The one bounded reader and strict parser of JSON inputs (size, nesting, duplicate keys, numbers
+// out of range), then the same text in key order.
 ojson parse_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw gca::Error(path, "", "cannot open the baseline file");
-  try {
-    return ojson::parse(in);
-  } catch (const ojson::exception& e) {  // parse errors, numbers out of range
-    std::string msg = e.what();
-    const auto pos = msg.find("] ");
-    throw gca::Error(path, "",
-                     "malformed JSON: " + (pos == std::string::npos ? msg : msg.substr(pos + 2)));
-  }
+  const std::string content =
+      gca::read_input_file(path, gca::limits::kMaxJsonFileBytes, "GPU baseline file");
+  gca::parse_json_strict(content, path);
+  return ojson::parse(content);
 }
 
 // "torch 2.11.0+cu130, cuda 13.0, driver 580.159.04, ...": the versions a measurement names.

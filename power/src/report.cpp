@@ -1,5 +1,6 @@
 #include "gca/power/report.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 
 #ifndef GCA_POWER_PLOTS_DIR
 #define GCA_POWER_PLOTS_DIR "power/plots"
@@ -82,12 +86,6 @@ std::string num(double x) {
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 ojson shape_json(const AttentionShape& s) {
@@ -463,18 +461,29 @@ nlohmann::ordered_json report_document(const Report& r) {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw gca::Error(path, "", std::string("cannot write: ") + std::strerror(errno));
-    errno = 0;
-    out << content;
-    out.close();  // flushes: a full disk shows here
-    if (!out) {
-      const int err = errno ? errno : EIO;
-      std::remove(tmp.c_str());
-      throw gca::Error(path, "", std::string("write failed: ") + std::strerror(err));
+  auto fail = [&](const std::string& what, int err) {
+    std::remove(tmp.c_str());
+    throw gca::Error(path, "", what + ": " + std::strerror(err ? err : EIO));
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw gca::Error(path, "", std::string("cannot write: ") + std::strerror(errno));
+  // Every step is checked: a full disk shows in write, in fsync (delayed allocation) or in close.
+  for (std::size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      fail("write failed", err);
     }
+    done += static_cast<std::size_t>(n);
   }
+  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+    const int err = errno;
+    ::close(fd);
+    fail("write failed (sync)", err);
+  }
+  if (::close(fd) != 0) fail("write failed (close)", errno);
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
@@ -627,13 +636,23 @@ std::string default_plot_script() {
   return env_or("GCA_POWER_PLOTS_DIR", GCA_POWER_PLOTS_DIR) + "/plot_report.gp";
 }
 
+bool png_complete(const std::string& path) {
+  // A PNG ends with its IEND chunk: length 0, "IEND", CRC AE 42 60 82. A file cut short by a
+  // full disk lacks it.
+  static const unsigned char kEnd[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  const std::streamoff size = in.tellg();
+  if (size < 8 + 12) return false;
+  unsigned char tail[12];
+  in.seekg(size - 12);
+  if (!in.read(reinterpret_cast<char*>(tail), sizeof tail)) return false;
+  return std::memcmp(tail, kEnd, sizeof kEnd) == 0;
+}
+
 PlotResult render_plots(const std::string& out_dir, const std::string& script) {
   PlotResult res;
-  if (!std::system(nullptr)) {
-    res.message = "no shell available: plots not rendered";
-    return res;
-  }
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
+  if (!gca::on_path("gnuplot")) {
     res.message =
         "gnuplot not found on PATH: plots not rendered (data files are in " + out_dir + ")";
     return res;
@@ -643,17 +662,26 @@ PlotResult render_plots(const std::string& out_dir, const std::string& script) {
     res.message = "plot script " + script + " not found: plots not rendered";
     return res;
   }
-  const std::string cmd = "cd " + shell_quote(out_dir) + " && gnuplot " +
-                          shell_quote(fs::absolute(script, ec).string()) + " > gnuplot.log 2>&1";
-  const int rc = std::system(cmd.c_str());
+  // No shell: the folder is gnuplot's working folder and the script one of its arguments.
+  const gca::ChildRun run =
+      gca::run_program({"gnuplot", fs::absolute(script, ec).string()}, out_dir, "gnuplot.log");
+  std::vector<std::string> incomplete;
   for (const char* name :
        {"energy_split.png", "gpu_comparison.png", "energy_per_token.png", "power_windows.png"}) {
     const fs::path p = fs::path(out_dir) / name;
-    if (fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0) res.images.push_back(p.string());
+    if (png_complete(p.string())) {
+      res.images.push_back(p.string());
+    } else {
+      incomplete.push_back(name);
+      fs::remove(p, ec);  // a plot cut short is not published
+    }
   }
-  if (rc != 0) {
-    res.message = "gnuplot failed (exit status " + std::to_string(rc) + "); see " +
-                  (fs::path(out_dir) / "gnuplot.log").string();
+  if (run.exit_code != 0 || !incomplete.empty()) {
+    res.message =
+        "gnuplot failed (" +
+        (run.exit_code != 0 ? run.error
+                            : incomplete.front() + std::string(" missing or incomplete")) +
+        "); see " + (fs::path(out_dir) / "gnuplot.log").string();
     return res;
   }
   res.rendered = true;

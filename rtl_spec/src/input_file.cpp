@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -19,9 +20,10 @@ namespace {
 
 using json = nlohmann::json;
 
+// Exact: whole MiB as such, anything else in bytes (4 MiB + 1 byte is not "4 MiB").
 std::string size_text(std::uint64_t bytes) {
-  return bytes >= (1u << 20) ? std::to_string(bytes >> 20) + " MiB"
-                             : std::to_string(bytes) + " bytes";
+  return bytes >= (1u << 20) && bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
+                                                        : std::to_string(bytes) + " bytes";
 }
 
 // Length of the valid UTF-8 sequence starting at s[i], 0 when it is not valid.
@@ -112,6 +114,20 @@ std::string one_line_text(const std::string& text, std::size_t max_bytes) {
     }
   }
   return out;
+}
+
+std::string error_line_text(const gca::Error& error, std::size_t max_bytes) {
+  std::string text = error.what();
+  const std::string& file = error.file();
+  if (text.size() > max_bytes && !file.empty() && text.compare(0, file.size(), file) == 0) {
+    const std::size_t rest = text.size() - file.size();
+    const std::size_t keep =
+        std::max<std::size_t>(40, max_bytes > rest + 3 ? max_bytes - rest - 3 : 0);
+    if (keep < file.size())
+      text = file.substr(0, keep / 2) + "..." + file.substr(file.size() - (keep - keep / 2)) +
+             text.substr(file.size());
+  }
+  return one_line_text(text, max_bytes);
 }
 
 int open_regular_file(const std::string& path, const std::string& what) {

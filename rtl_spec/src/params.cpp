@@ -258,10 +258,17 @@ const Field* find_field(const std::string& key) {
   return nullptr;
 }
 
+// Short where that is exact, else every digit: a message never shows a value as another one
+// (100000000.0000001 is not 100000000).
 std::string format_number(double x) {
   std::ostringstream os;
   os.precision(12);
   os << x;
+  if (std::strtod(os.str().c_str(), nullptr) != x) {
+    os.str("");
+    os.precision(17);
+    os << x;
+  }
   return os.str();
 }
 
@@ -432,7 +439,10 @@ void set_override(HardwareSpec& spec, const std::string& assignment) {
   errno = 0;
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE) {
+  // ERANGE on underflow (4.9e-324, a subnormal) still gives the value: the range check judges
+  // it. Only an overflow (+-HUGE_VAL) is no number.
+  const bool overflow = errno == ERANGE && std::isinf(value);
+  if (text.empty() || end != text.c_str() + text.size() || overflow) {
     throw SpecError("--set", key,
                     "'" + text + "' is not a number (allowed: " + range_text(f->info) + ")");
   }

@@ -262,8 +262,8 @@ struct SweepCommand {
         ->check(CLI::IsMember({"local", "slurm"}));
     c->add_flag("--no-submit", a.no_submit,
                 "with slurm: only write DIR/sweep.sbatch (submit it yourself, then --merge)");
-    tb::add_common_options(*c, a.common,
-                           tb::kOptAll, "passed to every point's run (as `gca-sim run --seed`)");
+    tb::add_common_options(*c, a.common, tb::kOptAll,
+                           "passed to every point's run (as `gca-sim run --seed`)");
     c->final_callback([this] { code = tb::run_sweep_command(a, "/proc/self/exe"); });
   }
   int code = 0;
@@ -328,6 +328,10 @@ int sc_main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     print_error_line(
         "out of memory (allowed: a smaller window, model.n_layers, model.n_heads or fewer tokens)");
+    return tb::kExitBadInput;
+  } catch (const gca::Error& e) {
+    // The path shortened first: the reason at the end of the line stays whole.
+    print_error_line(gca::error_line_text(e, gca::limits::kMaxErrorLineBytes));
     return tb::kExitBadInput;
   } catch (const std::exception& e) {
     print_error_line(e.what());

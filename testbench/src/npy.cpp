@@ -472,8 +472,8 @@ NpyArray read_npy(const std::string& path, const NpyReadOptions& opt) {
   std::FILE* f = file.get();
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size > gca::limits::kMaxNpyFileBytes) {
-    throw NpyError(path, "file of " + std::to_string(file_size >> 20) +
-                             " MiB is too large (allowed: up to " +
+    throw NpyError(path, "file of " + std::to_string(file_size) +
+                             " bytes is too large (allowed: up to " +
                              std::to_string(gca::limits::kMaxNpyFileBytes >> 20) + " MiB)");
   }
 
@@ -497,6 +497,11 @@ NpyArray read_npy(const std::string& path, const NpyReadOptions& opt) {
   read_header_bytes(f, path, len_buf, len_bytes);
   const std::uint64_t header_len = load_le(len_buf, len_bytes);
   const std::uint64_t prefix = kMagicLen + 2 + len_bytes;
+  if (header_len > gca::limits::kMaxNpyHeaderBytes) {
+    throw NpyError(path, "header length " + std::to_string(header_len) +
+                             " bytes is too large (allowed: up to " +
+                             std::to_string(gca::limits::kMaxNpyHeaderBytes) + " bytes)");
+  }
   if (header_len > file_size - std::min(file_size, prefix)) {
     throw NpyError(path, "truncated header: header length " + std::to_string(header_len) +
                              " but the file has " + std::to_string(file_size) + " bytes");

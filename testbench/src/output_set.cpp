@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -81,6 +82,45 @@ Registry& registry() {
   return r;
 }
 
+[[noreturn]] void refuse_out(const std::string& out_dir, const std::string& why) {
+  throw Error(out_dir, "--out", why);
+}
+
+// An existing output folder must hold only gca-sim's outputs (a run replaces it as a whole), and
+// that must be checked: a folder that cannot be examined is refused, never assumed empty.
+void check_output_folder(const fs::path& dir, const std::string& out_dir) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    refuse_out(out_dir, "cannot be examined: " + ec.message() + " (allowed: a folder path)");
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st))
+    refuse_out(out_dir, "exists and is not a folder (allowed: a folder path)");
+  struct stat self {
+  }, parent{};
+  const fs::path up = fs::absolute(dir, ec).lexically_normal().parent_path();
+  if (::stat(dir.c_str(), &self) == 0 && ::stat(up.c_str(), &parent) == 0 &&
+      (self.st_dev != parent.st_dev || self.st_ino == parent.st_ino))
+    refuse_out(out_dir,
+               "is a mount point, which a run cannot replace as a whole (allowed: a folder inside "
+               "it)");
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    const bool regular = it->is_regular_file(type_ec);
+    if (type_ec || !regular || !is_output_file_name(name)) {
+      refuse_out(out_dir, "holds '" + name +
+                              "', which gca-sim does not write; a run replaces its output folder "
+                              "as a whole (allowed: a new folder or an output folder of gca-sim)");
+    }
+  }
+  if (ec)
+    refuse_out(out_dir,
+               "cannot be listed to check that it holds only gca-sim outputs: " + ec.message() +
+                   " (allowed: a new folder or a readable output folder of gca-sim)");
+}
+
 }  // namespace
 
 bool is_output_file_name(const std::string& name) {
@@ -99,8 +139,9 @@ std::string with_output_paths(std::string text) {
 void install_signal_cleanup() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  // Every signal that ends a process by default and can be caught: a closed terminal (HUP) and
+  // Ctrl-\ (QUIT) too.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set] {
     int sig = 0;
@@ -111,8 +152,11 @@ void install_signal_cleanup() {
       std::lock_guard<std::mutex> lock(registry().mutex);
       for (OutputSet* s : registry().open) s->abandon();
     }
-    std::fprintf(stderr, "gca-sim: interrupted by %s: stopped, unfinished outputs removed\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    const char* name = sig == SIGINT    ? "SIGINT"
+                       : sig == SIGTERM ? "SIGTERM"
+                       : sig == SIGHUP  ? "SIGHUP"
+                                        : "SIGQUIT";
+    std::fprintf(stderr, "gca-sim: interrupted by %s: stopped, unfinished outputs removed\n", name);
     std::fflush(stderr);
     ::_exit(128 + sig);
   }).detach();
@@ -123,19 +167,7 @@ OutputSet::OutputSet(const std::string& out_dir) : final_(out_dir) {
   std::error_code ec;
   fs::path dir(out_dir);
   if (fs::is_symlink(dir, ec)) dir = fs::canonical(dir, ec);  // replace the folder it names
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec))
-      throw Error(out_dir, "--out", "exists and is not a folder (allowed: a folder path)");
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (!it->is_regular_file(ec) || !is_output_file_name(name)) {
-        throw Error(out_dir, "--out",
-                    "holds '" + name +
-                        "', which gca-sim does not write; a run replaces its output folder as a "
-                        "whole (allowed: a new folder or an output folder of gca-sim)");
-      }
-    }
-  }
+  check_output_folder(dir, out_dir);
   dir = fs::absolute(dir, ec).lexically_normal();
   if (dir.filename().empty()) dir = dir.parent_path();
   final_ = dir.string();
@@ -173,12 +205,35 @@ std::string OutputSet::path(const std::string& name) const {
   return (fs::path(staging_) / name).string();
 }
 
-std::string OutputSet::stage_file(const std::string& final_path, const std::string& flag) {
-  if (final_path.empty()) return "";
+// A trace replaces only a file that is a trace: a regular file named *.vcd whose text begins
+// like a VCD file ('$'). Anything else (a scenario, a user's data) is refused.
+static void check_trace_target(const fs::path& target, const std::string& given,
+                               const std::string& flag) {
   std::error_code ec;
-  if (fs::is_directory(final_path, ec))
-    throw Error(final_path, flag, "is a folder (allowed: a file path)");
+  const fs::file_status st = fs::symlink_status(target, ec);
+  if (!fs::exists(st)) return;
+  char first = 0;
+  std::ifstream in(target, std::ios::binary);
+  if (!fs::is_regular_file(st) || !in.get(first) || first != '$')
+    throw Error(given, flag,
+                "exists and is not a VCD trace gca-sim wrote (allowed: a new file or an earlier "
+                "trace)");
+}
+
+std::string OutputSet::stage_file(const std::string& path_given, const std::string& flag) {
+  if (path_given.empty()) return "";
+  std::error_code ec;
+  if (fs::is_directory(path_given, ec))
+    throw Error(path_given, flag, "is a folder (allowed: a file path)");
+  // The trace writer names its file NAME.vcd whatever the name given ends in.
+  const std::string final_path = ends_with(path_given, ".vcd") ? path_given : path_given + ".vcd";
   const fs::path target = fs::absolute(final_path, ec).lexically_normal();
+  const std::string given_name = fs::path(path_given).filename().string();
+  if (fs::weakly_canonical(target.parent_path(), ec) == fs::weakly_canonical(final_, ec) &&
+      output_names().count(given_name) > 0)
+    throw Error(path_given, flag,
+                "is a file the run writes into --out (allowed: another name, e.g. trace.vcd)");
+  check_trace_target(target, path_given, flag);
   const std::string name = target.filename().string();
   if (name.empty()) throw Error(final_path, flag, "names no file (allowed: a file path)");
   std::string tmp;
@@ -193,6 +248,7 @@ std::string OutputSet::stage_file(const std::string& final_path, const std::stri
   } else {
     fs::create_directories(target.parent_path(), ec);
     remove_stale(target.parent_path(), name + ".partial-", ".vcd");
+    remove_stale(target.parent_path(), name + ".partial-", ".pipe.vcd");  // the tracer's pipe
     tmp = target.string() + ".partial-" + pid_text() + ".vcd";
     std::lock_guard<std::mutex> lock(registry().mutex);
     outside_.push_back({tmp, target.string()});
@@ -247,7 +303,11 @@ void OutputSet::abandon() noexcept {
   const std::string doomed = aside_path();
   fs::rename(staging_, doomed, ec);
   fs::remove_all(ec ? staging_ : doomed, ec);
-  for (const auto& [tmp, target] : outside_) fs::remove(tmp, ec);
+  for (const auto& [tmp, target] : outside_) {
+    fs::remove(tmp, ec);
+    // The pipe the trace writer reads the kernel's output from (traces::VcdTracer).
+    if (ends_with(tmp, ".vcd")) fs::remove(tmp.substr(0, tmp.size() - 4) + ".pipe.vcd", ec);
+  }
   outside_.clear();
 }
 

@@ -6,12 +6,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "gca/spec/error.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/oracle_head.hpp"
+#include "gca/spec/register_map.hpp"
+#include "gca/tlm/host_link.hpp"
 
 namespace gca::tb {
 namespace {
@@ -97,16 +100,57 @@ std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool 
   return static_cast<std::uint64_t>(std::min(bytes, 1.8e19));
 }
 
+namespace {
+
+// The cgroups of this process (/proc/self/cgroup): v2 "0::/path", v1 "N:memory[,...]:/path".
+struct CgroupPaths {
+  std::string v2, v1_memory;
+};
+CgroupPaths own_cgroups() {
+  CgroupPaths c;
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) c.v2 = path;
+    if (("," + controllers + ",").find(",memory,") != std::string::npos) c.v1_memory = path;
+  }
+  return c;
+}
+
+// The tightest memory limit of the cgroups above this process, minus what they use (0: none).
+// cgroup v2: memory.max / memory.current; v1: memory.limit_in_bytes / memory.usage_in_bytes
+// (v1 writes "no limit" as a number near 2^63). Every level up to the root counts.
+std::uint64_t cgroup_room() {
+  std::uint64_t room = 0;
+  auto take = [&room](const std::string& dir, const char* limit_file, const char* usage_file) {
+    const std::uint64_t limit = read_number(dir + "/" + limit_file);
+    if (limit == 0 || limit >= (std::uint64_t{1} << 60)) return;
+    const std::uint64_t used = read_number(dir + "/" + usage_file);
+    const std::uint64_t left = limit > used ? limit - used : 1;
+    if (room == 0 || left < room) room = left;
+  };
+  const CgroupPaths c = own_cgroups();
+  for (std::string p = c.v2;; p = p.substr(0, p.rfind('/'))) {
+    take("/sys/fs/cgroup" + p, "memory.max", "memory.current");
+    if (p.empty() || p == "/") break;
+  }
+  for (std::string p = c.v1_memory;; p = p.substr(0, p.rfind('/'))) {
+    take("/sys/fs/cgroup/memory" + p, "memory.limit_in_bytes", "memory.usage_in_bytes");
+    if (p.empty() || p == "/") break;
+  }
+  return room;
+}
+
+}  // namespace
+
 std::uint64_t available_bytes() {
   std::uint64_t avail = mem_available();
   auto take = [&avail](std::uint64_t x) {
     if (x > 0 && (avail == 0 || x < avail)) avail = x;
   };
-  const std::uint64_t cg_max = read_number("/sys/fs/cgroup/memory.max");
-  if (cg_max > 0) {
-    const std::uint64_t used = read_number("/sys/fs/cgroup/memory.current");
-    take(cg_max > used ? cg_max - used : 1);
-  }
+  take(cgroup_room());
   struct rlimit rl {};
   if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
     const std::uint64_t used = vm_size();
@@ -115,29 +159,94 @@ std::uint64_t available_bytes() {
   return avail;
 }
 
+double lower_simulated_ns(const spec::HardwareSpec& s, long tokens, double host_ns_per_layer,
+                          bool decode) {
+  namespace regs = spec::regs;
+  const double layers = s.model.n_layers, heads = s.model.n_heads;
+  // A token passes every layer in order: the arrays' latency, the host's time and one crossing
+  // of the link (its latency) per layer; in decode, a token starts when the previous one ends.
+  // (The host's time may be missing after the very last layer.)
+  const double passes = (decode ? double(tokens) : 1.0) * layers;
+  const double chain_ns = passes * (s.timing.token_latency_ns() + s.host_link.latency_ns) +
+                          std::max(0.0, passes - 1.0) * host_ns_per_layer;
+  // The link serializes every transaction: per head and token at least K, V, Q, the start and
+  // the output read, each for its bytes on the wire (the bytes the link itself counts).
+  double link_ns = 0.0;
+  if (s.host_link.bytes_per_ns > 0.0) {
+    const unsigned values = 8u * static_cast<unsigned>(s.model.d_head);
+    const std::uint64_t base = regs::head_base(0, 0);
+    double bytes = 0.0;
+    for (std::uint64_t buffer : {regs::kKBuf, regs::kVBuf, regs::kQBuf})
+      bytes += double(tlm::wire_bytes(s, ::tlm::TLM_WRITE_COMMAND, base + buffer, values).request);
+    bytes += double(tlm::wire_bytes(s, ::tlm::TLM_WRITE_COMMAND, base + regs::kCtrl, 8).request);
+    bytes +=
+        double(tlm::wire_bytes(s, ::tlm::TLM_READ_COMMAND, base + regs::kOutBuf, values).response);
+    link_ns = double(tokens) * layers * heads * bytes / s.host_link.bytes_per_ns;
+  }
+  return std::max(chain_ns, link_ns);
+}
+
+namespace {
+
+void check_simulated_ns(double sim_ns, const std::string& file, const std::string& key) {
+  if (sim_ns <= limits::kMaxSimulatedNs) return;
+  std::ostringstream os;
+  os << "the run would simulate at least " << sim_ns << " ns, beyond the limit of "
+     << limits::kMaxSimulatedNs
+     << " ns (half the kernel's 64-bit time at 1 ps; allowed: fewer tokens or layers, less "
+        "time per layer, host_link.latency_ns, or a larger host_link.bytes_per_ns)";
+  throw Error(file, key, os.str());
+}
+
+}  // namespace
+
 void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
   check_time_resolution(s);
-  // A lower estimate of the simulated time: every token passes every layer.
-  const double per_layer_ns = s.timing.token_latency_ns() + sc.host.host_ns_per_layer;
-  const double sim_ns = double(sc.host.tokens) * s.model.n_layers * per_layer_ns;
-  if (sim_ns > limits::kMaxSimulatedNs) {
-    std::ostringstream os;
-    os << "the run would simulate about " << sim_ns << " ns, beyond the limit of "
-       << limits::kMaxSimulatedNs
-       << " ns (half the range of the kernel's 64-bit time at 1 ps; allowed: workload.tokens x "
-          "model.n_layers x "
-          "(ns per layer + workload.host_ns_per_layer) <= that)";
-    throw Error(sc.file, "workload.tokens", os.str());
-  }
+  check_simulated_ns(lower_simulated_ns(s, sc.host.tokens, sc.host.host_ns_per_layer,
+                                        sc.host.workload == tlm::Workload::decode),
+                     sc.file, "workload.tokens");
   check_memory(double(estimate_run_bytes(s, 0, sc.check_against_oracle, false)), "window",
                "window, model.n_layers or model.n_heads");
 }
 
+void check_simulated_time(double end_ns, double lower_ns) {
+  // The kernel's time wraps silently past 2^64 ps: an end before the lower bound is one sign.
+  // A wrapped time is off by orders of magnitude: half the lower bound leaves room for what the
+  // bound may count too generously.
+  if (end_ns <= limits::kMaxSimulatedNs && end_ns >= 0.5 * lower_ns) return;
+  std::ostringstream os;
+  os << "the simulated time left the kernel's range: the run ended at " << end_ns
+     << " ns, but it takes at least " << lower_ns << " ns (limit " << limits::kMaxSimulatedNs
+     << " ns); the results are not valid (allowed: fewer tokens or faster timings)";
+  throw Error("", "simulated time", os.str());
+}
+
 void check_head_limits(const spec::HardwareSpec& s, long tokens, bool dump_scores) {
   check_time_resolution(s);
+  check_simulated_ns(lower_simulated_ns(s, tokens, 0.0, true), "", "tokens of Q, K, V");
   check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)), "window",
                dump_scores ? "window or the tokens of Q, K, V (or drop --dump-scores)"
                            : "window or the tokens of Q, K, V");
+}
+
+void check_head_input_memory(const std::vector<std::string>& files) {
+  // The inputs are read whole and widened to double: up to twice their size on disk (float32).
+  double bytes = kBaseBytes;
+  std::error_code ec;
+  for (const auto& f : files) {
+    const auto size = std::filesystem::file_size(f, ec);
+    // A file over the .npy limit is refused by the reader with that limit, before any read.
+    if (!ec && size <= limits::kMaxNpyFileBytes) bytes += 2.0 * double(size);
+  }
+  check_memory(bytes, "--q, --k, --v", "the tokens of Q, K, V");
+}
+
+void check_mc_limits(const spec::HardwareSpec& s, long tokens, int concurrent_chips) {
+  check_time_resolution(s);
+  // Each chip running at a time holds its model and the ideal reference of every head.
+  const double per_chip = double(estimate_run_bytes(s, tokens, true, false));
+  check_memory(per_chip * std::max(1, concurrent_chips), "--jobs",
+               "--jobs, window, model.n_layers or model.n_heads");
 }
 
 void check_thread_env() {

@@ -116,8 +116,11 @@ void apply_override(json& doc, const std::string& text) {
     throw Error("", "--scenario-set",
                 "'" + text + "' is not key=value (e.g. workload.mode=prefill)");
   const std::string key = text.substr(0, eq), value_text = text.substr(eq + 1);
-  json value = json::parse(value_text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = value_text;
+  // JSON text goes through the one strict parser (nesting, duplicate keys, overflow); any
+  // other text is a string.
+  const json value = json::accept(value_text)
+                         ? parse_json_strict(value_text, "--scenario-set " + key)
+                         : json(value_text);
   std::vector<std::string> parts;
   for (std::size_t start = 0;;) {
     const auto dot = key.find('.', start);

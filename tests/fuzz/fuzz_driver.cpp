@@ -22,9 +22,12 @@ namespace fs = std::filesystem;
 using Bytes = std::string;
 
 const std::vector<Bytes> kTokens = {
-    "{\"a\":",  "[[[[[[[[",   "1e400",        "-1",      "4294967296", "2147483648",
-    "\xff\xfe", "\"value\":", "\"extends\":", "null",    "0.0001",     "(0, 4, 64)",
-    "'shape':", "<f8",        "True",         "\\u0000", "}",          "\x93NUMPY\x02\x00"};
+    "{\"a\":", "[[[[[[[[", "1e400", "-1", "4294967296", "2147483648", "\xff\xfe",
+    "\"value\":", "\"extends\":", "null", "0.0001", "(0, 4, 64)", "'shape':", "<f8", "True",
+    "\\u0000", "}", "\x93NUMPY\x02\x00",
+    // Shell and gnuplot syntax a path may carry into a script or a command line.
+    "'", "''", "'\\''", "\n", "\r", "$(id)", "`id`", ";id;", "\"", "\\", "${IFS}", "#SBATCH --x",
+    std::string("\0", 1)};
 
 class Mutator {
  public:
@@ -93,13 +96,15 @@ Bytes slurp(const fs::path& p) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
-                 "usage: gca_fuzz npy|params|scenario|baselines CORPUS_DIR [ITERATIONS [SEED]]\n");
+                 "usage: gca_fuzz npy|params|scenario|baselines|slurm|gnuplot CORPUS_DIR "
+                 "[ITERATIONS [SEED]]\n");
     return 2;
   }
   const gca::fuzz::Target target = gca::fuzz::find_target(argv[1]);
   if (target == nullptr) {
     std::fprintf(stderr,
-                 "gca_fuzz: %s: unknown target (allowed: npy, params, scenario, baselines)\n",
+                 "gca_fuzz: %s: unknown target (allowed: npy, params, scenario, baselines, "
+                 "slurm, gnuplot)\n",
                  argv[1]);
     return 2;
   }

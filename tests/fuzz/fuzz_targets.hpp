@@ -20,9 +20,12 @@ int npy_reader(const std::uint8_t* data, std::size_t size);
 int parameter_loader(const std::uint8_t* data, std::size_t size);
 int scenario_parser(const std::uint8_t* data, std::size_t size);
 int baseline_reader(const std::uint8_t* data, std::size_t size);  // device figure files
+// Builders of text another program parses: the Slurm batch script, the gnuplot -e text.
+int slurm_script(const std::uint8_t* data, std::size_t size);
+int gnuplot_command(const std::uint8_t* data, std::size_t size);
 
 using Target = int (*)(const std::uint8_t*, std::size_t);
-// nullptr for an unknown name; names: npy, params, scenario, baselines.
+// nullptr for an unknown name; names: npy, params, scenario, baselines, slurm, gnuplot.
 Target find_target(const std::string& name);
 
 }  // namespace gca::fuzz

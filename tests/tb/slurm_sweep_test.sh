@@ -38,7 +38,10 @@ base=$(( 20000 + ($$ % 20000) ))
 ctld_port=$base
 d_port=$(( base + 1 ))
 
-mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool" "$tmp/out_local" "$tmp/out_slurm"
+# The Slurm output folder's name holds a space and a quote: every path must reach the batch
+# script quoted (a space in an #SBATCH line made sbatch reject the job).
+out_slurm="$tmp/out slurm'q"
+mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool" "$tmp/out_local"
 chmod 700 "$tmp/munge"
 dd if=/dev/urandom of="$tmp/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$tmp/munge/munge.key"
@@ -91,26 +94,26 @@ done
 "$gca_sim" sweep "$sweep" --jobs 2 --out "$tmp/out_local" --quiet
 local_rc=$?
 # Well inside ctest's TIMEOUT (180 s), so that the cleanup trap always runs.
-timeout 120 "$gca_sim" sweep "$sweep" --backend slurm --out "$tmp/out_slurm"
+timeout 120 "$gca_sim" sweep "$sweep" --backend slurm --out "$out_slurm"
 slurm_rc=$?
 status=0
 if [ $local_rc -ne 0 ] || [ $slurm_rc -ne 0 ]; then
   echo "FAIL: exit codes local $local_rc, slurm $slurm_rc"
-  cat "$tmp"/out_slurm/slurm/*.log 2> /dev/null | tail -20
+  cat "$out_slurm"/slurm/*.log 2> /dev/null | tail -20
   status=1
-elif ! cmp "$tmp/out_local/sweep.csv" "$tmp/out_slurm/sweep.csv"; then
+elif ! cmp "$tmp/out_local/sweep.csv" "$out_slurm/sweep.csv"; then
   echo "FAIL: sweep.csv differs between the local and the Slurm backend"
-  diff "$tmp/out_local/sweep.csv" "$tmp/out_slurm/sweep.csv"
+  diff "$tmp/out_local/sweep.csv" "$out_slurm/sweep.csv"
   status=1
 else
-  rows=$(( $(wc -l < "$tmp/out_slurm/sweep.csv") - 1 ))
-  tasks=$(ls "$tmp/out_slurm/slurm/" | grep -c '^task_')
+  rows=$(( $(wc -l < "$out_slurm/sweep.csv") - 1 ))
+  tasks=$(ls "$out_slurm/slurm/" | grep -c '^task_')
   if [ "$rows" -ne 4 ] || [ "$tasks" -ne 4 ]; then
     echo "FAIL: expected 4 rows and 4 array tasks, got $rows rows and $tasks task logs"
     status=1
   else
     echo "PASS: 4 points through a one-node Slurm cluster ($tasks array tasks), sweep.csv equal to the local backend's"
-    cat "$tmp/out_slurm/sweep.csv"
+    cat "$out_slurm/sweep.csv"
   fi
 fi
 exit $status

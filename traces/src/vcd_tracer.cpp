@@ -1,8 +1,14 @@
 #include "gca/traces/vcd_tracer.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +20,7 @@
 #include <string>
 #include <system_error>
 #include <systemc>
+#include <thread>
 
 #include "gca/spec/error.hpp"
 
@@ -309,6 +316,75 @@ class VcdTracer::Sink : public sc::TraceSink {
   int power_channel_;
 };
 
+// The kernel's VCD writer neither reports nor survives failed writes (a full disk leaves an
+// empty file, or a hole and a merged line). It writes into a named pipe instead; a thread
+// copies the pipe into the trace file with every write, the sync and the close checked, and
+// keeps draining the pipe after a failure so that the simulation never blocks.
+class VcdTracer::CheckedCopy {
+ public:
+  CheckedCopy(std::string pipe, std::string target)
+      : pipe_(std::move(pipe)), target_(std::move(target)) {
+    ::unlink(pipe_.c_str());
+    if (::mkfifo(pipe_.c_str(), 0600) != 0)
+      throw Error(pipe_, "", std::string("cannot create the trace pipe: ") + std::strerror(errno));
+    thread_ = std::thread([this] { copy(); });
+  }
+  ~CheckedCopy() { finish(); }
+  CheckedCopy(const CheckedCopy&) = delete;
+  CheckedCopy& operator=(const CheckedCopy&) = delete;
+
+  // After the writer has closed its end (or never opened it): waits for the copy to end and
+  // returns what went wrong (empty: every byte is in the file).
+  std::string finish() {
+    if (!thread_.joinable()) return error_;
+    // A reader still waiting for a writer is released by a writer that opens and closes.
+    while (!done_.load()) {
+      const int fd = ::open(pipe_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    thread_.join();
+    ::unlink(pipe_.c_str());
+    return error_;
+  }
+  const std::string& pipe() const { return pipe_; }
+
+ private:
+  void fail(const char* what, int err) {
+    if (error_.empty()) error_ = std::string(what) + ": " + std::strerror(err ? err : EIO);
+  }
+  void copy() {
+    const int in = ::open(pipe_.c_str(), O_RDONLY | O_CLOEXEC);
+    const int out = ::open(target_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (in < 0) fail("cannot open the trace pipe", errno);
+    if (out < 0) fail("cannot open the trace file", errno);
+    std::vector<char> buf(1 << 16);
+    while (in >= 0) {
+      const ssize_t n = ::read(in, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("cannot read the trace pipe", errno);
+      if (n <= 0) break;
+      for (ssize_t done = 0; error_.empty() && done < n;) {  // after a failure: drain only
+        const ssize_t w = ::write(out, buf.data() + done, static_cast<std::size_t>(n - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) fail("write failed", w < 0 ? errno : ENOSPC);
+        if (w > 0) done += w;
+      }
+    }
+    if (out >= 0) {
+      if (::fsync(out) != 0 && errno != EINVAL && errno != EROFS)
+        fail("write failed (sync)", errno);
+      if (::close(out) != 0) fail("write failed (close)", errno);
+    }
+    if (in >= 0) ::close(in);
+    done_.store(true);
+  }
+
+  std::string pipe_, target_, error_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 VcdTracer::VcdTracer(const std::string& path, sc::Accelerator& acc, const TraceSelection& sel,
                      const power::PowerTracker* tracker) {
   validate(sel, acc);
@@ -324,7 +400,8 @@ VcdTracer::VcdTracer(const std::string& path, sc::Accelerator& acc, const TraceS
     throw Error(file_path_, "", "cannot open the trace file for writing");
   }
 
-  file_ = sc_core::sc_create_vcd_trace_file(base.c_str());
+  copy_ = std::make_unique<CheckedCopy>(base + ".pipe.vcd", file_path_);
+  file_ = sc_core::sc_create_vcd_trace_file((base + ".pipe").c_str());
   // The kernel's resolution (1 ps by default), at most 1 ns: every event time is exact.
   file_->set_time_unit(std::min(1e-9, sc_core::sc_get_time_resolution().to_seconds()),
                        sc_core::SC_SEC);
@@ -389,7 +466,8 @@ void VcdTracer::close() {
   if (file_ == nullptr) return;
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
-  append_final_values();
+  write_error_ = copy_->finish();
+  if (write_error_.empty()) append_final_values();
 }
 
 // SystemC writes the values of a time step when time advances past it; a run that ends with
@@ -399,7 +477,10 @@ void VcdTracer::close() {
 void VcdTracer::append_final_values() {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file_path_, ec);
-  if (ec || size == 0) return;  // never written
+  if (ec || size == 0) {
+    write_error_ = "the trace is empty (the file system refused every write?)";
+    return;
+  }
   // The kernel's writer does not report failed writes (a full disk): a file cut short ends
   // inside a line, and the values appended here cannot be written either. Both are checked.
   {
@@ -411,15 +492,27 @@ void VcdTracer::append_final_values() {
     }
   }
   const std::map<std::string, std::string> ids = vcd_identifiers(file_path_);
-  std::ofstream out(file_path_, std::ios::app);
+  std::string tail;
   for (std::size_t i = 0; i < names_.size(); ++i) {
     const auto id = ids.find(names_[i]);
-    if (id != ids.end()) out << values_[i]() << id->second << "\n";
+    if (id != ids.end()) tail += values_[i]() + id->second + "\n";
   }
-  out.flush();
-  const int err = errno;
-  out.close();
-  if (!out) write_error_ = std::string("write failed: ") + std::strerror(err ? err : EIO);
+  const int fd = ::open(file_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) {
+    write_error_ = std::string("cannot reopen the trace: ") + std::strerror(errno);
+    return;
+  }
+  for (std::size_t done = 0; write_error_.empty() && done < tail.size();) {
+    const ssize_t w = ::write(fd, tail.data() + done, tail.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      write_error_ = std::string("write failed: ") + std::strerror(w < 0 ? errno : ENOSPC);
+    if (w > 0) done += static_cast<std::size_t>(w);
+  }
+  if (write_error_.empty() && ::fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    write_error_ = std::string("write failed (sync): ") + std::strerror(errno);
+  if (::close(fd) != 0 && write_error_.empty())
+    write_error_ = std::string("write failed (close): ") + std::strerror(errno);
 }
 
 }  // namespace gca::traces

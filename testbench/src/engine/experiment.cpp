@@ -331,6 +331,8 @@ void Experiment::add_run_sections(RunResult& r, const tlm::System& sys, double w
                                   double steady_wall_s) {
   const long T = sc_.host.tokens;
   const double sim_ns = sys.host.finished().to_seconds() * 1e9;
+  check_simulated_time(sim_ns, lower_simulated_ns(spec_, T, sc_.host.host_ns_per_layer,
+                                                  sc_.host.workload == tlm::Workload::decode));
   tracker_.advance_to(sim_ns);
   power::RunInfo run;
   run.scenario = sc_.name;

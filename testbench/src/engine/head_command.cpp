@@ -55,6 +55,7 @@ long checked_tokens(const HeadRunOptions& o, int d) {
   NpyReadOptions ro;
   ro.expected_ndim = 2;
   ro.expected_shape = {-1, d};
+  check_head_input_memory({o.q_path, o.k_path, o.v_path});  // before anything is read
   const NpyArray Q = read_npy(o.q_path, ro), K = read_npy(o.k_path, ro), V = read_npy(o.v_path, ro);
   const long T = static_cast<long>(Q.shape[0]);
   if (T == 0) throw Error(o.q_path, "", "holds no tokens");

@@ -15,9 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/head_model.hpp"
 #include "gca/tb/engine/workload.hpp"
+#include "gca/tb/run_limits.hpp"
 #include "gca/tb/scenario.hpp"
 
 namespace gca::tb {
@@ -172,6 +174,7 @@ MonteCarloResult run_monte_carlo(const Scenario& sc, const MonteCarloOptions& o)
     throw Error("", "--top-k", "allowed: 1 .. window (" + std::to_string(base.window) + ")");
   if (o.first_seed < 0 || o.first_seed + o.chips - 1 > 2147483647L)
     throw Error("", "--seed", "chip seeds must stay in [0, 2147483647]");
+  check_mc_limits(base, sc.host.tokens, std::min(o.jobs, o.chips));
   spec::HardwareSpec ideal = base;
   ideal.variation.cell_gain_sigma = ideal.variation.cell_offset_sigma_v = 0.0;
   ideal.variation.ctp_offset_sigma = 0.0;
@@ -305,10 +308,15 @@ void write_monte_carlo_files(const std::string& dir, const MonteCarloResult& m, 
 
 // Renders mc_error.png from the files in dir; returns what happened, for the summary.
 std::string render_monte_carlo_plot(const std::string& dir) {
-  const std::string cmd = "cd '" + dir + "' && gnuplot mc_error.gp > gnuplot.log 2>&1";
-  return std::system("command -v gnuplot > /dev/null 2>&1") != 0 ? "; gnuplot not found"
-         : std::system(cmd.c_str()) == 0                         ? ", mc_error.png"
-                                         : "; gnuplot failed (see gnuplot.log)";
+  // No shell: the folder is the child's working folder, never part of a command.
+  const ChildRun g = run_program({"gnuplot", "mc_error.gp"}, dir, "gnuplot.log");
+  const std::string png = (fs::path(dir) / "mc_error.png").string();
+  const bool complete = power::png_complete(png);
+  std::error_code ec;
+  if (!complete) fs::remove(png, ec);  // a plot cut short is not published
+  return !on_path("gnuplot")            ? "; gnuplot not found"
+         : g.exit_code == 0 && complete ? ", mc_error.png"
+                                        : "; gnuplot failed (see gnuplot.log)";
 }
 
 void print_monte_carlo_summary(const Scenario& sc, const MonteCarloResult& m) {

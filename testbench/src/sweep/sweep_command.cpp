@@ -10,6 +10,7 @@
 #include "gca/spec/error.hpp"
 #include "gca/tb/sweep.hpp"
 #include "gca/tb/sweep_file.hpp"
+#include "gca/tb/sweep_folder.hpp"
 #include "gca/tb/sweep_local.hpp"
 #include "gca/tb/sweep_merge.hpp"
 #include "gca/tb/sweep_slurm.hpp"
@@ -134,18 +135,23 @@ int run_local(const SweepFile& sweep, const Opts& a, const std::string& exe,
   return r.ok == r.selected ? 0 : 1;
 }
 
-int run_slurm(const SweepFile& sweep, const Opts& a, const std::string& exe,
-              const std::string& out) {
+SlurmJob slurm_job(const Opts& a, const std::string& exe, const std::string& out) {
   SlurmJob job;
   job.exe = exe;
   job.sweep_file = fs::absolute(a.file).lexically_normal().string();
   job.out_dir = out;
   job.work_dir = fs::current_path().string();
   job.max_running = a.jobs;
+  return job;
+}
+
+int run_slurm(const SweepFile& sweep, const Opts& a, const std::string& exe, const std::string& out,
+              SweepFolder& folder) {
+  const std::string text = sbatch_script(sweep, slurm_job(a, exe, out));
   std::error_code ec;
   fs::create_directories(fs::path(out) / "slurm", ec);
   const std::string script = (fs::path(out) / "sweep.sbatch").string();
-  power::write_file_atomic(script, sbatch_script(sweep, job));
+  power::write_file_atomic(script, text);
   if (!a.submit) {
     if (!a.quiet)
       std::printf(
@@ -155,12 +161,14 @@ int run_slurm(const SweepFile& sweep, const Opts& a, const std::string& exe,
     return 0;
   }
   std::string message;
+  folder.share_with_shards();  // the job's tasks are shards of this folder
   const int code = submit_and_wait(script, out, message);
-  if (!a.quiet) std::printf("%s\n", message.c_str());
-  if (code == 127) {
+  folder.take_alone();
+  if (code != 0)
     std::fprintf(stderr, "gca-sim: %s\n", message.c_str());
-    return 2;
-  }
+  else if (!a.quiet)
+    std::printf("%s\n", message.c_str());
+  if (code == 127) return 2;
   const int merged = report_merge(merge_sweep(sweep, out), a.quiet);
   return code == 0 ? merged : 1;
 }
@@ -177,8 +185,10 @@ int run_sweep_command(const SweepArgs& args, const std::string& self_exe) {
   std::error_code ec;
   const std::string exe = fs::canonical(self_exe, ec).string();
   if (ec) throw Error(self_exe, "", "cannot locate the gca-sim binary: " + ec.message());
+  if (a.slurm) sbatch_script(sweep, slurm_job(a, exe, out));        // refuses what it cannot quote
+  SweepFolder folder(out, sweep, a.shard, a.slurm ? 0 : a.shards);  // checked and locked
   prepare_out_dir(out);
-  if (a.slurm) return run_slurm(sweep, a, exe, out);
+  if (a.slurm) return run_slurm(sweep, a, exe, out, folder);
   const bool run = !a.merge || a.shards > 0;
   int code = 0;
   if (run) code = run_local(sweep, a, exe, out);

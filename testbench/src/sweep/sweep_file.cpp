@@ -196,7 +196,12 @@ std::string resolve_scenario(const std::string& file, const std::string& name) {
                                                    : fs::path(file).parent_path() / name;
   if (fs::path(name).is_absolute()) p = name;
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec))
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    throw Error(file, "scenario",
+                "'" + name + "' is " + (fs::is_directory(st) ? "a folder" : "not a regular file") +
+                    " (allowed: a scenario file)");
+  if (!fs::is_regular_file(st))
     throw Error(file, "scenario",
                 "'" + name + "' not found (looked for " + p.string() + "; a bare name is one of " +
                     default_scenarios_dir() + ")");
@@ -328,8 +333,8 @@ std::vector<std::string> point_run_args(const SweepFile& sweep, const SweepPoint
   auto add = [&](const SweepValue& v) {
     if (is_scenario_key(v.key)) {
       args.push_back("--scenario-set");
-      // Strings go as JSON strings so that e.g. "1e3" stays text.
-      args.push_back(v.key + "=" + (v.is_number ? v.text : "\"" + v.text + "\""));
+      // Strings go as JSON strings (escaped) so that e.g. "1e3" or "a\\u0041" stays the text.
+      args.push_back(v.key + "=" + (v.is_number ? v.text : ojson(v.text).dump()));
     } else {
       args.push_back("--set");
       args.push_back(v.key + "=" + v.text);

@@ -56,8 +56,10 @@ class StopSignals {
                              const std::string& dir, pid_t parent, int threads) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) ::_exit(128 + SIGTERM);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);  // the driver blocks them for its signal thread
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) signal(sig, SIG_DFL);
   const int out = ::open((dir + "/stdout.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const int err = ::open((dir + "/stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (out < 0 || err < 0) ::_exit(127);
@@ -125,7 +127,7 @@ LocalRunResult run_points_local(const SweepFile& sweep,
   std::deque<const SweepPoint*> pending;
   for (const SweepPoint* p : points) {
     const std::string dir = point_dir(o.out_dir, *p);
-    if (point_complete(dir, point_run_args(sweep, *p, dir))) {
+    if (point_complete(dir, point_key(sweep, point_run_args(sweep, *p, dir), dir))) {
       ++r.already_done;
       (read_point_status(dir).status == "ok" ? r.ok : r.check_failed)++;
     } else {
@@ -169,8 +171,9 @@ LocalRunResult run_points_local(const SweepFile& sweep,
     const SweepPoint* p = it->second;
     running.erase(it);
     const std::string dir = point_dir(o.out_dir, *p);
-    const PointStatus s =
-        write_point_status(dir, *p, point_run_args(sweep, *p, dir), exit_code_of(status));
+    const PointStatus s = write_point_status(dir, *p, point_run_args(sweep, *p, dir),
+                                             point_key(sweep, point_run_args(sweep, *p, dir), dir),
+                                             exit_code_of(status));
     ++r.ran;
     if (s.status == "ok")
       ++r.ok;

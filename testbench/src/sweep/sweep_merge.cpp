@@ -12,7 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/child_process.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
 #include "gca/tb/sweep_columns.hpp"
 #include "gca/tb/sweep_point.hpp"
 
@@ -109,16 +112,19 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
   row.point = &p;
   const std::string dir = point_dir(out_dir, p);
   const PointStatus s = read_point_status(dir);
-  if (!s.present || s.args != point_run_args(sweep, p, dir)) return row;  // not run (or stale)
+  if (!s.present || s.key != point_key(sweep, point_run_args(sweep, p, dir), dir))
+    return row;  // not run (or stale: another binary, scenario or parameters)
   row.status = s.status;
   row.exit_code = s.exit_code;
   row.error = s.error;
   if (s.status == "failed") return row;
-  std::ifstream in(fs::path(dir) / "run" / "report.json");
-  json report = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (report.is_discarded()) {
+  const std::string file = (fs::path(dir) / "run" / "report.json").string();
+  json report;
+  try {  // the one bounded reader and parser of JSON inputs
+    report = parse_json_strict(read_input_file(file, limits::kMaxJsonFileBytes, "report"), file);
+  } catch (const Error& e) {
     row.status = "failed";
-    row.error = "report.json does not parse";
+    row.error = std::string("report.json does not parse: ") + e.what();
     return row;
   }
   row.report = std::move(report);
@@ -350,36 +356,45 @@ int write_plot_data(const SweepFile& sweep, const std::vector<Row>& rows, const 
   return n;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string render_sweep_plots(const SweepFile& sweep, const fs::path& dir) {
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
+  if (!on_path("gnuplot"))
     return "gnuplot not found on PATH: plots not rendered (data files are in " + dir.string() + ")";
   const std::string script = default_sweep_plot_script();
   std::error_code ec;
   if (!fs::is_regular_file(script, ec)) return "plot script " + script + " not found";
-  std::string names;
-  for (const auto& k : sweep.keys) names += (names.empty() ? "" : " ") + k;
-  const std::string vars =
-      "nkeys=" + std::to_string(sweep.keys.size()) + "; keynames='" + names + "'";
-  const std::string cmd = "cd " + shell_quote(dir.string()) + " && gnuplot -e " +
-                          shell_quote(vars) + " " + shell_quote(fs::absolute(script).string()) +
-                          " > sweep_gnuplot.log 2>&1";
-  if (std::system(cmd.c_str()) != 0)
-    return "gnuplot failed; see " + (dir / "sweep_gnuplot.log").string();
+  // No shell: the folder is gnuplot's working folder; the key names reach it as string data.
+  const ChildRun run = run_program(sweep_gnuplot_argv(sweep.keys, fs::absolute(script).string()),
+                                   dir.string(), "sweep_gnuplot.log");
+  if (run.exit_code != 0)
+    return "gnuplot failed (" + run.error + "); see " + (dir / "sweep_gnuplot.log").string();
   int images = 0;
+  std::string incomplete;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string f = e.path().filename().string();
-    if (f.rfind("sweep_", 0) == 0 && e.path().extension() == ".png") ++images;
+    if (f.rfind("sweep_", 0) != 0 || e.path().extension() != ".png") continue;
+    if (power::png_complete(e.path().string()))
+      ++images;
+    else if (incomplete.empty())
+      incomplete = f;
+    if (!power::png_complete(e.path().string())) fs::remove(e.path(), ec);  // cut short
   }
+  if (!incomplete.empty())
+    return "gnuplot failed (" + incomplete + " is incomplete: disk full?); see " +
+           (dir / "sweep_gnuplot.log").string();
   return "plots written: " + std::to_string(images) + " PNG files in " + dir.string();
 }
 
 }  // namespace
+
+std::vector<std::string> sweep_gnuplot_argv(const std::vector<std::string>& keys,
+                                            const std::string& script) {
+  std::string names;
+  for (const auto& k : keys) names += (names.empty() ? "" : " ") + k;
+  return {"gnuplot", "-e",
+          "nkeys=" + std::to_string(keys.size()) +
+              "; keynames=" + gnuplot_string_literal(names, "sweep keys"),
+          script};
+}
 
 std::string default_sweep_plot_script() {
   return (fs::path(power::default_plot_script()).parent_path() / "plot_sweep.gp").string();

@@ -1,5 +1,8 @@
 #include "gca/tb/sweep_point.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -7,6 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "gca/power/report.hpp"
+#include "gca/spec/error.hpp"
+#include "gca/spec/input_file.hpp"
+#include "gca/spec/limits.hpp"
+#include "gca/spec/params.hpp"
 
 namespace gca::tb {
 namespace {
@@ -25,7 +32,74 @@ std::string last_line(const fs::path& file) {
   return last;
 }
 
+// FNV-1a, 64 bits: a fingerprint (not a defence against forgery) of what a point's result
+// depends on.
+struct Fingerprint {
+  std::uint64_t h = 14695981039346656037ull;
+  void add(const std::string& bytes) {
+    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;  // separates the pieces
+  }
+  void add_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    add(file.filename().string());
+    add(in ? s.str() : std::string("(unreadable)"));
+  }
+  std::string hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
+};
+
+// The program itself (a rebuilt gca-sim may compute differently), once per process.
+const std::string& binary_fingerprint() {
+  static const std::string text = [] {
+    Fingerprint f;
+    f.add_file("/proc/self/exe");
+    return f.hex();
+  }();
+  return text;
+}
+
 }  // namespace
+
+std::string point_key(const SweepFile& sweep, const std::vector<std::string>& args,
+                      const std::string& point_dir) {
+  Fingerprint f;
+  f.add(binary_fingerprint());
+  // The base scenario's content and the parameter files it may use (the shipped ones, and its
+  // own spec file when it names one by path), not their paths: a moved folder resumes.
+  f.add_file(sweep.scenario_path);
+  std::error_code ec;
+  std::vector<fs::path> params;
+  for (fs::directory_iterator it(spec::default_params_dir(), ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->path().extension() == ".json") params.push_back(it->path());
+  std::sort(params.begin(), params.end());
+  for (const auto& p : params) f.add_file(p);
+  try {
+    const auto doc = parse_json_strict(
+        read_input_file(sweep.scenario_path, limits::kMaxJsonFileBytes, "scenario file"),
+        sweep.scenario_path);
+    if (doc.contains("hardware") && doc["hardware"].is_object() &&
+        doc["hardware"].contains("spec") && doc["hardware"]["spec"].is_string()) {
+      const std::string spec = doc["hardware"]["spec"].get<std::string>();
+      if (spec.find('/') != std::string::npos)
+        f.add_file(fs::path(sweep.scenario_path).parent_path() / spec);
+    }
+  } catch (const Error&) {
+  }
+  // The arguments, with the paths that depend on where the sweep's folder is replaced.
+  for (std::string a : args) {
+    if (a == sweep.scenario_path) a = "<scenario>";
+    if (a.compare(0, point_dir.size(), point_dir) == 0) a = "<point>" + a.substr(point_dir.size());
+    f.add(a);
+  }
+  return f.hex();
+}
 
 std::string point_dir(const std::string& out_dir, const SweepPoint& point) {
   return (fs::path(out_dir) / "points" / point.id).string();
@@ -33,9 +107,16 @@ std::string point_dir(const std::string& out_dir, const SweepPoint& point) {
 
 PointStatus read_point_status(const std::string& dir) {
   PointStatus s;
-  std::ifstream in(fs::path(dir) / "point.json");
-  if (!in) return s;
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const fs::path file = fs::path(dir) / "point.json";
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return s;
+  json j;
+  try {  // the one bounded reader and parser of JSON inputs
+    j = parse_json_strict(read_input_file(file.string(), limits::kMaxJsonFileBytes, "point.json"),
+                          file.string());
+  } catch (const Error&) {
+    return s;  // not one gca-sim wrote: the point runs again
+  }
   if (!j.is_object() || !j.contains("status") || !j["status"].is_string() ||
       !j.contains("exit_code") || !j["exit_code"].is_number_integer() || !j.contains("args") ||
       !j["args"].is_array())
@@ -43,6 +124,7 @@ PointStatus read_point_status(const std::string& dir) {
   s.present = true;
   s.status = j["status"].get<std::string>();
   s.exit_code = j["exit_code"].get<int>();
+  if (j.contains("key") && j["key"].is_string()) s.key = j["key"].get<std::string>();
   if (j.contains("error") && j["error"].is_string()) s.error = j["error"].get<std::string>();
   for (const auto& a : j["args"]) {
     if (a.is_string()) s.args.push_back(a.get<std::string>());
@@ -51,8 +133,10 @@ PointStatus read_point_status(const std::string& dir) {
 }
 
 PointStatus write_point_status(const std::string& dir, const SweepPoint& point,
-                               const std::vector<std::string>& args, int exit_code) {
+                               const std::vector<std::string>& args, const std::string& key,
+                               int exit_code) {
   PointStatus s;
+  s.key = key;
   s.present = true;
   s.exit_code = exit_code;
   s.args = args;
@@ -75,6 +159,7 @@ PointStatus write_point_status(const std::string& dir, const SweepPoint& point,
   j["values"] = values;
   j["tokens"] = point.tokens;
   j["args"] = args;
+  j["key"] = key;
   j["exit_code"] = exit_code;
   j["status"] = s.status;
   j["error"] = s.error;
@@ -82,10 +167,10 @@ PointStatus write_point_status(const std::string& dir, const SweepPoint& point,
   return s;
 }
 
-bool point_complete(const std::string& dir, const std::vector<std::string>& args) {
+bool point_complete(const std::string& dir, const std::string& key) {
   const PointStatus s = read_point_status(dir);
   std::error_code ec;
-  return s.present && s.args == args && (s.status == "ok" || s.status == "check_failed") &&
+  return s.present && s.key == key && (s.status == "ok" || s.status == "check_failed") &&
          fs::is_regular_file(fs::path(dir) / "run" / "report.json", ec);
 }
 

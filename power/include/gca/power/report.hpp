@@ -100,8 +100,9 @@ struct PlotResult {
   std::vector<std::string> images;  // PNG files written
 };
 std::string default_plot_script();  // $GCA_POWER_PLOTS_DIR or power/plots, + /plot_report.gp
-// Runs gnuplot on the data files in out_dir when gnuplot is on PATH; never throws for a
-// missing gnuplot or a failed plot (the result says so).
+// Runs gnuplot (no shell; out_dir is its working folder) on the data files in out_dir when
+// gnuplot is on PATH; never throws for a missing gnuplot or a failed plot (the result says so:
+// a plot is written only when its PNG file is complete).
 PlotResult render_plots(const std::string& out_dir,
                         const std::string& script = default_plot_script());
 
@@ -110,7 +111,11 @@ PlotResult render_plots(const std::string& out_dir,
 PlotResult write_reports(const std::string& out_dir, const Report& report,
                          const PowerTracker& tracker, bool plots = true);
 
-// Writes text to path atomically (path.tmp.<pid> then rename); gca::Error naming the file.
+// True when `path` is a PNG file that ends with its end chunk (not cut short).
+bool png_complete(const std::string& path);
+
+// Writes text to path atomically (path.tmp.<pid>, written, synced and closed, each step
+// checked, then renamed); gca::Error naming the file and the reason.
 void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace gca::power

@@ -22,7 +22,11 @@ class Error : public std::runtime_error {
     std::string s;
     if (!file.empty()) s += file + ": ";
     if (!field.empty()) s += field + ": ";
-    return s + message;
+    s += message;
+    // what() is a C string: a NUL would end the message there, before its reason.
+    for (std::size_t p = s.find('\0'); p != std::string::npos; p = s.find('\0', p))
+      s.replace(p, 1, "\\x00");
+    return s;
   }
   std::string file_;
   std::string field_;

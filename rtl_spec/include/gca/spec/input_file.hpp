@@ -8,6 +8,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "gca/spec/error.hpp"
+
 namespace gca {
 
 // Reads the whole file; `what` names it in messages ("parameter file", "scenario file").
@@ -26,5 +28,9 @@ nlohmann::json parse_json_strict(const std::string& text, const std::string& fil
 // Makes arbitrary text safe for a one-line message: control bytes and bytes that are not
 // valid UTF-8 become \xNN, and the result is cut to max_bytes (marked with "...").
 std::string one_line_text(const std::string& text, std::size_t max_bytes);
+
+// The one-line message of an error within max_bytes: when it is too long, the file's path is
+// shortened in its middle first, so that the reason at the end stays whole.
+std::string error_line_text(const gca::Error& error, std::size_t max_bytes);
 
 }  // namespace gca

@@ -13,6 +13,10 @@ constexpr int kMaxJsonDepth = 32;                      // nesting of objects and
 constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;  // 4 MiB per file
 // .npy inputs are read whole and widened to double (twice the bytes of float32 data).
 constexpr std::uint64_t kMaxNpyFileBytes = std::uint64_t{2} << 30;  // 2 GiB
+// The header is a Python dict of three keys; numpy writes a few hundred bytes (more only for
+// shapes of thousands of dimensions). 1 MiB: nothing real comes close, and the header is read
+// before anything else is checked.
+constexpr std::uint64_t kMaxNpyHeaderBytes = std::uint64_t{1} << 20;
 
 // Scenario `name` (it becomes the default output folder out/<name>).
 constexpr std::size_t kMaxNameLength = 100;

@@ -9,9 +9,10 @@
 
 namespace gca::tb {
 
-// Blocks SIGINT and SIGTERM in every thread and handles them on a thread of its own: the
-// temporaries of the open output sets are removed, one line is printed, and the process exits
-// with 130 (SIGINT) or 143 (SIGTERM). Call once, first thing in main (before any thread).
+// Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT in every thread and handles them on a thread of its
+// own: the temporaries of the open output sets are removed, one line is printed, and the
+// process exits with 128 + the signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT). Call
+// once, first thing in main (before any thread).
 void install_signal_cleanup();
 
 class OutputSet {

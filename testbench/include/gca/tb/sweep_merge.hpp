@@ -24,6 +24,12 @@ MergeResult merge_sweep(const SweepFile& sweep, const std::string& out_dir);
 // both and better in one.
 std::vector<bool> pareto_front(const std::vector<std::pair<double, double>>& latency_energy);
 
-std::string default_sweep_plot_script();  // $GCA_POWER_PLOTS_DIR or power/plots, + /plot_sweep.gp
+std::string default_sweep_plot_script();
+
+// The command line of the sweep's plots: gnuplot -e "nkeys=N; keynames='k1 k2'" SCRIPT, the
+// names as one gnuplot string literal (gca::Error when they hold a control character).
+std::vector<std::string> sweep_gnuplot_argv(
+    const std::vector<std::string>& keys,
+    const std::string& script);  // $GCA_POWER_PLOTS_DIR or power/plots, + /plot_sweep.gp
 
 }  // namespace gca::tb

@@ -60,12 +60,14 @@ class VcdTracer {
  private:
   class Replay;
   class Sink;
+  class CheckedCopy;
   void trace_replayed(int channel, int i, const std::string& name);
   void append_final_values();
 
   std::string file_path_;
   std::string write_error_;
   sc_core::sc_trace_file* file_ = nullptr;
+  std::unique_ptr<CheckedCopy> copy_;  // the kernel writes into a pipe; this checks every write
   std::unique_ptr<Replay> replay_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::vector<sc::TraceSource*> sources_;  // modules whose hooks point at sinks_
