@@ -283,6 +283,41 @@ def lm_figures(runner, check):
         runner.failures.append(f"docs/lm/make_figures.py: exit {r.returncode}")
 
 
+LM_MODEL = ROOT / "testbench" / "lm" / "models" / "fortunes_char" / "manifest.json"
+LM_TEXT = ROOT / "testbench" / "lm" / "texts" / "heldout_en.txt"
+
+
+def lm_block(runner, write):
+    """README: what `gca-sim lm` prints for the held-back text, and a generated text."""
+    rel = lambda p: str(p.relative_to(ROOT))
+    score = ["lm", rel(LM_MODEL), "--text", rel(LM_TEXT), "--out", str(runner.out / "lm_readme")]
+    r = runner.run(score + ["--quiet"], "lm on the held-back text")
+    # Wall-clock lines vary from run to run: left out.
+    lines = [l for l in r.stdout.splitlines() if not l.startswith("wall time")]
+    shown = ["$ gca-sim lm " + " ".join(score[1:4]) + " --out out/lm --quiet"] + lines
+    gen = ["lm", rel(LM_MODEL), "--prompt", "The computer ", "--generate", "200", "--seed", "1",
+           "--temperature", "0.8", "--quiet"]
+    g = runner.run(gen, "lm generation")
+    shown_gen = ['$ gca-sim lm ' + rel(LM_MODEL) +
+                 ' --prompt "The computer " --generate 200 --seed 1 --temperature 0.8 --quiet']
+    shown_gen += g.stdout.rstrip("\n").splitlines()
+    return {"lm output": "```\n" + "\n".join(shown) + "\n```",
+            "lm generation": "```\n" + "\n".join(shown_gen) + "\n```"}
+
+
+def cost_tables(runner, check):
+    """docs/cost_model.md: the fitted constants beside their ranges and the one-factor runs
+    (power/tools/cost_docs.py, markers of its own); skipped with --check (long runs)."""
+    if check:
+        return
+    t = time.time()
+    r = subprocess.run([sys.executable, str(ROOT / "power" / "tools" / "cost_docs.py"), "--build",
+                        str(pathlib.Path(runner.sim).parent.parent)], env=runner.env, cwd=ROOT)
+    print(f"  power/tools/cost_docs.py: exit {r.returncode} in {time.time() - t:.1f} s", flush=True)
+    if r.returncode != 0:
+        runner.failures.append(f"power/tools/cost_docs.py: exit {r.returncode}")
+
+
 # Blocks of wall-clock figures: regenerated, never compared.
 WALL_CLOCK = {"performance"}
 
@@ -351,7 +386,9 @@ def main():
         blocks.update(monte_carlo_block(runner, write))
         blocks.update(power_block(runner, write))
         blocks.update(performance_block(runner, write))
+        blocks.update(lm_block(runner, write))
         lm_figures(runner, a.check)
+        cost_tables(runner, a.check)
     problems = list(runner.failures)
     # Only the blocks this part made are compared or written; the others stay as committed.
     differences = apply_blocks(blocks, write)

@@ -106,10 +106,10 @@ class SubTileModel {
   const ValueArray& value() const { return value_; }
 
  private:
-  // What the circuits did in the read just computed (charges s_out and charge_): the activity
-  // the power model turns into energy.
-  SubTileActivity read_activity(double q_pulse_sum, float phi_sum, double counts,
-                                const float* s_out) const;
+  // What the circuits did in the read just computed (q pulses in, HardSigmoid widths phi_out):
+  // the activity the power model turns into energy.
+  SubTileActivity read_activity(const float* q_pulse, double q_pulse_sum, const float* phi_out,
+                                float phi_sum, double counts, double now_ns) const;
 
   const CircuitModel* circuits_;
   KeyArray key_;
