@@ -121,7 +121,7 @@ Row read_row(const SweepFile& sweep, const SweepPoint& p, const std::string& out
   const std::string file = (fs::path(dir) / "run" / "report.json").string();
   json report;
   try {  // the one bounded reader and parser of JSON inputs
-    report = parse_json_strict(read_input_file(file, limits::kMaxJsonFileBytes, "report"), file);
+    report = parse_json_strict(read_input_file(file, limits::kMaxReportFileBytes, "report"), file);
   } catch (const Error& e) {
     row.status = "failed";
     row.error = std::string("report.json does not parse: ") + e.what();

@@ -11,6 +11,9 @@ namespace gca::limits {
 // JSON inputs (parameter files and scenarios).
 constexpr int kMaxJsonDepth = 32;                      // nesting of objects and arrays
 constexpr std::uint64_t kMaxJsonFileBytes = 4u << 20;  // 4 MiB per file
+// A sweep point's report.json, written by gca-sim itself: its power-window series grows with the
+// simulated time (a whole GPT-2 at 100 us of host time per layer writes about 4.4 MB).
+constexpr std::uint64_t kMaxReportFileBytes = 256u << 20;
 // .npy inputs are read whole and widened to double (twice the bytes of float32 data).
 constexpr std::uint64_t kMaxNpyFileBytes = std::uint64_t{2} << 30;  // 2 GiB
 // The header is a Python dict of three keys; numpy writes a few hundred bytes (more only for
