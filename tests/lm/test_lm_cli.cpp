@@ -12,10 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/spec/child_process.hpp"
 #include "test_model.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using Args = std::vector<std::string>;
 
 namespace {
 
@@ -44,14 +46,14 @@ class LmCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  Result sim(const std::string& args) {
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd = std::string(GCA_SIM) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(cmd.c_str());
+  // gca-sim started from an argument vector (no shell); its stdout and stderr in one log.
+  Result sim(Args args) {
+    args.insert(args.begin(), GCA_SIM);
+    const std::string log = path("sim.log");
+    const gca::ChildRun run = gca::run_program(args, "", log);
     Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.code = run.started ? run.exit_code : -1;
+    r.out = r.err = slurp(log);
     return r;
   }
   static std::string slurp(const std::string& p) {
@@ -60,9 +62,10 @@ class LmCli : public ::testing::Test {
     s << in.rdbuf();
     return s.str();
   }
-  json score(const std::string& out, const std::string& extra = "") {
-    const Result r = sim("lm " + manifest_ + " --text " + path("text.txt") + " --quiet --out " +
-                         path(out) + " " + extra);
+  json score(const std::string& out, const Args& extra = {}) {
+    Args args = {"lm", manifest_, "--text", path("text.txt"), "--quiet", "--out", path(out)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Result r = sim(args);
     EXPECT_EQ(r.code, 0) << r.out << r.err;
     std::ifstream in(path(out) + "/report.json");
     return json::parse(in);
@@ -97,8 +100,8 @@ TEST_F(LmCli, AcceleratorAgreesWithTheFloatSurrogate) {
 
 // Same seed, same report (wall-clock figures aside).
 TEST_F(LmCli, SameSeedSameReport) {
-  json a = score("a", "--seed 3 --set noise.read_sigma=0.02");
-  json b = score("b", "--seed 3 --set noise.read_sigma=0.02");
+  json a = score("a", {"--seed", "3", "--set", "noise.read_sigma=0.02"});
+  json b = score("b", {"--seed", "3", "--set", "noise.read_sigma=0.02"});
   for (json* j : {&a, &b}) {
     (*j)["lm"].erase("chars_per_second");
     (*j)["lm"].erase("text");
@@ -109,8 +112,11 @@ TEST_F(LmCli, SameSeedSameReport) {
 }
 
 TEST_F(LmCli, GenerationIsDeterministicPerSeed) {
-  const std::string args = "lm " + manifest_ + " --prompt 'the ' --generate 40 --quiet --seed ";
-  const Result a = sim(args + "4"), b = sim(args + "4"), c = sim(args + "5");
+  auto generate = [&](const char* seed) {
+    return sim(
+        {"lm", manifest_, "--prompt", "the ", "--generate", "40", "--quiet", "--seed", seed});
+  };
+  const Result a = generate("4"), b = generate("4"), c = generate("5");
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
   EXPECT_NE(a.out, c.out);
@@ -119,13 +125,13 @@ TEST_F(LmCli, GenerationIsDeterministicPerSeed) {
 }
 
 TEST_F(LmCli, BadInputIsOneLineNamingIt) {
-  expect_bad_input(sim("lm " + path("none.json") + " --text " + path("text.txt")), "none.json");
+  expect_bad_input(sim({"lm", path("none.json"), "--text", path("text.txt")}), "none.json");
   fs::remove(dir_ / "model" / "softmax" / "head.npy");
-  expect_bad_input(sim("lm " + manifest_ + " --text " + path("text.txt")), "softmax/head.npy");
-  expect_bad_input(sim("lm " + manifest_), "--text");
+  expect_bad_input(sim({"lm", manifest_, "--text", path("text.txt")}), "softmax/head.npy");
+  expect_bad_input(sim({"lm", manifest_}), "--text");
   manifest_ = gca::lm::test::write_test_model((dir_ / "model").string());
-  expect_bad_input(sim("lm " + manifest_ + " --text " + path("missing.txt")), "missing.txt");
-  expect_bad_input(sim("lm " + manifest_ + " --text " + path("text.txt") + " --set window=0"),
+  expect_bad_input(sim({"lm", manifest_, "--text", path("missing.txt")}), "missing.txt");
+  expect_bad_input(sim({"lm", manifest_, "--text", path("text.txt"), "--set", "window=0"}),
                    "window");
   EXPECT_FALSE(fs::exists(path("out")));
 }
@@ -133,16 +139,14 @@ TEST_F(LmCli, BadInputIsOneLineNamingIt) {
 // The lm workload through `gca-sim run` (the experiment engine) gives the figures of `gca-sim
 // lm`, and a two-point sweep over the read noise carries them as columns.
 TEST_F(LmCli, ScenarioWorkloadAndSweepCarryTheLmFigures) {
-  nlohmann::json sc = {{"name", "lm_test"},
-                       {"hardware", {{"spec", "gpt2.json"}}},
-                       {"workload",
-                        {{"kind", "lm"},
-                         {"model", "model/manifest.json"},
-                         {"text", "text.txt"},
-                         {"chars", 200}}},
-                       {"report", {{"plots", false}}}};
+  nlohmann::json sc = {
+      {"name", "lm_test"},
+      {"hardware", {{"spec", "gpt2.json"}}},
+      {"workload",
+       {{"kind", "lm"}, {"model", "model/manifest.json"}, {"text", "text.txt"}, {"chars", 200}}},
+      {"report", {{"plots", false}}}};
   std::ofstream(path("lm_test.json")) << sc.dump(1);
-  const Result run = sim("run " + path("lm_test.json") + " --quiet --out " + path("run"));
+  const Result run = sim({"run", path("lm_test.json"), "--quiet", "--out", path("run")});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
   std::ifstream in(path("run") + "/report.json");
   const json r = json::parse(in);
@@ -152,7 +156,7 @@ TEST_F(LmCli, ScenarioWorkloadAndSweepCarryTheLmFigures) {
   EXPECT_NEAR(r["metrics"]["lm_bits_per_char"]["value"].get<double>(),
               r["metrics"]["lm_bits_per_char_ideal"]["value"].get<double>(), 0.01 * 8);
   // The first 200 characters through `gca-sim lm` give the same accelerator figure.
-  const json first200 = score("first200", "--chars 200");
+  const json first200 = score("first200", {"--chars", "200"});
   EXPECT_DOUBLE_EQ(r["metrics"]["lm_bits_per_char"]["value"].get<double>(),
                    first200["lm"]["bits_per_char"]["accelerator"].get<double>());
 
@@ -161,7 +165,8 @@ TEST_F(LmCli, ScenarioWorkloadAndSweepCarryTheLmFigures) {
                           {"tokens", 200},
                           {"grid", {{"noise.read_sigma", {0, 0.05}}}}};
   std::ofstream(path("sweep.json")) << sweep.dump(1);
-  const Result sw = sim("sweep " + path("sweep.json") + " --quiet --jobs 1 --out " + path("sw"));
+  const Result sw =
+      sim({"sweep", path("sweep.json"), "--quiet", "--jobs", "1", "--out", path("sw")});
   ASSERT_EQ(sw.code, 0) << sw.out << sw.err;
   const std::string csv = slurp(path("sw") + "/sweep.csv");
   const std::string header = csv.substr(0, csv.find('\n'));
@@ -178,8 +183,8 @@ TEST_F(LmCli, ReadNoiseWorsensTheShippedModel) {
   if (json::parse(in)["training"].value("smoke", false))
     GTEST_SKIP() << "the shipped model is the untrained smoke model";
   manifest_ = shipped;
-  const json clean = score("clean", "--chars 300");
-  const json noisy = score("noisy", "--chars 300 --set noise.read_sigma=0.05");
+  const json clean = score("clean", {"--chars", "300"});
+  const json noisy = score("noisy", {"--chars", "300", "--set", "noise.read_sigma=0.05"});
   EXPECT_GT(noisy["lm"]["bits_per_char"]["accelerator"].get<double>(),
             clean["lm"]["bits_per_char"]["accelerator"].get<double>());
   EXPECT_EQ(clean["lm"]["bits_per_char"]["ideal"], noisy["lm"]["bits_per_char"]["ideal"]);

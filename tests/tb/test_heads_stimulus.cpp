@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/spec/child_process.hpp"
 #include "gca/tb/npy.hpp"
 
 namespace fs = std::filesystem;
@@ -36,17 +37,20 @@ class HeadsStimulus : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& n) const { return (dir_ / n).string(); }
+  // gca-sim started from an argument vector (no shell), stdout and stderr into one log.
   int sim(const std::string& args, std::string* err = nullptr) {
-    const std::string e = path("stderr.txt");
-    const int status =
-        std::system((std::string(GCA_SIM) + " " + args + " >/dev/null 2>" + e).c_str());
+    std::vector<std::string> argv = {GCA_SIM};
+    std::istringstream words(args);  // the tests' paths hold no spaces
+    for (std::string w; words >> w;) argv.push_back(w);
+    const std::string log = path("sim.log");
+    const gca::ChildRun run = gca::run_program(argv, "", log);
     if (err) {
-      std::ifstream in(e);
+      std::ifstream in(log);
       std::stringstream s;
       s << in.rdbuf();
       *err = s.str();
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run.started ? run.exit_code : -1;
   }
   // Random streams [layers, heads, T, d]: q in [0, 1], k and v in [0, 0.9] V; every head differs.
   std::vector<double> stream(const char* name, int layers, int heads, unsigned seed) const {
