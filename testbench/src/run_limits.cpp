@@ -10,11 +10,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "gca/spec/buffer_codes.hpp"
 #include "gca/spec/error.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/oracle_head.hpp"
 #include "gca/spec/register_map.hpp"
-#include "gca/spec/buffer_codes.hpp"
 #include "gca/tlm/host_link.hpp"
 
 namespace gca::tb {
@@ -179,10 +179,12 @@ double lower_simulated_ns(const spec::HardwareSpec& s, long tokens, double host_
     const spec::BufferCodes codes(s);
     double bytes = 0.0;
     for (std::uint64_t buffer : {regs::kKBuf, regs::kVBuf, regs::kQBuf})
-      bytes += double(tlm::wire_bytes(s, codes, ::tlm::TLM_WRITE_COMMAND, base + buffer, values).request);
-    bytes += double(tlm::wire_bytes(s, codes, ::tlm::TLM_WRITE_COMMAND, base + regs::kCtrl, 4).request);
+      bytes += double(
+          tlm::wire_bytes(s, codes, ::tlm::TLM_WRITE_COMMAND, base + buffer, values).request);
     bytes +=
-        double(tlm::wire_bytes(s, codes, ::tlm::TLM_READ_COMMAND, base + regs::kOutBuf, values).response);
+        double(tlm::wire_bytes(s, codes, ::tlm::TLM_WRITE_COMMAND, base + regs::kCtrl, 4).request);
+    bytes += double(
+        tlm::wire_bytes(s, codes, ::tlm::TLM_READ_COMMAND, base + regs::kOutBuf, values).response);
     link_ns = double(tokens) * layers * heads * bytes / s.host_link.bytes_per_ns;
   }
   return std::max(chain_ns, link_ns);

@@ -197,7 +197,8 @@ TEST(CostModel, PhasesDeriveFromTheCriticalPath) {
 }
 
 TEST(Technology, AlphaPowerArrheniusAndStorableRange) {
-  // 0.72 V on a 0.9 V node with V_th 0.35 V, alpha 1.3: 0.8 x (0.55 / 0.37)^1.3 = 0.8 x exp(1.3 x 0.396415) = 1.339366.
+  // 0.72 V on a 0.9 V node with V_th 0.35 V, alpha 1.3: 0.8 x (0.55 / 0.37)^1.3 = 0.8 x exp(1.3 x
+  // 0.396415) = 1.339366.
   EXPECT_NEAR(gca::spec::alpha_power_delay_factor(0.72, 0.9, 0.35, 1.3), 1.339366, 1e-6);
   // Ea 0.6 eV, 35 C against 25 C: exp(0.6 / k x (1/308.15 - 1/298.15)) = 0.46867.
   EXPECT_NEAR(gca::spec::arrhenius_retention_factor(0.6, 35.0, 25.0), 0.46867, 1e-5);

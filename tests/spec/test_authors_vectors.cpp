@@ -1,6 +1,7 @@
 // The executable spec against the authors' own vectors for one 64x64 sub-tile
-// (the authors_64x64 folder of the data folder, GCA_SHARED_DATA_DIR, see its README): window 64, ideal converters, no decay.
-// Their model ran in reduced precision, so agreement is judged by relative L2 error < 1e-2.
+// (the authors_64x64 folder of the data folder, GCA_SHARED_DATA_DIR, see its README): window 64,
+// ideal converters, no decay. Their model ran in reduced precision, so agreement is judged by
+// relative L2 error < 1e-2.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -49,7 +49,8 @@ TEST(Quantizer, ZeroLevelsIsIdealButClamps) {
 
 TEST(GainCellModel, PaperEquation4Values) {
   GainCellModel g(default_spec().gain_cell);
-  // From the paper's Eq. 4: g(-0.45) ~ -10.33, g(0) ~ 0.52, g(0.45) ~ 10.31; digits from the coefficient table.
+  // From the paper's Eq. 4: g(-0.45) ~ -10.33, g(0) ~ 0.52, g(0.45) ~ 10.31; digits from the
+  // coefficient table.
   EXPECT_NEAR(g.g(-0.45), -10.33154100194, 1e-9);
   EXPECT_NEAR(g.g(0.0), 0.52136361391, 1e-9);
   EXPECT_NEAR(g.g(0.45), 10.312987754065, 1e-9);

@@ -124,7 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 // Two tokens through a window of 2 held in two one-column sub-tiles, one feature, ideal
-// converters: every number below follows from g() of the gain-cell polynomial (Eq. 4 of the paper) by hand.
+// converters: every number below follows from g() of the gain-cell polynomial (Eq. 4 of the paper)
+// by hand.
 TEST(HeadModel, TwoTokensByHand) {
   HardwareSpec spec = load_spec(default_spec_path(),
                                 {"window=2", "array.rows=1", "array.cols=1", "model.d_head=1",

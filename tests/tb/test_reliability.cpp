@@ -1,5 +1,5 @@
-// gca-sim under hostile conditions (docs/reliability.md): full disks, deep nesting, FIFOs, failed and
-// interrupted runs, precision of scenario overrides, simulated-time range, names that leave the
+// gca-sim under hostile conditions (docs/reliability.md): full disks, deep nesting, FIFOs, failed
+// and interrupted runs, precision of scenario overrides, simulated-time range, names that leave the
 // output folder, memory limits and the one-line error contract. Each gca-sim call is a process.
 #include <gtest/gtest.h>
 

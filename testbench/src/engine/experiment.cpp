@@ -375,11 +375,10 @@ void Experiment::add_run_sections(RunResult& r, const tlm::System& sys, double w
   // ideal run is the tokens at the arrays' pace, plus, in prefill, the pipeline's fill (each
   // layer once at its token latency and host time). 1 % margin for rounding.
   const bool link_ideal = sys.link.ideal() && spec_.host_link.latency_ns <= 0.0;
-  const double ideal_run_ns =
-      sc_.host.workload == tlm::Workload::decode
-          ? double(done) * core_ns_per_token
-          : double(std::max(0L, done - 1)) * core_ns_per_token +
-                L_ * (t.token_latency_ns() + sc_.host.host_ns_per_layer);
+  const double ideal_run_ns = sc_.host.workload == tlm::Workload::decode
+                                  ? double(done) * core_ns_per_token
+                                  : double(std::max(0L, done - 1)) * core_ns_per_token +
+                                        L_ * (t.token_latency_ns() + sc_.host.host_ns_per_layer);
   const bool link_bound =
       !link_ideal && (link_ns_per_token > core_ns_per_token || sim_ns > 1.01 * ideal_run_ns);
   r.report["latency"]["bottleneck"] = link_bound ? "host link" : "arrays";

@@ -154,8 +154,8 @@ class PowerTracker {
   double now_ns_ = 0.0;
   std::vector<Module> modules_;
   std::unordered_map<std::string, int> ids_;  // path -> id: registration in O(1), not O(modules)
-  std::vector<GroupEnergies> bins_;         // dynamic + explicit static energy per window
-  std::vector<GroupEnergies> static_bins_;  // closed static-power segments per window
+  std::vector<GroupEnergies> bins_;           // dynamic + explicit static energy per window
+  std::vector<GroupEnergies> static_bins_;    // closed static-power segments per window
   GroupEnergies group_dynamic_pj_{};
   GroupEnergies group_static_recorded_pj_{};
   GroupEnergies group_static_closed_pj_{};

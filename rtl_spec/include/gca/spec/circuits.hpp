@@ -1,5 +1,5 @@
-// Functional models of the analog circuits (docs/hardware.md, building blocks): quantizers, the gain-cell
-// multiply g(w) of paper Eq. 4, capacitor decay, and the two charge-to-pulse circuits.
+// Functional models of the analog circuits (docs/hardware.md, building blocks): quantizers, the
+// gain-cell multiply g(w) of paper Eq. 4, capacitor decay, and the two charge-to-pulse circuits.
 // Pure C++, no SystemC: both the executable spec (HeadModel) and the SystemC modules use
 // these, so that they agree by construction and can be unit-tested on their own.
 #pragma once

@@ -295,6 +295,6 @@ void validate(const HardwareSpec& spec, const std::string& file = "");
 // else <prefix>/share/gca-tlm/params next to an installed libgca.so, else the source tree's.
 std::string default_params_dir();
 void set_default_params_dir(const std::string& dir);  // the override ("" restores the search)
-std::string default_spec_path();  // default_params_dir()/gpt2.json
+std::string default_spec_path();                      // default_params_dir()/gpt2.json
 
 }  // namespace gca::spec
