@@ -28,6 +28,9 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+# The number format and table layout of every generated doc table: docs/regenerate.py's.
+sys.path.insert(0, str(ROOT / "docs"))
+from regenerate import fmt, table  # noqa: E402
 HERE = ROOT / "docs" / "lm"
 MANIFEST = "testbench/lm/models/fortunes_char/manifest.json"
 TEXT = "testbench/lm/texts/heldout_en.txt"
@@ -43,29 +46,10 @@ LM_POINTS = (
 RETENTION_POINTS = [(h, r) for h in (0, 1000, 10000) for r in (0, 1)]
 
 
-def fmt(x, digits=4):
-    """A number with `digits` significant digits, no exponent below 1e6 (as docs/regenerate.py)."""
-    if x is None or x == "":
-        return ""
-    x = float(x)
-    if x == 0:
-        return "0"
-    s = f"{x:.{digits}g}"
-    if "e" in s and abs(x) < 1e6:
-        s = f"{x:.{max(0, digits - 1 - int(f'{abs(x):e}'.split('e')[1]))}f}"
-    return s
-
-
 def pct(ratio):
     """A relative change as a signed percentage with two decimals (float dust shows as +0.00)."""
     x = 100 * (ratio - 1)
     return f"{0.0 if abs(x) < 0.005 else x:+.2f} %"
-
-
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 class Runner:
