@@ -26,6 +26,7 @@ class ChargeToPulse : public sc_core::sc_module, public TraceSource {
   // End of the phi phase: the conversions are done.
   void convert(const power::ActionCounts& a) const {
     power_.record(power::Action::qk_ctp, a[power::index(power::Action::qk_ctp)]);
+    power_.record(power::Action::qk_ctp_pulse, a[power::index(power::Action::qk_ctp_pulse)]);
   }
 
  private:
@@ -55,6 +56,7 @@ class SignedChargeToPulse : public sc_core::sc_module {
       : sc_module(name), counter("counter", counter_power), power_(ctp_power) {}
   void convert(const power::ActionCounts& a) const {
     power_.record(power::Action::av_ctp, a[power::index(power::Action::av_ctp)]);
+    power_.record(power::Action::av_ctp_pulse, a[power::index(power::Action::av_ctp_pulse)]);
   }
   Counter counter;
 
