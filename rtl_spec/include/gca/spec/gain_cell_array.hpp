@@ -50,6 +50,9 @@ class CellTerms {
   bool has_decay() const { return form_ == Form::decay || form_ == Form::decay_levels; }
   // g of one cell whose deviation has decayed by `factor` (1 without decay), for any form.
   float g_at(std::size_t cell, float factor) const;
+  // Level forms: cell_read_charge(g) of every level at decay `factor`, into out[level_count()]
+  // (the same float arithmetic as g_at, so sums over cells give the same bits).
+  void level_read_charges(float factor, float* out) const;
 
  private:
   Form form_ = Form::dense;
@@ -159,7 +162,8 @@ class KeyArray {
   ArrayVariation variation_;
   mutable ColumnClock clock_;
   int valid_count_ = 0;
-  mutable std::vector<float> scratch_;  // decay mode: four partial sums per column
+  mutable std::vector<float> scratch_;       // decay mode: four partial sums per column
+  mutable std::vector<float> charge_table_;  // decay with levels: read charge per column, level
   // Without decay: per feature, the read charge of its valid cells at full width (kept
   // up to date by the writes, so that a read costs d multiply-adds).
   std::vector<double> row_read_charge_;
@@ -196,9 +200,10 @@ class ValueArray {
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;
-  int valid_count_ = 0;                 // lines written since the last clear
-  mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
-  mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
+  int valid_count_ = 0;                      // lines written since the last clear
+  mutable std::vector<float> weight_;        // pulse width per line, zero for lines never written
+  mutable std::vector<float> charge_table_;  // decay with levels: read charge per level
+  mutable std::vector<float> partial_;       // decay_levels: the three weighted sums
   // Without decay: per line, the read charge of its cells at full width (kept by the writes).
   std::vector<double> line_read_charge_;
 };
