@@ -532,3 +532,38 @@ double ValueArray::read_charge(const float* phi, double now_ns) const {
 }
 
 }  // namespace gca::spec
+
+namespace gca::spec {
+
+std::size_t CellTerms::state_bytes() const {
+  std::size_t bytes = sizeof(*this) + heap_bytes(g_) + heap_bytes(volts_) + heap_bytes(level_) +
+                      heap_bytes(level_g_) + heap_bytes(level_v_);
+  for (const auto& t : t_) bytes += heap_bytes(t);
+  for (const auto& t : level_t_) bytes += heap_bytes(t);
+  return bytes;
+}
+
+std::size_t ColumnClock::state_bytes() const {
+  return sizeof(*this) + heap_bytes(written_) + heap_bytes(factor_) + heap_bytes(factor_f_);
+}
+
+std::size_t ArrayVariation::state_bytes() const {
+  return sizeof(*this) + heap_bytes(gain_) + heap_bytes(offset_v_) + heap_bytes(ctp_offset_) +
+         heap_bytes(read_key_);
+}
+
+// The members held by value are counted by their own state_bytes() (which include their size).
+std::size_t KeyArray::state_bytes() const {
+  return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
+         terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
+         heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_);
+}
+
+std::size_t ValueArray::state_bytes() const {
+  return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
+         terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
+         heap_bytes(weight_) + heap_bytes(charge_table_) + heap_bytes(partial_) +
+         heap_bytes(line_read_charge_);
+}
+
+}  // namespace gca::spec
