@@ -22,6 +22,14 @@ OracleChecker::OracleChecker(const spec::HardwareSpec& spec, int layers, int hea
   thread_ = std::thread([this] { run(); });
 }
 
+std::size_t OracleChecker::state_bytes(const spec::HardwareSpec& spec, int layers, int heads,
+                                       int queue_tokens) {
+  const std::size_t n = std::size_t(layers) * heads;
+  const std::size_t item = sizeof(Item) + 4 * std::size_t(spec.model.d_head) * sizeof(double);
+  return sizeof(OracleChecker) + n * spec::OracleHead::state_bytes(spec) +
+         n * std::size_t(std::max(1, queue_tokens)) * item;
+}
+
 OracleChecker::~OracleChecker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);

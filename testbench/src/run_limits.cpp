@@ -25,6 +25,7 @@
 #include "gca/spec/limits.hpp"
 #include "gca/spec/oracle_head.hpp"
 #include "gca/spec/register_map.hpp"
+#include "gca/tb/oracle_checker.hpp"
 #include "gca/tlm/host_link.hpp"
 
 namespace gca::tb {
@@ -98,11 +99,16 @@ double MemoryEstimate::total() const {
 
 namespace {
 
-// The state of one head of `s` with `subtiles` sub-tiles, as its circuit model counts it.
+// The state of one head of `s` with `subtiles` sub-tiles, as its circuit model counts it after
+// one token (some buffers are sized at the first read).
 double head_model_bytes(const spec::HardwareSpec& s, int subtiles) {
   spec::HardwareSpec probe = s;
   probe.window = subtiles * s.array.cols;
-  return double(spec::HeadModel(probe).state_bytes());
+  spec::HeadModel head(probe);
+  const std::vector<double> in(std::size_t(s.model.d_head), 0.5);
+  std::vector<double> out(in.size());
+  head.step(in.data(), in.data(), in.data(), out.data());
+  return double(head.state_bytes());
 }
 
 // Bytes the allocator has handed out and not taken back (heap and mmapped blocks).
@@ -202,7 +208,8 @@ MemoryEstimate estimate_run_memory(const spec::HardwareSpec& s, long tokens, boo
   m.model = heads * head_state_bytes(s);
   const Structure st = head_structure_bytes(s);
   m.structure = st.run + heads * (st.head + st.subtile * double(s.subtiles_per_head()));
-  if (with_checker) m.checker = heads * double(spec::OracleHead::state_bytes(s));
+  if (with_checker)
+    m.checker = double(OracleChecker::state_bytes(s, s.model.n_layers, s.model.n_heads));
   m.buffers = double(tokens) * s.model.d_head * 8.0 * 4;  // Q, K, V and outputs of a head run
   if (dump_scores) m.buffers += 2.0 * double(tokens) * s.window * 8.0;  // scores and phi
   return m;

@@ -25,7 +25,9 @@ namespace {
 struct Case {
   int window;
   bool oracle;
-  bool analog;  // cell mismatch: a float per cell instead of a level index
+  // Cell mismatch (a float per cell instead of a level index) or leakage (decay terms and clocks
+  // per column), or neither.
+  enum class Cells { ideal, mismatch, leaky } cells = Cells::ideal;
 };
 
 class MemoryEstimate : public ::testing::TestWithParam<Case> {
@@ -42,7 +44,8 @@ class MemoryEstimate : public ::testing::TestWithParam<Case> {
 TEST_P(MemoryEstimate, IsWithinAQuarterOfThePeakResidentMemory) {
   const Case c = GetParam();
   json set = {{"window", c.window}};
-  if (c.analog) set["variation.cell_gain_sigma"] = 0.01;
+  if (c.cells == Case::Cells::mismatch) set["variation.cell_gain_sigma"] = 0.01;
+  if (c.cells == Case::Cells::leaky) set["retention.tau_ms"] = 5;
   const json scenario = {{"name", "memory"},
                          {"hardware", {{"spec", "gpt2.json"}, {"set", set}}},
                          {"workload", {{"tokens", 2}}},
@@ -58,8 +61,8 @@ TEST_P(MemoryEstimate, IsWithinAQuarterOfThePeakResidentMemory) {
       json::parse(gca::test::slurp_file((dir_ / "out/report.json").string()))["memory"];
   const double estimate = memory["estimated_peak_bytes"].get<double>();
   const double peak = double(r.max_rss_bytes);
-  std::printf("window %d, oracle %d, analog %d: estimate %.1f MiB, peak %.1f MiB (%+.1f %%)\n",
-              c.window, c.oracle, c.analog, estimate / 1048576.0, peak / 1048576.0,
+  std::printf("window %d, oracle %d, cells %d: estimate %.1f MiB, peak %.1f MiB (%+.1f %%)\n",
+              c.window, c.oracle, int(c.cells), estimate / 1048576.0, peak / 1048576.0,
               100.0 * (estimate / peak - 1.0));
   EXPECT_GT(peak, 0.0);
   EXPECT_LE(estimate, 1.25 * peak);
@@ -75,13 +78,16 @@ TEST_P(MemoryEstimate, IsWithinAQuarterOfThePeakResidentMemory) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Windows, MemoryEstimate,
-                         ::testing::Values(Case{256, false, false}, Case{1024, true, false},
-                                           Case{4096, true, false}, Case{4096, false, false},
-                                           Case{512, false, true}),
+                         ::testing::Values(Case{256, false}, Case{1024, true}, Case{4096, true},
+                                           Case{4096, false},
+                                           Case{512, false, Case::Cells::mismatch},
+                                           Case{1024, false, Case::Cells::leaky}),
                          [](const auto& info) {
-                           return "w" + std::to_string(info.param.window) +
-                                  (info.param.oracle ? "_oracle" : "") +
-                                  (info.param.analog ? "_mismatch" : "");
+                           const Case& c = info.param;
+                           return "w" + std::to_string(c.window) + (c.oracle ? "_oracle" : "") +
+                                  (c.cells == Case::Cells::mismatch ? "_mismatch"
+                                   : c.cells == Case::Cells::leaky  ? "_leaky"
+                                                                    : "");
                          });
 
 }  // namespace

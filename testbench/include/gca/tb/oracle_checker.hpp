@@ -20,8 +20,13 @@ class OracleChecker {
  public:
   // every: compare every n-th token of each head (n >= 1), staggered over the heads.
   OracleChecker(const spec::HardwareSpec& spec, int layers, int heads, long every,
-                int queue_tokens = 4);
+                int queue_tokens = kQueueTokens);
   ~OracleChecker();
+  static constexpr int kQueueTokens = 4;
+  // Bytes the checker holds for `spec` (what the constructor allocates: an oracle head per head
+  // and the queue of submitted tokens), for memory estimates before a run.
+  static std::size_t state_bytes(const spec::HardwareSpec& spec, int layers, int heads,
+                                 int queue_tokens = kQueueTokens);
   OracleChecker(const OracleChecker&) = delete;
   OracleChecker& operator=(const OracleChecker&) = delete;
 

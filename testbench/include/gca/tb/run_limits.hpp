@@ -16,7 +16,8 @@ namespace gca::tb {
 // now (/proc/self/status VmRSS), the state of every head as the model's objects count it
 // (HeadModel::state_bytes of heads built for the spec), the SystemC modules around each head (the
 // heap that building heads of one and three sub-tiles takes in a child process, beyond their
-// state), the oracle's state (OracleHead::state_bytes) and the buffers of per-token data.
+// state), the checker's state (OracleChecker::state_bytes: an OracleHead per head and its queue)
+// and the buffers of per-token data.
 struct MemoryEstimate {
   double resident = 0.0;   // the process when estimated: program, libraries, what it has read
   double model = 0.0;      // every head's circuit-model state
