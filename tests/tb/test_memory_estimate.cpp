@@ -42,6 +42,9 @@ class MemoryEstimate : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(MemoryEstimate, IsWithinAQuarterOfThePeakResidentMemory) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's shadow memory and quarantine are not the program's";
+#endif
   const Case c = GetParam();
   json set = {{"window", c.window}};
   if (c.cells == Case::Cells::mismatch) set["variation.cell_gain_sigma"] = 0.01;
