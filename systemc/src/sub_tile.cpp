@@ -21,18 +21,31 @@ SubTile::SubTile(sc_core::sc_module_name name, int features, int columns, PowerF
       features_(features),
       columns_(columns) {}
 
-void SubTile::q_phase_done(const power::ActionCounts& a) const {
-  k_array.read(a);
+bool SubTile::accounts(SubTileAccounts& out) const {
+  using power::Action;
+  const PowerPort* counter = &signed_ctp.counter.power();
+  const power::PowerTracker::Account* a[] = {
+      k_array.power().account(Action::qk_cell_read), hard_sigmoid.power().account(Action::qk_ctp),
+      v_array.power().account(Action::av_cell_read), signed_ctp.power().account(Action::av_ctp),
+      counter->account(Action::counter_count),       counter->account(Action::counter_clock)};
+  for (const auto* p : a)
+    if (!p) return false;
+  out = SubTileAccounts{*a[0], *a[1], *a[2], *a[3], *a[4], *a[5]};
+  return true;
 }
 
-void SubTile::phi_phase_done(const power::ActionCounts& a) const {
-  hard_sigmoid.convert(a);
-  v_array.read(a);
-}
-
-void SubTile::count_phase_done(const power::ActionCounts& a, const double* outputs) const {
-  signed_ctp.convert(a);
-  signed_ctp.counter.count(a, outputs, features_);
+SubTileBookings::SubTileBookings(const std::vector<const SubTile*>& subtiles,
+                                 power::PowerTracker* tracker) {
+  if (!tracker) return;
+  accounts_.resize(subtiles.size());
+  for (std::size_t s = 0; s < subtiles.size(); ++s) {
+    if (!subtiles[s]->accounts(accounts_[s])) {
+      accounts_.clear();
+      return;
+    }
+  }
+  tracker_ = tracker;
+  ns_per_tick_ = PowerPort::ns_per_tick();
 }
 
 }  // namespace gca::sc

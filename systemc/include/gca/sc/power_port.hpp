@@ -19,9 +19,7 @@ class PowerPort {
   PowerPort() = default;
   // `books`: the actions the module books (at most kMaxBooks).
   PowerPort(power::PowerTracker* tracker, int id, std::initializer_list<power::Action> books)
-      : tracker_(tracker),
-        id_(id),
-        ns_per_tick_(sc_core::sc_get_time_resolution().to_seconds() * 1e9) {
+      : tracker_(tracker), id_(id), ns_per_tick_(ns_per_tick()) {
     if (books.size() > kMaxBooks) throw std::logic_error("a power port books at most 2 actions");
     for (power::Action a : books) accounts_[booked_++] = tracker->account(id, a);
   }
@@ -29,15 +27,22 @@ class PowerPort {
   void record(power::Action action, double amount) const {
     if (!tracker_) return;
     const double now_ns = static_cast<double>(sc_core::sc_time_stamp().value()) * ns_per_tick_;
-    for (std::size_t i = 0; i < booked_; ++i) {
-      if (accounts_[i].action == power::index(action)) {
-        tracker_->book(accounts_[i], amount, now_ns);
-        return;
-      }
+    if (const power::PowerTracker::Account* acc = account(action)) {
+      tracker_->book(*acc, amount, now_ns);
+    } else {
+      tracker_->record(id_, action, amount, now_ns);  // throws: the module does not book it
     }
-    tracker_->record(id_, action, amount, now_ns);  // throws: the module does not book it
+  }
+  // Where `action` is booked (null without a tracker, or when the module does not book it).
+  const power::PowerTracker::Account* account(power::Action action) const {
+    for (std::size_t i = 0; i < booked_; ++i) {
+      if (accounts_[i].action == power::index(action)) return &accounts_[i];
+    }
+    return nullptr;
   }
   int id() const { return id_; }
+  // sc_time ticks (the kernel's resolution) to ns.
+  static double ns_per_tick() { return sc_core::sc_get_time_resolution().to_seconds() * 1e9; }
 
  private:
   power::PowerTracker* tracker_ = nullptr;
