@@ -420,6 +420,41 @@ TEST(Tracker, LongRunsKeepABoundedNumberOfWindows) {
   EXPECT_NEAR(sum, 20000 * e, 1e-9 * 20000 * e);
 }
 
+// A module registered with the actions it books keeps only those amounts; its figures are the
+// same as a module that may book anything, and an action it does not book is refused.
+TEST(Tracker, ModulesRegisteredWithTheirActionsBookTheSameFigures) {
+  const EnergyTable table(default_spec());
+  PowerTracker tr(table, 10.0);
+  const int any = tr.register_module("top.any", Group::digital);
+  const int counter = tr.register_module("top.counter", Group::digital,
+                                         {Action::counter_count, Action::counter_clock});
+  const double count_pj = table.energy_pj(Action::counter_count);
+  const double clock_pj = table.energy_pj(Action::counter_clock);
+  for (int id : {any, counter}) {
+    tr.record(id, Action::counter_count, 3.0, 5.0);  // window 0
+    tr.record(id, Action::counter_clock, 64.0, 5.0);
+    tr.record(id, Action::counter_count, 2.0, 15.0);  // window 1
+  }
+  const PowerTracker::Account acc = tr.account(counter, Action::counter_clock);
+  tr.book(acc, 64.0, 15.0);
+  EXPECT_DOUBLE_EQ(tr.module_count(counter, Action::counter_count), 5.0);
+  EXPECT_DOUBLE_EQ(tr.module_count(counter, Action::counter_clock), 128.0);
+  EXPECT_DOUBLE_EQ(tr.module_count(counter, Action::qk_ctp), 0.0);
+  EXPECT_EQ(tr.module_events(counter), 4);
+  EXPECT_EQ(tr.module_events(any), 3);
+  EXPECT_NEAR(tr.module_dynamic_pj(counter), 5.0 * count_pj + 128.0 * clock_pj, 1e-12);
+  EXPECT_NEAR(tr.module_dynamic_pj(any), 5.0 * count_pj + 64.0 * clock_pj, 1e-12);
+  EXPECT_DOUBLE_EQ(tr.module_static_pj(counter), 0.0);
+  const auto w = tr.windows();
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NEAR(w[0].energy_pj[index(Group::digital)], 2 * (3.0 * count_pj + 64.0 * clock_pj), 1e-12);
+  EXPECT_NEAR(w[1].energy_pj[index(Group::digital)], 4.0 * count_pj + 64.0 * clock_pj, 1e-12);
+  EXPECT_DOUBLE_EQ(tr.action_counts()[index(Action::counter_clock)], 192.0);
+  EXPECT_THROW(tr.record(counter, Action::qk_ctp, 1.0, 20.0), gca::Error);
+  EXPECT_THROW(tr.account(counter, Action::static_time), gca::Error);
+  EXPECT_THROW(tr.account(counter + 1, Action::counter_count), gca::Error);
+}
+
 TEST(Tracker, ErrorsNameTheProblem) {
   PowerTracker tr(EnergyTable(default_spec()), 10.0);
   const int id = tr.register_module("top.x", Group::qk);
