@@ -16,6 +16,13 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   } else if (shared_levels) {
     form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
     p0_ = static_cast<float>(gc.poly(0));
+    const double poly[4] = {gc.poly(0), gc.poly(1), gc.poly(2), gc.poly(3)};
+    level_g_cubic_ = BinomialCubic::on_grid(poly, dac.lo() - gc.w_center(), dac.step());
+    for (int i = 1; i <= 3; ++i) {
+      double term[4] = {0.0, 0.0, 0.0, 0.0};
+      term[i] = poly[i];
+      level_t_cubic_[i - 1] = BinomialCubic::on_grid(term, dac.lo() - gc.w_center(), dac.step());
+    }
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
     if (form_ == Form::decay_levels) {
@@ -83,6 +90,12 @@ float CellTerms::g_at(std::size_t cell, float f) const {
     }
   }
   return 0.0f;
+}
+
+void CellTerms::level_read_charges(float f, float* out) const {
+  for (std::size_t l = 0; l < level_v_.size(); ++l)
+    out[l] =
+        cell_read_charge(p0_ + f * (level_t_[0][l] + f * (level_t_[1][l] + f * level_t_[2][l])));
 }
 
 float CellTerms::stored_voltage(std::size_t cell) const {
@@ -279,6 +292,49 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
+  const Quantizer& q_dac = circuits.q_dac;
+  integer_reads_ = terms_.has_levels() && q_dac.levels() >= 2 && q_dac.lo() == 0.0 &&
+                   level_moments_fit(terms_.level_count(), q_dac.levels() - 1);
+  if (integer_reads_) moments_.resize(3 * std::size_t(columns));
+}
+
+void PulseCodes::assign(const float* width, int n, const Quantizer& q_dac) {
+  code.resize(std::size_t(n));
+  sum = 0;
+  exact = q_dac.levels() >= 2 && q_dac.lo() == 0.0;
+  if (!exact) return;
+  // The nearest code of each width, then whether every width is exactly what the DAC gives for
+  // that code (lo + step x code with lo = 0, rounded to float as the pulse holds it). An
+  // out-of-range guess fails the comparison and is never used.
+  const float top = static_cast<float>(q_dac.levels() - 1);
+  const double step = q_dac.step();
+  for (int f = 0; f < n; ++f) {
+    const int c = static_cast<int>(std::clamp(width[f] * top, 0.0f, top) + 0.5f);
+    exact = exact && static_cast<float>(step * double(c)) == width[f];
+    code[std::size_t(f)] = static_cast<std::uint8_t>(c);
+    sum += c;
+  }
+}
+
+bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_t* code_sum) const {
+  const PulseCodes* codes = given;
+  if (!codes) {
+    own_codes_.assign(q, features_, circuits_->q_dac);
+    codes = &own_codes_;
+  }
+  if (!codes->exact) return false;
+  const std::size_t n = std::size_t(columns_);
+  level_moments(codes->code.data(), features_, terms_.level(), n, terms_.level_count(), columns_,
+                moments_.data(), moments_.data() + n, moments_.data() + 2 * n);
+  *code_sum = codes->sum;
+  return true;
+}
+
+void KeyArray::combine_moments(const BinomialCubic& cubic, std::int64_t code_sum,
+                               float* out) const {
+  const std::size_t n = std::size_t(columns_);
+  combine_level_moments(cubic, code_sum, moments_.data(), moments_.data() + n,
+                        moments_.data() + 2 * n, circuits_->q_dac.step(), columns_, out);
 }
 
 void KeyArray::write_column(int col, const double* k_volts, double now_ns, long token,
@@ -308,11 +364,16 @@ double KeyArray::decay_factor(int col, double now_ns) const {
   return circuits_->retention.factor(now_ns - clock_.written_ns(col));
 }
 
-void KeyArray::integrate(const float* q, double now_ns, long token, float* out) const {
+void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
+                         const PulseCodes* codes) const {
   const int n = columns_;
   if (terms_.form() == CellTerms::Form::levels) {
-    gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
-                terms_.level_count(), out, n);
+    std::int64_t code_sum = 0;
+    if (integer_reads_ && code_moments(q, codes, &code_sum))
+      combine_moments(terms_.level_g_cubic(), code_sum, out);
+    else
+      gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
+                  terms_.level_count(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
     dense_gemv(q, features_, terms_.g(), n, out);
   } else {
@@ -320,7 +381,17 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out) 
     float* a1 = a0 + n;
     float* a2 = a1 + n;
     float* a3 = a2 + n;
-    if (terms_.form() == CellTerms::Form::decay_levels) {
+    std::int64_t code_sum = 0;
+    if (terms_.form() == CellTerms::Form::decay_levels && integer_reads_ &&
+        code_moments(q, codes, &code_sum)) {
+      // All three power terms from one integer pass; the constant one is p0 x the width sum.
+      const float c0 = static_cast<float>(circuits_->gain_cell.poly(0) *
+                                          (circuits_->q_dac.step() * double(code_sum)));
+      std::fill(a0, a0 + n, c0);
+      combine_moments(terms_.level_term_cubic(1), code_sum, a1);
+      combine_moments(terms_.level_term_cubic(2), code_sum, a2);
+      combine_moments(terms_.level_term_cubic(3), code_sum, a3);
+    } else if (terms_.form() == CellTerms::Form::decay_levels) {
       float q_sum = 0.0f;
       for (int f = 0; f < features_; ++f) q_sum += q[f];
       const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * q_sum;
@@ -449,12 +520,27 @@ void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) c
 // per-line (V) sums kept by the writes give it in d or cols multiply-adds; with decay every
 // valid cell is evaluated at its column's decay factor.
 double KeyArray::read_charge(const float* q, double now_ns) const {
+  if (!terms_.has_decay()) return lane_dot<double>(q, row_read_charge_.data(), features_);
   double total = 0.0;
-  if (!terms_.has_decay()) {
-    for (int f = 0; f < features_; ++f) total += double(q[f]) * row_read_charge_[f];
+  const float* d = clock_.factors(now_ns, circuits_->retention);
+  if (terms_.form() == CellTerms::Form::decay_levels) {
+    // A cell's charge depends on its level and its column's factor only: a table per column
+    // (levels values instead of one evaluation per cell), summed in the same order.
+    const int levels = terms_.level_count();
+    level_charge_.resize(std::size_t(columns_) * levels);
+    for (int c = 0; c < columns_; ++c)
+      terms_.level_read_charges(d[c], level_charge_.data() + std::size_t(c) * levels);
+    for (int f = 0; f < features_; ++f) {
+      if (q[f] == 0.0f) continue;
+      const std::uint8_t* level = terms_.level() + idx(f, 0);
+      double row = 0.0;
+      for (int c = 0; c < columns_; ++c) {
+        if (clock_.valid(c)) row += level_charge_[std::size_t(c) * levels + level[c]];
+      }
+      total += double(q[f]) * row;
+    }
     return total;
   }
-  const float* d = clock_.factors(now_ns, circuits_->retention);
   for (int f = 0; f < features_; ++f) {
     if (q[f] == 0.0f) continue;
     double row = 0.0;
@@ -467,13 +553,21 @@ double KeyArray::read_charge(const float* q, double now_ns) const {
 }
 
 double ValueArray::read_charge(const float* phi, double now_ns) const {
+  // Without decay: lines never written (or cleared) keep a read charge of 0, so they add
+  // nothing whatever their width.
+  if (!terms_.has_decay()) return lane_dot<double>(phi, line_read_charge_.data(), lines_);
   double total = 0.0;
-  const float* d = terms_.has_decay() ? clock_.factors(now_ns, circuits_->retention) : nullptr;
+  const float* d = clock_.factors(now_ns, circuits_->retention);
+  const bool by_level = terms_.form() == CellTerms::Form::decay_levels;
+  if (by_level) level_charge_.resize(std::size_t(terms_.level_count()));
   for (int l = 0; l < lines_; ++l) {
     if (phi[l] == 0.0f || !clock_.valid(l)) continue;
     double line = 0.0;
-    if (!d) {
-      line = line_read_charge_[l];
+    if (by_level) {
+      // As KeyArray::read_charge: one table of the line's factor, the same floats summed.
+      terms_.level_read_charges(d[l], level_charge_.data());
+      const std::uint8_t* level = terms_.level() + idx(l, 0);
+      for (int f = 0; f < features_; ++f) line += level_charge_[level[f]];
     } else {
       for (int f = 0; f < features_; ++f) line += cell_read_charge(terms_.g_at(idx(l, f), d[l]));
     }
