@@ -37,15 +37,53 @@ PowerTracker::PowerTracker(const EnergyTable& table, double window_ns, double re
 }
 
 int PowerTracker::register_module(std::string path, Group group) {
+  std::array<std::int8_t, kActionCount> slot{};
+  for (std::size_t a = 0; a < kActionCount; ++a) slot[a] = static_cast<std::int8_t>(a);
+  return add_module(std::move(path), group, slot, static_cast<int>(kActionCount));
+}
+
+int PowerTracker::register_module(std::string path, Group group,
+                                  std::initializer_list<Action> books) {
+  std::array<std::int8_t, kActionCount> slot;
+  slot.fill(-1);
+  int booked = 0;
+  for (Action a : books) {
+    if (slot[index(a)] < 0) slot[index(a)] = static_cast<std::int8_t>(booked++);
+  }
+  return add_module(std::move(path), group, slot, booked);
+}
+
+int PowerTracker::add_module(std::string path, Group group,
+                             const std::array<std::int8_t, kActionCount>& slot, int booked) {
   if (path.empty()) throw gca::Error("", "module", "empty module path");
   const int id = static_cast<int>(modules_.size());
   if (!ids_.emplace(path, id).second) throw gca::Error("", path, "module registered twice");
   Module m;
   m.path = std::move(path);
   m.group = group;
+  m.book = static_cast<std::uint32_t>(dense_.size());
+  m.slot = slot;
   m.static_since_ns = now_ns_;
+  dense_.resize(dense_.size() + kFirstAmountWord + static_cast<std::size_t>(booked), 0.0);
   modules_.push_back(std::move(m));
   return id;
+}
+
+PowerTracker::Account PowerTracker::account(int id, Action a) const {
+  const Module& m = module(id);
+  const int s = m.slot[index(a)];
+  if (s < 0) {
+    throw gca::Error("", m.path,
+                     std::string("books no ") + action_name(a) + " (registered without it)");
+  }
+  Account acc;
+  acc.amount = m.book + kFirstAmountWord + static_cast<std::uint32_t>(s);
+  acc.is_static = a == Action::static_time;
+  acc.energy = m.book + (acc.is_static ? kStaticWord : kDynamicWord);
+  acc.events = m.book + kEventsWord;
+  acc.action = static_cast<std::uint8_t>(index(a));
+  acc.group = static_cast<std::uint8_t>(index(m.group));
+  return acc;
 }
 
 int PowerTracker::find_module(const std::string& path) const {
@@ -135,13 +173,15 @@ Group PowerTracker::module_group(int id) const {
   return module(id).group;
 }
 long PowerTracker::module_events(int id) const {
-  return module(id).events;
+  return static_cast<long>(dense_[module(id).book + kEventsWord]);
 }
 double PowerTracker::module_count(int id, Action a) const {
-  return module(id).counts[index(a)];
+  const Module& m = module(id);
+  const int s = m.slot[index(a)];
+  return s < 0 ? 0.0 : dense_[m.book + kFirstAmountWord + static_cast<std::uint32_t>(s)];
 }
 double PowerTracker::module_dynamic_pj(int id) const {
-  return module(id).dynamic_pj;
+  return dense_[module(id).book + kDynamicWord];
 }
 double PowerTracker::module_static_power_mw(int id) const {
   return module(id).static_mw;
@@ -149,7 +189,8 @@ double PowerTracker::module_static_power_mw(int id) const {
 
 double PowerTracker::module_static_pj(int id) const {
   const Module& m = module(id);
-  return m.static_recorded_pj + m.static_closed_pj + m.static_mw * (now_ns_ - m.static_since_ns);
+  return dense_[m.book + kStaticWord] + m.static_closed_pj +
+         m.static_mw * (now_ns_ - m.static_since_ns);
 }
 
 double PowerTracker::group_energy_pj(Group g) const {
@@ -183,8 +224,8 @@ EnergyTotals PowerTracker::totals() const {
 
 ActionCounts PowerTracker::action_counts() const {
   ActionCounts c{};
-  for (const Module& m : modules_) {
-    for (std::size_t a = 0; a < kActionCount; ++a) c[a] += m.counts[a];
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    for (Action a : all_actions()) c[index(a)] += module_count(static_cast<int>(i), a);
   }
   return c;
 }

@@ -13,12 +13,13 @@ AttentionHead::AttentionHead(sc_core::sc_module_name name, const spec::HardwareS
       TraceSource("out"),
       control("control", spec,
               power.child(this->name(), "control", power::Group::digital,
-                          power.static_power().control_mw)),
+                          {power::Action::digital_active}, power.static_power().control_mw)),
       write_port("write_port", power),
       q_pulses("q_pulses", std::make_shared<spec::CircuitModel>(spec),
                power.child(this->name(), "q_pulses", power::Group::dac,
-                           power.static_power().q_pulses_mw)),
-      adder("adder", power.child(this->name(), "adder", power::Group::digital)),
+                           {power::Action::dac_q_pulse}, power.static_power().q_pulses_mw)),
+      adder("adder", power.child(this->name(), "adder", power::Group::digital,
+                                 {power::Action::digital_add})),
       spec_(&spec),
       d_(spec.model.d_head),
       head_index_(head_index),
@@ -50,6 +51,14 @@ void AttentionHead::build_subtiles() {
     const std::string n = "subtile" + std::to_string(s);
     subtiles.push_back(std::make_unique<SubTile>(n.c_str(), d_, tiling.width(s), *power_));
   }
+  std::vector<const SubTile*> tiles;
+  for (const auto& s : subtiles) tiles.push_back(s.get());
+  bookings_ = SubTileBookings(tiles, power_->tracker());
+}
+
+void AttentionHead::start_of_simulation() {
+  subtiles_traced_ = false;
+  for (const auto& s : subtiles) subtiles_traced_ = subtiles_traced_ || s->traced();
 }
 
 double* AttentionHead::input(InputBuffer which) {
@@ -124,17 +133,19 @@ void AttentionHead::q_phase_ends(long) {
   numerics_.reset();
   // What each sub-tile's modules book for this token: the one mapping of power/.
   analog_.adds = 0.0;
+  const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
     if (!model_->subtile_active(i)) continue;
     subtile_actions_[s] = power::subtile_actions(model_->subtile_activity(i), *spec_);
     analog_.adds += subtile_actions_[s][power::index(power::Action::digital_add)];
-    subtiles[s]->q_phase_done(subtile_actions_[s]);
+    bookings_.q_phase_done(s, subtile_actions_[s], now_ns);
   }
 }
 
 void AttentionHead::phi_phase_begins(long) {
   analog_.times.phi_start = sc_time_stamp();
+  if (!subtiles_traced_) return;
   const int cols = model_->tiling().cols;
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
@@ -144,9 +155,10 @@ void AttentionHead::phi_phase_begins(long) {
 }
 
 void AttentionHead::phi_phase_ends(long) {
+  const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    const int i = static_cast<int>(s);
-    if (model_->subtile_active(i)) subtiles[s]->phi_phase_done(subtile_actions_[s]);
+    if (model_->subtile_active(static_cast<int>(s)))
+      bookings_.phi_phase_done(s, subtile_actions_[s], now_ns);
   }
 }
 
@@ -156,10 +168,12 @@ void AttentionHead::count_phase_begins(long) {
 
 void AttentionHead::count_phase_ends(long) {
   analog_.times.count_end = sc_time_stamp();
+  const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
     const int i = static_cast<int>(s);
-    if (model_->subtile_active(i))
-      subtiles[s]->count_phase_done(subtile_actions_[s], model_->subtile_output(i));
+    if (!model_->subtile_active(i)) continue;
+    bookings_.count_phase_done(s, subtile_actions_[s], now_ns);
+    if (subtiles_traced_) subtiles[s]->counted(model_->subtile_output(i));
   }
 }
 

@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,29 +56,46 @@ class PowerTracker {
                         double reserve_ns = 0.0);
 
   // Registers a module ("top.layer0.head3.subtile5.k_array"); returns its id (0, 1, ...).
-  // Throws gca::Error for an empty or duplicate path.
+  // Throws gca::Error for an empty or duplicate path. The module may book any action.
   int register_module(std::string path, Group group);
+  // The same for a module that books only `books` (record() of another action throws): its
+  // figures take a few words of the tracker's dense storage instead of one per action, so
+  // that the many small modules of a head (sub-tile arrays and converters) stay in cache.
+  int register_module(std::string path, Group group, std::initializer_list<Action> books);
+
+  // Where one action of one module is booked: positions in the tracker's dense storage,
+  // taken once (account()) and used for every booking (book()), so that a booking touches
+  // the few words it changes and not the module's record.
+  struct Account {
+    std::uint32_t amount = 0;  // the action's total amount
+    std::uint32_t energy = 0;  // the module's dynamic energy (static energy for static_time)
+    std::uint32_t events = 0;  // the module's number of bookings
+    std::uint8_t action = 0;
+    std::uint8_t group = 0;
+    bool is_static = false;
+  };
+  // Throws gca::Error for an unregistered module or an action it does not book.
+  Account account(int module, Action a) const;
 
   // Hot path: O(1), no string work, no allocation (beyond window bins past reserve_ns).
   // Books amount x energy_pj(a) to the module; time_ns (simulated time of the action) selects
   // the power window and advances now_ns(). Action::static_time books static energy.
-  void record(int module, Action a, double amount, double time_ns) {
-    check_module(module);
-    Module& m = modules_[static_cast<std::size_t>(module)];
-    const std::size_t ai = index(a);
-    const double e = amount * per_unit_pj_[ai];
-    m.counts[ai] += amount;
-    ++m.events;
-    const std::size_t g = index(m.group);
-    if (a == Action::static_time) {
-      m.static_recorded_pj += e;
-      group_static_recorded_pj_[g] += e;
+  void book(const Account& acc, double amount, double time_ns) {
+    const double e = amount * per_unit_pj_[acc.action];
+    double* d = dense_.data();
+    d[acc.amount] += amount;
+    d[acc.events] += 1.0;
+    d[acc.energy] += e;
+    if (acc.is_static) {
+      group_static_recorded_pj_[acc.group] += e;
     } else {
-      m.dynamic_pj += e;
-      group_dynamic_pj_[g] += e;
+      group_dynamic_pj_[acc.group] += e;
     }
-    bin_at(time_ns)[g] += e;
+    bin_at(time_ns)[acc.group] += e;
     if (time_ns > now_ns_) now_ns_ = time_ns;
+  }
+  void record(int module, Action a, double amount, double time_ns) {
+    book(account(module, a), amount, time_ns);
   }
 
   // Static power of a module in mW, from now_ns() on (replaces the previous value, whose
@@ -119,17 +138,21 @@ class PowerTracker {
   std::vector<PowerWindow> windows() const;
 
  private:
+  // A module's record: what reports read (the figures it books are in dense_, from `book`
+  // on: dynamic energy, recorded static energy, bookings, then one amount per booked action).
   struct Module {
     std::string path;
     Group group = Group::qk;
-    ActionCounts counts{};
-    long events = 0;
-    double dynamic_pj = 0.0;
-    double static_recorded_pj = 0.0;  // Action::static_time
-    double static_mw = 0.0;           // current static power
-    double static_since_ns = 0.0;     // since when static_mw applies
-    double static_closed_pj = 0.0;    // static energy of earlier static-power segments
+    std::uint32_t book = 0;                      // first word in dense_
+    std::array<std::int8_t, kActionCount> slot;  // amount word after the first 3; -1: not booked
+    double static_mw = 0.0;                      // current static power
+    double static_since_ns = 0.0;                // since when static_mw applies
+    double static_closed_pj = 0.0;               // static energy of earlier static-power segments
   };
+  static constexpr std::uint32_t kDynamicWord = 0, kStaticWord = 1, kEventsWord = 2,
+                                 kFirstAmountWord = 3;
+  int add_module(std::string path, Group group, const std::array<std::int8_t, kActionCount>& slot,
+                 int booked);
 
   void check_module(int module) const {
     if (static_cast<std::size_t>(module) >= modules_.size()) bad_module(module);
@@ -153,6 +176,7 @@ class PowerTracker {
   double inv_window_;
   double now_ns_ = 0.0;
   std::vector<Module> modules_;
+  std::vector<double> dense_;                 // the modules' booked figures (Module::book)
   std::unordered_map<std::string, int> ids_;  // path -> id: registration in O(1), not O(modules)
   std::vector<GroupEnergies> bins_;           // dynamic + explicit static energy per window
   std::vector<GroupEnergies> static_bins_;    // closed static-power segments per window

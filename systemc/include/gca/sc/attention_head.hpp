@@ -133,6 +133,7 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   void refresh_done(long token) override;
 
   void build_subtiles();
+  void start_of_simulation() override;
   static void sized(Stage& s, int d);
 
   const spec::HardwareSpec* spec_;
@@ -145,7 +146,9 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   std::vector<double> k_in_, v_in_, q_in_;            // input registers
   power::ActionCounts head_actions_;                  // per token, the same for every token
   std::vector<power::ActionCounts> subtile_actions_;  // of the token in the analog stage
-  std::deque<Stage> queue_;                           // the command queue (STARTs not yet taken)
+  SubTileBookings bookings_;                          // where the sub-tiles' modules book
+  bool subtiles_traced_ = false;     // a sub-tile shows values (tracers attach before the start)
+  std::deque<Stage> queue_;          // the command queue (STARTs not yet taken)
   std::vector<Stage> spare_stages_;  // recycled queue entries: no allocation per token
   std::size_t queue_depth_ = 1;
   bool overflow_ = false;

@@ -1,8 +1,8 @@
 // Charge-to-pulse circuits of a sub-tile, as banks (one circuit per column or per output):
 // modelling each circuit as its own module would cost time and add nothing a reader needs.
 // Their conversions are computed by the sub-tile's circuit model (rtl_spec SubTileModel); these
-// modules book the energy of what that model reports, at the end of their phase, and show the
-// values on traces.
+// modules book the energy of what that model reports, at the end of their phase (through their
+// head's SubTileBookings: sub_tile.hpp), and show the values on traces.
 #pragma once
 
 #include <systemc>
@@ -23,10 +23,8 @@ class ChargeToPulse : public sc_core::sc_module, public TraceSource {
       : sc_module(name), TraceSource("width"), power_(power) {}
   // Start of the phi phase: the pulses appear.
   void emit(const float* widths, int columns) const { trace_values(widths, columns); }
-  // End of the phi phase: the conversions are done.
-  void convert(const power::ActionCounts& a) const {
-    power_.record(power::Action::qk_ctp, a[power::index(power::Action::qk_ctp)]);
-  }
+  // Books qk_ctp at the end of the phi phase (through its head's SubTileBookings).
+  const PowerPort& power() const { return power_; }
 
  private:
   PowerPort power_;
@@ -38,11 +36,11 @@ class Counter : public sc_core::sc_module, public TraceSource {
  public:
   Counter(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), TraceSource("value"), power_(power) {}
-  void count(const power::ActionCounts& a, const double* values, int outputs) const {
-    power_.record(power::Action::counter_count, a[power::index(power::Action::counter_count)]);
-    power_.record(power::Action::counter_clock, a[power::index(power::Action::counter_clock)]);
-    trace_values(values, outputs);
-  }
+  // End of the count phase: the results appear.
+  void show(const double* values, int outputs) const { trace_values(values, outputs); }
+  // Books counter_count and counter_clock at the end of the count phase (through its head's
+  // SubTileBookings).
+  const PowerPort& power() const { return power_; }
 
  private:
   PowerPort power_;
@@ -53,9 +51,8 @@ class SignedChargeToPulse : public sc_core::sc_module {
  public:
   SignedChargeToPulse(sc_core::sc_module_name name, PowerPort ctp_power, PowerPort counter_power)
       : sc_module(name), counter("counter", counter_power), power_(ctp_power) {}
-  void convert(const power::ActionCounts& a) const {
-    power_.record(power::Action::av_ctp, a[power::index(power::Action::av_ctp)]);
-  }
+  // Books av_ctp at the end of the count phase (through its head's SubTileBookings).
+  const PowerPort& power() const { return power_; }
   Counter counter;
 
  private:

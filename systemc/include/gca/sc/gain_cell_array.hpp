@@ -1,7 +1,7 @@
 // The two gain-cell arrays of a sub-tile as SystemC modules. The cells themselves (stored
 // voltages, decay, g(w)) live in the sub-tile's circuit model (rtl_spec KeyArray / ValueArray,
 // held by the head's HeadModel); these modules are where the arrays' energy is booked, at the end
-// of the phase that reads them.
+// of the phase that reads them (by the head, through SubTileBookings: sub_tile.hpp).
 #pragma once
 
 #include <systemc>
@@ -16,9 +16,8 @@ class KeyGainCellArray : public sc_core::sc_module {
  public:
   KeyGainCellArray(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), power_(power) {}
-  void read(const power::ActionCounts& a) const {
-    power_.record(power::Action::qk_cell_read, a[power::index(power::Action::qk_cell_read)]);
-  }
+  // Books qk_cell_read (through its head's SubTileBookings).
+  const PowerPort& power() const { return power_; }
 
  private:
   PowerPort power_;
@@ -30,9 +29,8 @@ class ValueGainCellArray : public sc_core::sc_module {
  public:
   ValueGainCellArray(sc_core::sc_module_name name, PowerPort power)
       : sc_module(name), power_(power) {}
-  void read(const power::ActionCounts& a) const {
-    power_.record(power::Action::av_cell_read, a[power::index(power::Action::av_cell_read)]);
-  }
+  // Books av_cell_read (through its head's SubTileBookings).
+  const PowerPort& power() const { return power_; }
 
  private:
   PowerPort power_;

@@ -14,8 +14,10 @@ class WritePort : public sc_core::sc_module {
   WritePort(sc_core::sc_module_name name, PowerFactory& power)
       : sc_module(name),
         k_dac("k_dac", power.child(this->name(), "k_dac", power::Group::dac,
+                                   {power::Action::dac_kv_conversion, power::Action::cell_write},
                                    power.static_power().write_dac_mw)),
         v_dac("v_dac", power.child(this->name(), "v_dac", power::Group::dac,
+                                   {power::Action::dac_kv_conversion, power::Action::cell_write},
                                    power.static_power().write_dac_mw)) {}
 
   // Start of the write phase: one K column and one V line are converted and written; `head`
