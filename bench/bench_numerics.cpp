@@ -7,6 +7,7 @@
 
 #include "floor_loop.hpp"
 #include "gca/spec/head_model.hpp"
+#include "gca/spec/level_moments.hpp"
 
 using namespace gca::spec;
 
@@ -80,6 +81,39 @@ void BM_FloorMacLoop(benchmark::State& state) {
       benchmark::Counter(2.0 * window * d * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FloorMacLoop)->Arg(64)->Arg(256)->Arg(1024)->Arg(4096)->ArgName("window");
+
+// The K read of one 64 x 64 sub-tile alone (4-bit Q codes, 3-bit levels, data in L1):
+// kernel 0 = the float table kernel (gemv_levels), 1 = the integer moments and their
+// combination per column, as KeyArray::integrate does with Q codes.
+void BM_KeyReadSubtile(benchmark::State& state) {
+  const int rows = 64, cols = 64, levels = 8;
+  std::mt19937 rng(3);
+  std::vector<std::uint8_t> index(std::size_t(rows) * cols), code(rows);
+  for (auto& l : index) l = static_cast<std::uint8_t>(rng() % levels);
+  for (auto& a : code) a = static_cast<std::uint8_t>(rng() % 16);
+  std::vector<float> q(rows), table(levels), out(cols);
+  for (int f = 0; f < rows; ++f) q[f] = static_cast<float>(code[f] / 15.0);
+  const double p[4] = {0.5, 9.0, -2.0, 4.0};
+  const BinomialCubic g = BinomialCubic::on_grid(p, -0.45, 0.9 / 7);
+  for (int l = 0; l < levels; ++l) table[l] = static_cast<float>(g.combine(1, l, 0, 0, 1.0));
+  std::vector<std::int32_t> m(3 * std::size_t(cols));
+  std::int64_t code_sum = 0;
+  for (auto a : code) code_sum += a;
+  const bool integer = state.range(0) != 0;
+  for (auto _ : state) {
+    if (integer) {
+      level_moments(code.data(), rows, index.data(), cols, levels, cols, m.data(), m.data() + cols,
+                    m.data() + 2 * cols);
+      combine_level_moments(g, code_sum, m.data(), m.data() + cols, m.data() + 2 * cols, 1.0 / 15,
+                            cols, out.data());
+    } else {
+      gemv_levels(q.data(), rows, index.data(), cols, table.data(), levels, out.data(), cols);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_KeyReadSubtile)->Arg(0)->Arg(1)->ArgName("integer");
 
 }  // namespace
 

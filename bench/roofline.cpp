@@ -3,8 +3,9 @@
 //  - memory: the bytes of K/V level codes one token reads (one byte per stored value, K and V
 //    of every head) over the machine's read bandwidth, measured here with a streaming sum,
 //    once over a buffer that fits the last-level cache and once over one that does not;
-//  - kernel: the model's read kernel (gemv_levels, the K and the V pass of every sub-tile of
-//    every head) timed alone over the same state, on 1 thread and on all threads;
+//  - kernel: the model's read kernels (the K pass as integer moments of the Q codes,
+//    level_moments, and the V pass as gemv_levels, over every sub-tile of every head) timed
+//    alone over the same state, on 1 thread and on all threads;
 //  - the simulator's steady-state rate is what `gca-sim run` prints ("with the window full"),
 //    to be read beside these two.
 // Figures are measured, never asserted; on a shared machine they are noisy.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "gca/spec/gain_cell_array.hpp"
+#include "gca/spec/level_moments.hpp"
 #include "gca/spec/parallel.hpp"
 #include "gca/spec/params.hpp"
 
@@ -63,11 +65,19 @@ double kernel_seconds(int heads, int subtiles, int rows, int cols, int threads, 
   for (auto& c : codes) c = static_cast<std::uint8_t>(rng() % 8);
   std::vector<float> table(8);
   for (int l = 0; l < 8; ++l) table[l] = 0.1f * float(l) - 0.35f;
+  const gca::spec::BinomialCubic g = gca::spec::BinomialCubic::from_powers(-0.35, 0.1, 0.0, 0.0);
+  const std::vector<std::uint8_t> q_code(std::size_t(rows), 7);  // 4-bit Q codes
+  const std::int64_t code_sum = 7 * std::int64_t(rows);
   auto head_token = [&](int h, std::vector<float>& w, std::vector<float>& s) {
     const std::uint8_t* base = codes.data() + 2 * per_subtile * subtiles * std::size_t(h);
+    thread_local std::vector<std::int32_t> m;
+    m.resize(3 * std::size_t(cols));
     for (int st = 0; st < subtiles; ++st) {
       const std::uint8_t* k = base + 2 * per_subtile * st;
-      gca::spec::gemv_levels(w.data(), rows, k, cols, table.data(), 8, s.data(), cols);
+      gca::spec::level_moments(q_code.data(), rows, k, cols, 8, cols, m.data(), m.data() + cols,
+                               m.data() + 2 * cols);
+      gca::spec::combine_level_moments(g, code_sum, m.data(), m.data() + cols, m.data() + 2 * cols,
+                                       1.0 / 15, cols, s.data());
       for (int c = 0; c < cols; ++c) s[c] = std::clamp(s[c], 0.0f, 1.0f);
       gca::spec::gemv_levels(s.data(), cols, k + per_subtile, rows, table.data(), 8,
                              w.data() + rows, rows);

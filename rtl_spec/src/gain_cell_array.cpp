@@ -16,6 +16,13 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
   } else if (shared_levels) {
     form_ = circuits.retention.enabled() ? Form::decay_levels : Form::levels;
     p0_ = static_cast<float>(gc.poly(0));
+    const double poly[4] = {gc.poly(0), gc.poly(1), gc.poly(2), gc.poly(3)};
+    level_g_cubic_ = BinomialCubic::on_grid(poly, dac.lo() - gc.w_center(), dac.step());
+    for (int i = 1; i <= 3; ++i) {
+      double term[4] = {0.0, 0.0, 0.0, 0.0};
+      term[i] = poly[i];
+      level_t_cubic_[i - 1] = BinomialCubic::on_grid(term, dac.lo() - gc.w_center(), dac.step());
+    }
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
     if (form_ == Form::decay_levels) {
@@ -289,6 +296,49 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
+  const Quantizer& q_dac = circuits.q_dac;
+  integer_reads_ = terms_.has_levels() && q_dac.levels() >= 2 && q_dac.lo() == 0.0 &&
+                   level_moments_fit(terms_.level_count(), q_dac.levels() - 1);
+  if (integer_reads_) moments_.resize(3 * std::size_t(columns));
+}
+
+void PulseCodes::assign(const float* width, int n, const Quantizer& q_dac) {
+  code.resize(std::size_t(n));
+  sum = 0;
+  exact = q_dac.levels() >= 2 && q_dac.lo() == 0.0;
+  if (!exact) return;
+  // The nearest code of each width, then whether every width is exactly what the DAC gives for
+  // that code (lo + step x code with lo = 0, rounded to float as the pulse holds it). An
+  // out-of-range guess fails the comparison and is never used.
+  const float top = static_cast<float>(q_dac.levels() - 1);
+  const double step = q_dac.step();
+  for (int f = 0; f < n; ++f) {
+    const int c = static_cast<int>(std::clamp(width[f] * top, 0.0f, top) + 0.5f);
+    exact = exact && static_cast<float>(step * double(c)) == width[f];
+    code[std::size_t(f)] = static_cast<std::uint8_t>(c);
+    sum += c;
+  }
+}
+
+bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_t* code_sum) const {
+  const PulseCodes* codes = given;
+  if (!codes) {
+    own_codes_.assign(q, features_, circuits_->q_dac);
+    codes = &own_codes_;
+  }
+  if (!codes->exact) return false;
+  const std::size_t n = std::size_t(columns_);
+  level_moments(codes->code.data(), features_, terms_.level(), n, terms_.level_count(), columns_,
+                moments_.data(), moments_.data() + n, moments_.data() + 2 * n);
+  *code_sum = codes->sum;
+  return true;
+}
+
+void KeyArray::combine_moments(const BinomialCubic& cubic, std::int64_t code_sum,
+                               float* out) const {
+  const std::size_t n = std::size_t(columns_);
+  combine_level_moments(cubic, code_sum, moments_.data(), moments_.data() + n,
+                        moments_.data() + 2 * n, circuits_->q_dac.step(), columns_, out);
 }
 
 void KeyArray::write_column(int col, const double* k_volts, double now_ns, long token,
@@ -318,11 +368,16 @@ double KeyArray::decay_factor(int col, double now_ns) const {
   return circuits_->retention.factor(now_ns - clock_.written_ns(col));
 }
 
-void KeyArray::integrate(const float* q, double now_ns, long token, float* out) const {
+void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
+                         const PulseCodes* codes) const {
   const int n = columns_;
   if (terms_.form() == CellTerms::Form::levels) {
-    gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
-                terms_.level_count(), out, n);
+    std::int64_t code_sum = 0;
+    if (integer_reads_ && code_moments(q, codes, &code_sum))
+      combine_moments(terms_.level_g_cubic(), code_sum, out);
+    else
+      gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
+                  terms_.level_count(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
     dense_gemv(q, features_, terms_.g(), n, out);
   } else {
@@ -330,7 +385,17 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out) 
     float* a1 = a0 + n;
     float* a2 = a1 + n;
     float* a3 = a2 + n;
-    if (terms_.form() == CellTerms::Form::decay_levels) {
+    std::int64_t code_sum = 0;
+    if (terms_.form() == CellTerms::Form::decay_levels && integer_reads_ &&
+        code_moments(q, codes, &code_sum)) {
+      // All three power terms from one integer pass; the constant one is p0 x the width sum.
+      const float c0 = static_cast<float>(circuits_->gain_cell.poly(0) *
+                                          (circuits_->q_dac.step() * double(code_sum)));
+      std::fill(a0, a0 + n, c0);
+      combine_moments(terms_.level_term_cubic(1), code_sum, a1);
+      combine_moments(terms_.level_term_cubic(2), code_sum, a2);
+      combine_moments(terms_.level_term_cubic(3), code_sum, a3);
+    } else if (terms_.form() == CellTerms::Form::decay_levels) {
       float q_sum = 0.0f;
       for (int f = 0; f < features_; ++f) q_sum += q[f];
       const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * q_sum;
@@ -475,11 +540,8 @@ double sum_by_level(const float* table, int stride, const std::uint8_t* level, i
 // per-line (V) sums kept by the writes give it in d or cols multiply-adds; with decay every
 // valid cell is evaluated at its column's decay factor.
 double KeyArray::read_charge(const float* q, double now_ns) const {
+  if (!terms_.has_decay()) return lane_dot<double>(q, row_read_charge_.data(), features_);
   double total = 0.0;
-  if (!terms_.has_decay()) {
-    for (int f = 0; f < features_; ++f) total += double(q[f]) * row_read_charge_[f];
-    return total;
-  }
   const float* d = clock_.factors(now_ns, circuits_->retention);
   if (terms_.has_levels()) {
     // A table of the read charge of each level at each column's decay (zero for columns never
@@ -510,6 +572,9 @@ double KeyArray::read_charge(const float* q, double now_ns) const {
 }
 
 double ValueArray::read_charge(const float* phi, double now_ns) const {
+  // Without decay: lines never written (or cleared) keep a read charge of 0, so they add
+  // nothing whatever their width.
+  if (!terms_.has_decay()) return lane_dot<double>(phi, line_read_charge_.data(), lines_);
   double total = 0.0;
   const float* d = terms_.has_decay() ? clock_.factors(now_ns, circuits_->retention) : nullptr;
   for (int l = 0; l < lines_; ++l) {
@@ -556,7 +621,8 @@ std::size_t ArrayVariation::state_bytes() const {
 std::size_t KeyArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
-         heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_);
+         heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_) +
+         heap_bytes(moments_) + heap_bytes(own_codes_.code);
 }
 
 std::size_t ValueArray::state_bytes() const {

@@ -4,9 +4,10 @@
 // in row order, rounded again (a multiply and an add, never a fused multiply-add). This file is
 // compiled with -ffp-contract=off so that the compiler does not fuse them either, whatever the
 // target: the portable loop and the AVX2 kernel give the same bits on every machine.
-// Both first multiply the table by each row's weight (levels products per row instead of one
-// per cell); the products are the same floats as weight x table[level] cell by cell, so this
-// changes no result. Rows of zero weight add +-0 to a sum that starts at +0, which changes
+// Both multiply the table by each row's weight (levels products per row instead of one per
+// cell: the portable loop into a table per row, the AVX2 kernel in a register as it reaches the
+// row); the products are the same floats as weight x table[level] cell by cell, so this changes
+// no result. Rows of zero weight add +-0 to a sum that starts at +0, which changes
 // nothing either: they are dropped before the column loop.
 #include <algorithm>
 #include <vector>
@@ -26,13 +27,17 @@ namespace {
 struct WeightedTables {
   std::vector<int> rows;
   std::vector<float> table;
-  int build(const float* weight, int n_rows, const float* levels_table, int levels, int width) {
+  int compact(const float* weight, int n_rows) {
     rows.resize(std::size_t(n_rows));
     int live = 0;
     for (int r = 0; r < n_rows; ++r) {
       rows[std::size_t(live)] = r;
       live += weight[r] != 0.0f ? 1 : 0;  // branch-free compaction
     }
+    return live;
+  }
+  int build(const float* weight, int n_rows, const float* levels_table, int levels, int width) {
+    const int live = compact(weight, n_rows);
     table.resize(std::size_t(live) * width);  // lanes past `levels` are never read
     for (int i = 0; i < live; ++i) {
       const float w = weight[rows[std::size_t(i)]];
@@ -68,15 +73,17 @@ void gemv_levels_portable(const float* weight, int rows, const std::uint8_t* ind
 // which all compete for one execution port). Accumulator k then holds columns 4j + k; they are
 // put back in column order once, after all rows. Blocks of B x 32 columns stay in registers.
 template <int B>
-__attribute__((target("avx2"))) inline void avx2_block32(const WeightedTables& wt, int live,
+__attribute__((target("avx2"))) inline void avx2_block32(const int* live_rows, int live,
+                                                         const float* weight, __m256 table,
                                                          const std::uint8_t* index,
                                                          std::size_t stride, float* out) {
   __m256 acc[B][4];
   for (int b = 0; b < B; ++b)
     for (int k = 0; k < 4; ++k) acc[b][k] = _mm256_setzero_ps();
   for (int i = 0; i < live; ++i) {
-    const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
-    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    const int r = live_rows[i];
+    const __m256 lut = _mm256_mul_ps(_mm256_broadcast_ss(weight + r), table);
+    const std::uint8_t* p = index + std::size_t(r) * stride;
     for (int b = 0; b < B; ++b) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * b));
       acc[b][0] = _mm256_add_ps(acc[b][0], _mm256_permutevar8x32_ps(lut, v));
@@ -94,13 +101,15 @@ __attribute__((target("avx2"))) inline void avx2_block32(const WeightedTables& w
 }
 
 // The same for 8 columns: one byte per lane, widened.
-__attribute__((target("avx2"))) inline void avx2_block8(const WeightedTables& wt, int live,
+__attribute__((target("avx2"))) inline void avx2_block8(const int* live_rows, int live,
+                                                        const float* weight, __m256 table,
                                                         const std::uint8_t* index,
                                                         std::size_t stride, float* out) {
   __m256 acc = _mm256_setzero_ps();
   for (int i = 0; i < live; ++i) {
-    const __m256 lut = _mm256_loadu_ps(wt.table.data() + std::size_t(i) * 8);
-    const std::uint8_t* p = index + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    const int r = live_rows[i];
+    const __m256 lut = _mm256_mul_ps(_mm256_broadcast_ss(weight + r), table);
+    const std::uint8_t* p = index + std::size_t(r) * stride;
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
     acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(lut, _mm256_cvtepu8_epi32(bytes)));
   }
@@ -116,16 +125,25 @@ __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int r
     return;
   }
   WeightedTables& wt = scratch();
-  const int live = wt.build(weight, rows, table, levels, 8);
+  const int live = wt.compact(weight, rows);
+  alignas(32) float padded[8] = {};
+  std::copy_n(table, levels, padded);
+  const __m256 lut = _mm256_load_ps(padded);
+  // The rows by pointer: a reference to the thread-local scratch would be looked up again in
+  // every iteration of the row loops.
+  const int* live_rows = wt.rows.data();
   int c = 0;
-  for (; c + 64 <= n; c += 64) avx2_block32<2>(wt, live, index + c, stride, out + c);
-  for (; c + 32 <= n; c += 32) avx2_block32<1>(wt, live, index + c, stride, out + c);
-  for (; c + 8 <= n; c += 8) avx2_block8(wt, live, index + c, stride, out + c);
+  for (; c + 64 <= n; c += 64)
+    avx2_block32<2>(live_rows, live, weight, lut, index + c, stride, out + c);
+  for (; c + 32 <= n; c += 32)
+    avx2_block32<1>(live_rows, live, weight, lut, index + c, stride, out + c);
+  for (; c + 8 <= n; c += 8) avx2_block8(live_rows, live, weight, lut, index + c, stride, out + c);
   for (; c < n; ++c) {
     float acc = 0.0f;
-    for (int i = 0; i < live; ++i)
-      acc +=
-          wt.table[std::size_t(i) * 8 + index[std::size_t(wt.rows[std::size_t(i)]) * stride + c]];
+    for (int i = 0; i < live; ++i) {
+      const int r = live_rows[i];
+      acc += weight[r] * padded[index[std::size_t(r) * stride + c]];
+    }
     out[c] = acc;
   }
 }

@@ -5,6 +5,23 @@
 
 namespace gca::spec {
 
+namespace {
+
+// The two converters of a sub-tile read, also compiled for AVX2 and chosen when the program
+// loads where the processor has it: the same operations in the same order (AVX2 alone has no
+// fused multiply-add), in wider vectors.
+__attribute__((target_clones("avx2", "default"))) float hard_sigmoid_columns(
+    const HardSigmoidChargeToPulse& hs, const float* charge, int n, float* width_out) {
+  return hs.convert(charge, n, width_out);
+}
+
+__attribute__((target_clones("avx2", "default"))) double counter_outputs(
+    const SignedChargeToPulse& counter, const float* charge, int n, double* out) {
+  return counter.convert(charge, n, out);
+}
+
+}  // namespace
+
 SubTileModel::SubTileModel(const CircuitModel& circuits, int features, int columns,
                            ArrayPlace place)
     : circuits_(&circuits),
@@ -64,14 +81,14 @@ double SubTileModel::oldest_written_ns() const {
 }
 
 bool SubTileModel::compute(const float* q_pulse, double q_pulse_sum, double now_ns, long token,
-                           float* s_out, float* phi_out, double* o_out,
-                           SubTileActivity* activity) const {
+                           float* s_out, float* phi_out, double* o_out, SubTileActivity* activity,
+                           const PulseCodes* q_codes) const {
   if (!active()) return false;
   const int cols = key_.columns(), features = key_.features();
-  key_.integrate(q_pulse, now_ns, token, s_out);
-  const float phi_sum = circuits_->hard_sigmoid.convert(s_out, cols, phi_out);
+  key_.integrate(q_pulse, now_ns, token, s_out, q_codes);
+  const float phi_sum = hard_sigmoid_columns(circuits_->hard_sigmoid, s_out, cols, phi_out);
   value_.integrate(phi_out, now_ns, token, charge_.data());
-  const double counts = circuits_->signed_ctp.convert(charge_.data(), features, o_out);
+  const double counts = counter_outputs(circuits_->signed_ctp, charge_.data(), features, o_out);
   if (activity) *activity = read_activity(q_pulse, q_pulse_sum, phi_out, phi_sum, counts, now_ns);
   return true;
 }
@@ -134,6 +151,7 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   for (SubTileModel& st : subtiles_) refresh_.add(st.refresh(now_ns, t));
 
   circuits_->q_pulses(q, d_, q_pulse_.data());
+  q_codes_.assign(q_pulse_.data(), d_, circuits_->q_dac);
   double q_sum = 0.0;  // in double: the activity the energy model multiplies
   for (int f = 0; f < d_; ++f) q_sum += q_pulse_[f];
   std::fill(out, out + d_, 0.0);
@@ -145,7 +163,7 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
     SubTileActivity& a = subtile_activity_[s];
     a = SubTileActivity{};
     if (!subtiles_[s].compute(q_pulse_.data(), q_sum, now_ns, t, s_.data() + base,
-                              phi_.data() + base, o, &a)) {
+                              phi_.data() + base, o, &a, &q_codes_)) {
       std::fill(o, o + d_, 0.0);
       continue;
     }
@@ -176,7 +194,7 @@ std::size_t HeadModel::state_bytes() const {
   // The sub-tiles live in the vector's buffer: their own sizes are its capacity's bytes.
   std::size_t bytes = sizeof(*this) + sizeof(CircuitModel) + heap_bytes(subtiles_) +
                       heap_bytes(q_pulse_) + heap_bytes(s_) + heap_bytes(phi_) + heap_bytes(o_) +
-                      heap_bytes(subtile_activity_);
+                      heap_bytes(subtile_activity_) + heap_bytes(q_codes_.code);
   for (const SubTileModel& st : subtiles_) bytes += st.state_bytes() - sizeof(SubTileModel);
   return bytes;
 }

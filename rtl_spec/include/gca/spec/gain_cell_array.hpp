@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gca/spec/circuits.hpp"
+#include "gca/spec/level_moments.hpp"
 #include "gca/spec/variation.hpp"
 
 namespace gca::spec {
@@ -50,6 +51,10 @@ class CellTerms {
   const float* term(int i) const { return t_[i].data(); }      // decay: t_i, i = 0..3
   const std::uint8_t* level() const { return level_.data(); }  // levels: index per cell
   const float* level_g() const { return level_g_.data(); }     // levels: g of each level
+  // levels, decay_levels: g of level l as a cubic in l (exact, before any rounding to float).
+  const BinomialCubic& level_g_cubic() const { return level_g_cubic_; }
+  // decay_levels: the power term p_i w^i of level l as a cubic in l, i = 1..3.
+  const BinomialCubic& level_term_cubic(int i) const { return level_t_cubic_[i - 1]; }
   const float* level_term(int i) const { return level_t_[i - 1].data(); }  // decay_levels
   int level_count() const { return static_cast<int>(level_v_.size()); }
   bool has_levels() const { return form_ == Form::levels || form_ == Form::decay_levels; }
@@ -70,6 +75,8 @@ class CellTerms {
   std::vector<std::uint8_t> level_;
   std::vector<float> level_g_, level_v_;
   std::vector<float> level_t_[3];
+  BinomialCubic level_g_cubic_;
+  BinomialCubic level_t_cubic_[3];
 };
 
 // out[c] = sum over r < rows of weight[r] * table[index[r * stride + c]], for c < n; rows of
@@ -134,6 +141,16 @@ class ArrayVariation {
   std::vector<std::uint64_t> read_key_;  // per output: the read-noise key without the token
 };
 
+// The Q DAC codes of a set of pulse widths (a DAC over [0, 1]): width[f] = step x code[f]
+// exactly, as the DAC gives it (Quantizer::level_value), and the sum of the codes. `exact` is
+// false when some width is not a code of the DAC (an ideal DAC, widths from elsewhere).
+struct PulseCodes {
+  std::vector<std::uint8_t> code;
+  std::int64_t sum = 0;
+  bool exact = false;
+  void assign(const float* width, int n, const Quantizer& q_dac);
+};
+
 // K array: stores K transposed, one column per token slot, one row per feature.
 // A read applies one pulse width per row (the query) and integrates charge per column.
 class KeyArray {
@@ -148,7 +165,10 @@ class KeyArray {
   void clear();
   // Charge per column for query pulse widths q (already quantized, units of T_max), read at
   // time now_ns by token `token`. Columns never written give 0.
-  void integrate(const float* q_pulse, double now_ns, long token, float* charge_out) const;
+  // codes: the Q DAC codes of q_pulse when the caller has them (one set for every sub-tile of a
+  // head), else derived here.
+  void integrate(const float* q_pulse, double now_ns, long token, float* charge_out,
+                 const PulseCodes* codes = nullptr) const;
 
   int features() const { return features_; }
   int columns() const { return columns_; }
@@ -168,8 +188,19 @@ class KeyArray {
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
+  // With Q pulses that are codes of the Q DAC: the binomial moments of the codes over every
+  // column into moments_ and the sum of the codes (level_moments.hpp), exact. False (nothing
+  // written) when some width is not a code, e.g. with an ideal Q DAC.
+  bool code_moments(const float* q, const PulseCodes* given, std::int64_t* code_sum) const;
+  // out[c] = cubic weighted by the widths, summed over the features of column c, from the
+  // moments: one rounding to float per column.
+  void combine_moments(const BinomialCubic& cubic, std::int64_t code_sum, float* out) const;
   const CircuitModel* circuits_;
   int features_, columns_;
+  // A level-indexed form and a Q DAC whose codes the moments take.
+  bool integer_reads_ = false;
+  mutable PulseCodes own_codes_;
+  mutable std::vector<std::int32_t> moments_;  // three per column
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;

@@ -97,8 +97,10 @@ class SubTileModel {
   // One read at now_ns by token `token`: q pulse widths in; charge and HardSigmoid widths per
   // column, quantized output per feature out. Returns false (and touches nothing) when the
   // sub-tile is idle. q_pulse_sum: the sum of the q pulse widths (the same for every sub-tile).
+  // q_codes: the Q DAC codes of q_pulse, when the caller has them (KeyArray::integrate).
   bool compute(const float* q_pulse, double q_pulse_sum, double now_ns, long token, float* s_out,
-               float* phi_out, double* o_out, SubTileActivity* activity = nullptr) const;
+               float* phi_out, double* o_out, SubTileActivity* activity = nullptr,
+               const PulseCodes* q_codes = nullptr) const;
   bool active() const { return key_.valid_columns() > 0; }
   // Earliest write time of the columns held (the oldest value), or -1 when idle.
   double oldest_written_ns() const;
@@ -167,6 +169,7 @@ class HeadModel {
   int d_;
   std::vector<SubTileModel> subtiles_;
   std::vector<float> q_pulse_, s_, phi_;
+  PulseCodes q_codes_;  // of q_pulse_, once per token for every sub-tile
   std::vector<double> o_;
   SubTileActivity activity_;
   std::vector<SubTileActivity> subtile_activity_;
