@@ -4,6 +4,7 @@
     /usr/bin/python3 docs/regenerate.py                 # everything (a few minutes on 2 cores)
     /usr/bin/python3 docs/regenerate.py --quick         # the short sweeps only (CI)
     /usr/bin/python3 docs/regenerate.py --quick --check # compare with docs/, write nothing
+    /usr/bin/python3 docs/regenerate.py --performance-only  # wall-clock tables, on a quiet machine
 
 Tables live in the Markdown files between the markers
     <!-- generated: NAME (docs/regenerate.py) -->  ...  <!-- end generated: NAME -->
@@ -40,7 +41,8 @@ FULL_SWEEPS = ["technology_x_host_time", "lm_read_noise"]
 
 class Runner:
     def __init__(self, build, out, jobs):
-        self.sim = str(pathlib.Path(build).resolve() / "testbench" / "gca-sim")
+        self.build = pathlib.Path(build).resolve()
+        self.sim = str(self.build / "testbench" / "gca-sim")
         self.out = out
         self.jobs = jobs
         self.env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
@@ -270,6 +272,63 @@ def performance_block(runner, write):
                                   "peak RSS"], rows)}
 
 
+def bench_json(runner, program, args, what):
+    """Runs a Google Benchmark program of bench/ and returns its benchmarks (JSON output)."""
+    exe = runner.build / "bench" / program
+    t = time.time()
+    r = subprocess.run([str(exe), "--benchmark_format=json"] + args, capture_output=True,
+                       text=True, env=runner.env, cwd=ROOT)
+    print(f"  {what}: exit {r.returncode} in {time.time() - t:.1f} s", flush=True)
+    if r.returncode != 0:
+        runner.failures.append(f"{what}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
+        return []
+    return json.loads(r.stdout)["benchmarks"]
+
+
+def us(seconds):
+    return f"{fmt(seconds * 1e6, 2)} µs"
+
+
+def benchmark_blocks(runner, write):
+    """README: the benchmark tables of bench/ (wall-clock: machine-dependent, never compared)."""
+    rows = {}
+    for b in bench_json(runner, "gca_bench_numerics", ["--benchmark_min_time=0.3",
+                         "--benchmark_filter=variation:0|BM_FloorMacLoop"],
+                        "bench numerics"):
+        name = b["name"]
+        seconds = b["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3}[b["time_unit"]]
+        window = int(re.search(r"window:(\d+)", name).group(1))
+        if name.startswith("BM_HeadStep") and "variation:0" in name:
+            rows.setdefault(window, {})["decay" if "decay:1" in name else "plain"] = seconds
+            if "decay:0" in name:
+                rows[window]["gmac"] = b["MAC_per_s"] / 1e9
+        elif name.startswith("BM_FloorMacLoop"):
+            rows.setdefault(window, {})["floor"] = seconds
+    numerics = table(["window", "no decay", "with decay (CMOS, 1.6e-4)",
+                      "plain float multiply-add, same MACs"],
+                     [[str(w), f"{us(r.get('plain', 0))} ({fmt(r.get('gmac', 0), 3)} GMAC/s)",
+                       us(r.get("decay", 0)), us(r.get("floor", 0))]
+                      for w, r in sorted(rows.items())])
+    sim_rows = []
+    for config, label in [("head", "one head (window 1024)"),
+                          ("layer", "one GPT-2 layer (12 heads)"),
+                          ("gpt2", "whole GPT-2 (12 × 12 heads)")]:
+        for b in bench_json(runner, "gca_bench_sim", [f"--config={config}",
+                                                      "--benchmark_min_time=2"],
+                            f"bench sim {config}"):
+            ms = b["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[b["time_unit"]]
+            sim_rows.append([label, f"{fmt(ms, 3)} ms", fmt(1e3 / ms, 4), fmt(b["x_floor"], 3)])
+    sim = table(["configuration", "time per token", "tokens/s", "x_floor"], sim_rows)
+    t = time.time()
+    r = subprocess.run([str(runner.build / "bench" / "gca_roofline")], capture_output=True,
+                       text=True, env=runner.env, cwd=ROOT)
+    print(f"  roofline: exit {r.returncode} in {time.time() - t:.1f} s", flush=True)
+    if r.returncode != 0:
+        runner.failures.append(f"roofline: exit {r.returncode}: {r.stderr.strip()[-300:]}")
+    roofline = "```\n" + r.stdout.strip() + "\n```"
+    return {"bench_numerics": numerics, "bench_sim": sim, "roofline": roofline}
+
+
 def lm_figures(runner, check):
     """docs/lm/: the character model under noise, mismatch, retention and window, and its
     energy on text (a script of its own, docs/lm/make_figures.py, with its own markers)."""
@@ -319,7 +378,7 @@ def cost_tables(runner, check):
 
 
 # Blocks of wall-clock figures: regenerated, never compared.
-WALL_CLOCK = {"performance"}
+WALL_CLOCK = {"performance", "bench_numerics", "bench_sim", "roofline"}
 
 MARK = re.compile(r"(<!-- generated: (.+?) \(docs/regenerate\.py\) -->\n)(.*?)(<!-- end generated: \2 -->)",
                   re.S)
@@ -367,12 +426,21 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"), help="build folder (default build/)")
     ap.add_argument("--out", default=str(ROOT / "out" / "docs"), help="where the runs go")
     ap.add_argument("--jobs", type=int, default=2, help="points or chips at a time")
+    ap.add_argument("--performance-only", action="store_true",
+                    help="only the wall-clock blocks (whole-run rates, benchmarks, roofline): "
+                         "run them on a quiet machine")
     a = ap.parse_args()
     runner = Runner(a.build, pathlib.Path(a.out), a.jobs)
     write = not a.check
     start = time.time()
-    blocks = sweep_blocks(runner, QUICK_SWEEPS, write)
-    if a.quick:
+    if a.performance_only:
+        blocks = performance_block(runner, write)
+        blocks.update(benchmark_blocks(runner, write))
+    else:
+        blocks = sweep_blocks(runner, QUICK_SWEEPS, write)
+    if a.performance_only:
+        pass
+    elif a.quick:
         # The long sweep too, shortened (8 tokens, one head per layer), so that a shipped sweep
         # that fails is noticed.
         # Its table is not compared: it was made with the full token count.
@@ -386,6 +454,7 @@ def main():
         blocks.update(monte_carlo_block(runner, write))
         blocks.update(power_block(runner, write))
         blocks.update(performance_block(runner, write))
+        blocks.update(benchmark_blocks(runner, write))
         blocks.update(lm_block(runner, write))
         lm_figures(runner, a.check)
         cost_tables(runner, a.check)

@@ -106,12 +106,19 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
         format("%g fC x %g / %g x %g V", c.read_charge_unit_fc, t_max, t_ref, vdd));
   }
 
-  // One model for both charge-to-pulse converters: a reference current that empties the
-  // saturation charge within the converter's window (I = Q_sat / t_window, so Q_sat x V_DD per
-  // conversion whatever the window) and a comparator biased through the window.
-  auto converter = [&](const char* name, Action act, double q_sat_fc, double window_ns,
-                       const char* window_text) {
-    add(name, act, q_sat_fc * vdd + c.comparator_bias_ua * vdd * window_ns,
+  // One model for both charge-to-pulse converters. A reference current empties the
+  // saturation charge within the converter's window (I_ref = Q_sat / t_window) and a comparator
+  // biased at I_c ends the pulse when the integrator crosses its threshold; both are switched
+  // off with the pulse, so they run for the pulse width only: a full-scale pulse costs
+  // (Q_sat + I_c t_window) V_DD (the pulse action, in full-scale pulses), a pulse of width x
+  // that times x. Each conversion also swings the comparator's output node once.
+  auto converter = [&](const char* name, Action conversion, Action pulse, double q_sat_fc,
+                       double window_ns, const char* window_text) {
+    add((std::string(name) + " comparator decision").c_str(), conversion,
+        c.c_comparator_ff * s.cap * vdd2, "cost.c_comparator_ff x node x " + v2_text,
+        format("%g fF x %g x (%g V)^2", c.c_comparator_ff, s.cap, vdd));
+    add((std::string(name) + " reference and bias while the pulse lasts").c_str(), pulse,
+        q_sat_fc * vdd + c.comparator_bias_ua * vdd * window_ns,
         std::string("Q_sat x cost.vdd_v + cost.comparator_bias_ua x cost.vdd_v x ") + window_text,
         format("%g fC x %g V + %g uA x %g V x %g ns", q_sat_fc, vdd, c.comparator_bias_ua, vdd,
                window_ns));
@@ -122,8 +129,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
   add("K column precharge", Action::qk_ctp, z.rows * c.c_read_bitline_per_cell_ff * s.cap * vdd2,
       "array.rows x cost.c_read_bitline_per_cell_ff x node x " + v2_text,
       format("%d x %g fF x %g x (%g V)^2", z.rows, c.c_read_bitline_per_cell_ff, s.cap, vdd));
-  converter("HardSigmoid charge-to-pulse", Action::qk_ctp, gca::spec::saturation_charge_qk_fc(spec),
-            t_max, "timing.t_max_ns");
+  converter("HardSigmoid charge-to-pulse", Action::qk_ctp, Action::qk_ctp_pulse,
+            gca::spec::saturation_charge_qk_fc(spec), t_max, "timing.t_max_ns");
   const double v_line_ff =
       z.rows * (c.c_read_wordline_per_cell_ff * s.cap + pitch * c.c_wire_per_um_ff);
   add("HardSigmoid pulse driver (V-array line)", Action::qk_ctp, v_line_ff * vin2,
@@ -137,8 +144,8 @@ CostModel::CostModel(const gca::spec::HardwareSpec& spec) : sizes_(circuit_sizes
       z.cols * c.c_read_bitline_per_cell_ff * s.cap * vdd2,
       "array.cols x cost.c_read_bitline_per_cell_ff x node x " + v2_text,
       format("%d x %g fF x %g x (%g V)^2", z.cols, c.c_read_bitline_per_cell_ff, s.cap, vdd));
-  converter("signed charge-to-pulse", Action::av_ctp, gca::spec::saturation_charge_av_fc(spec),
-            t_count, "count phase");
+  converter("signed charge-to-pulse", Action::av_ctp, Action::av_ctp_pulse,
+            gca::spec::saturation_charge_av_fc(spec), t_count, "count phase");
 
   // Counters. Gated: a counter is clocked only while its pulse lasts, (levels - 1) cycles for a
   // full-scale count, about two bits changing per increment; its clock gate sees the count

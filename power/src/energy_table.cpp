@@ -11,18 +11,20 @@ namespace {
 
 constexpr const char* kGroupNames[kGroupCount] = {"qk", "av", "digital", "dac"};
 constexpr const char* kActionNames[kActionCount] = {
-    "qk_cell_read",      "qk_ctp",        "av_cell_read",   "av_ctp",
-    "counter_count",     "counter_clock", "digital_active", "digital_add",
-    "dac_kv_conversion", "dac_q_pulse",   "cell_write",     "static_time"};
+    "qk_cell_read",      "qk_ctp",        "qk_ctp_pulse",  "av_cell_read",   "av_ctp",
+    "av_ctp_pulse",      "counter_count", "counter_clock", "digital_active", "digital_add",
+    "dac_kv_conversion", "dac_q_pulse",   "cell_write",    "static_time"};
 
 // Group of the modules that book each action (actions.hpp).
 Group group_of(Action a) {
   switch (a) {
     case Action::qk_cell_read:
     case Action::qk_ctp:
+    case Action::qk_ctp_pulse:
       return Group::qk;
     case Action::av_cell_read:
     case Action::av_ctp:
+    case Action::av_ctp_pulse:
       return Group::av;
     case Action::dac_kv_conversion:
     case Action::dac_q_pulse:
@@ -39,10 +41,14 @@ const char* unit_of(Action a) {
       return "charge unit drawn by K cells (sum of Q width x |g|)";
     case Action::qk_ctp:
       return "K column precharged, converted and driving its V line";
+    case Action::qk_ctp_pulse:
+      return "full-scale HardSigmoid pulse (sum of widths / T_max): converter running";
     case Action::av_cell_read:
       return "charge unit drawn by V cells (sum of phi width x |g|)";
     case Action::av_ctp:
       return "V output precharged and converted";
+    case Action::av_ctp_pulse:
+      return "full-scale signed pulse (sum of |output|): converter running";
     case Action::counter_count:
       return "full-scale count (sum of |output|)";
     case Action::counter_clock:
@@ -193,8 +199,11 @@ ActionCounts subtile_actions(const gca::spec::SubTileActivity& a,
   ActionCounts c{};
   c[index(Action::qk_cell_read)] = a.qk_read_charge;
   c[index(Action::qk_ctp)] = a.columns_converted;
+  // phi_pulse_sum counts each width once per V-array cell it drives (d per column).
+  c[index(Action::qk_ctp_pulse)] = a.phi_pulse_sum / spec.model.d_head;
   c[index(Action::av_cell_read)] = a.av_read_charge;
   c[index(Action::av_ctp)] = a.outputs_converted;
+  c[index(Action::av_ctp_pulse)] = a.counter_fullscale;
   c[index(Action::counter_count)] = a.counter_fullscale;
   c[index(Action::counter_clock)] = spec.model.d_head;
   c[index(Action::digital_add)] = spec.model.d_head;

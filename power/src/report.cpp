@@ -21,6 +21,7 @@
 #include "gca/spec/error.hpp"
 #include "gca/spec/input_file.hpp"
 #include "gca/spec/limits.hpp"
+#include "gca/spec/unique_token.hpp"
 
 #ifndef GCA_POWER_PLOTS_DIR
 #define GCA_POWER_PLOTS_DIR "power/plots"
@@ -460,7 +461,7 @@ nlohmann::ordered_json report_document(const Report& r) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = path + ".tmp." + unique_token();
   auto fail = [&](const std::string& what, int err) {
     std::remove(tmp.c_str());
     throw gca::Error(path, "", what + ": " + std::strerror(err ? err : EIO));

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerates the generated tables of docs/cost_model.md: the fitted constants beside their
 literature ranges (gca-calibrate-energy --markdown) and the one-factor runs
-(one_factor_table.py). Each table sits between <!-- BEGIN name --> and <!-- END name -->.
+(one_factor_table.py) with the checks on them. Each table sits between <!-- BEGIN name --> and <!-- END name -->.
 usage (from the repository root, after a build): power/tools/cost_docs.py [--build build]
 """
 import argparse
@@ -31,12 +31,14 @@ def main():
         subprocess.run([os.path.join(args.build, "power", "gca-calibrate-energy"), "--markdown",
                         fit_md], check=True, stdout=subprocess.DEVNULL)
         of_md = os.path.join(tmp, "one_factor.md")
+        checks_md = os.path.join(tmp, "checks.md")
         subprocess.run([sys.executable, os.path.join(HERE, "one_factor_table.py"), "--sim",
-                        os.path.join(args.build, "testbench", "gca-sim"), "--out", of_md],
-                       check=True)
+                        os.path.join(args.build, "testbench", "gca-sim"), "--out", of_md,
+                        "--checks", checks_md], check=True)
         text = open(args.doc).read()
         text = splice(text, "fit", open(fit_md).read())
         text = splice(text, "one-factor", open(of_md).read())
+        text = splice(text, "checks", open(checks_md).read())
     with open(args.doc, "w") as f:
         f.write(text)
 

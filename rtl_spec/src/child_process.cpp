@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +52,16 @@ bool on_path(const std::string& program) {
 
 ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
                      const std::string& log_path) {
+  return run_program(argv, work_dir, log_path, nullptr);
+}
+
+ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
+                     const std::string& out_path, const std::string& err_path) {
+  return run_program(argv, work_dir, out_path, &err_path);
+}
+
+ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
+                     const std::string& log_path, const std::string* err_path) {
   ChildRun r;
   if (argv.empty() || argv[0].empty()) {
     r.error = "no program named";
@@ -69,7 +80,12 @@ ChildRun run_program(const std::vector<std::string>& argv, const std::string& wo
   if (!work_dir.empty()) posix_spawn_file_actions_addchdir_np(&s.actions, work_dir.c_str());
   // Opened after the change of folder: a relative log path is relative to work_dir.
   posix_spawn_file_actions_addopen(&s.actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&s.actions, 1, 2);
+  if (err_path == nullptr)
+    posix_spawn_file_actions_adddup2(&s.actions, 1, 2);
+  else
+    posix_spawn_file_actions_addopen(&s.actions, 2,
+                                     err_path->empty() ? "/dev/null" : err_path->c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -84,12 +100,14 @@ ChildRun run_program(const std::vector<std::string>& argv, const std::string& wo
   }
   r.started = true;
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
     if (errno != EINTR) {
       r.error = "lost " + argv[0] + ": " + std::strerror(errno);
       return r;
     }
   }
+  r.max_rss_bytes = std::uint64_t(usage.ru_maxrss) * 1024;  // Linux counts kilobytes
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (WIFSIGNALED(status))
     r.error = argv[0] + " was killed by signal " + std::to_string(WTERMSIG(status));

@@ -85,6 +85,16 @@ float CellTerms::g_at(std::size_t cell, float f) const {
   return 0.0f;
 }
 
+void CellTerms::level_read_charges(float f, float* out) const {
+  const int n = level_count();
+  for (int l = 0; l < n; ++l) {
+    out[l] = form_ == Form::decay_levels
+                 ? cell_read_charge(
+                       p0_ + f * (level_t_[0][l] + f * (level_t_[1][l] + f * level_t_[2][l])))
+                 : cell_read_charge(level_g_[l]);
+  }
+}
+
 float CellTerms::stored_voltage(std::size_t cell) const {
   return has_levels() ? level_v_[level_[cell]] : volts_[cell];
 }
@@ -445,6 +455,22 @@ void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) c
   }
 }
 
+namespace {
+
+// sum over i < n of table[i * stride + level[i]], in four interleaved partial sums (a fixed
+// order, so the same bits on every run, without one long chain of dependent additions).
+double sum_by_level(const float* table, int stride, const std::uint8_t* level, int n) {
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int j = 0; j < 4; ++j) part[j] += table[std::size_t(i + j) * stride + level[i + j]];
+  }
+  for (; i < n; ++i) part[0] += table[std::size_t(i) * stride + level[i]];
+  return (part[0] + part[1]) + (part[2] + part[3]);
+}
+
+}  // namespace
+
 // Read charge of the arrays (cell_read_charge per cell). Without decay the per-row (K) or
 // per-line (V) sums kept by the writes give it in d or cols multiply-adds; with decay every
 // valid cell is evaluated at its column's decay factor.
@@ -455,6 +481,23 @@ double KeyArray::read_charge(const float* q, double now_ns) const {
     return total;
   }
   const float* d = clock_.factors(now_ns, circuits_->retention);
+  if (terms_.has_levels()) {
+    // A table of the read charge of each level at each column's decay (zero for columns never
+    // written), then one look-up per cell: the per-cell cubic is evaluated levels x columns
+    // times instead of features x columns times.
+    const int levels = terms_.level_count();
+    charge_table_.assign(std::size_t(columns_) * levels, 0.0f);
+    for (int c = 0; c < columns_; ++c) {
+      if (clock_.valid(c)) terms_.level_read_charges(d[c], &charge_table_[std::size_t(c) * levels]);
+    }
+    const std::uint8_t* level = terms_.level();
+    for (int f = 0; f < features_; ++f) {
+      if (q[f] == 0.0f) continue;
+      const std::uint8_t* row_levels = level + idx(f, 0);
+      total += double(q[f]) * sum_by_level(charge_table_.data(), levels, row_levels, columns_);
+    }
+    return total;
+  }
   for (int f = 0; f < features_; ++f) {
     if (q[f] == 0.0f) continue;
     double row = 0.0;
@@ -474,12 +517,53 @@ double ValueArray::read_charge(const float* phi, double now_ns) const {
     double line = 0.0;
     if (!d) {
       line = line_read_charge_[l];
+    } else if (terms_.has_levels()) {
+      // One read charge per level at this line's decay, then a look-up per cell.
+      charge_table_.resize(terms_.level_count());
+      terms_.level_read_charges(d[l], charge_table_.data());
+      const std::uint8_t* cell_levels = terms_.level() + idx(l, 0);
+      line = sum_by_level(charge_table_.data(), 0, cell_levels, features_);
     } else {
       for (int f = 0; f < features_; ++f) line += cell_read_charge(terms_.g_at(idx(l, f), d[l]));
     }
     total += double(phi[l]) * line;
   }
   return total;
+}
+
+}  // namespace gca::spec
+
+namespace gca::spec {
+
+std::size_t CellTerms::state_bytes() const {
+  std::size_t bytes = sizeof(*this) + heap_bytes(g_) + heap_bytes(volts_) + heap_bytes(level_) +
+                      heap_bytes(level_g_) + heap_bytes(level_v_);
+  for (const auto& t : t_) bytes += heap_bytes(t);
+  for (const auto& t : level_t_) bytes += heap_bytes(t);
+  return bytes;
+}
+
+std::size_t ColumnClock::state_bytes() const {
+  return sizeof(*this) + heap_bytes(written_) + heap_bytes(factor_) + heap_bytes(factor_f_);
+}
+
+std::size_t ArrayVariation::state_bytes() const {
+  return sizeof(*this) + heap_bytes(gain_) + heap_bytes(offset_v_) + heap_bytes(ctp_offset_) +
+         heap_bytes(read_key_);
+}
+
+// The members held by value are counted by their own state_bytes() (which include their size).
+std::size_t KeyArray::state_bytes() const {
+  return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
+         terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
+         heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_);
+}
+
+std::size_t ValueArray::state_bytes() const {
+  return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
+         terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
+         heap_bytes(weight_) + heap_bytes(charge_table_) + heap_bytes(partial_) +
+         heap_bytes(line_read_charge_);
 }
 
 }  // namespace gca::spec

@@ -160,3 +160,25 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
 }
 
 }  // namespace gca::spec
+
+namespace gca::spec {
+
+std::size_t ShadowRefresh::state_bytes() const {
+  return sizeof(*this) + heap_bytes(k_) + heap_bytes(v_);
+}
+
+std::size_t SubTileModel::state_bytes() const {
+  return sizeof(*this) - sizeof(key_) - sizeof(value_) - sizeof(shadow_) + key_.state_bytes() +
+         value_.state_bytes() + shadow_.state_bytes() + heap_bytes(charge_);
+}
+
+std::size_t HeadModel::state_bytes() const {
+  // The sub-tiles live in the vector's buffer: their own sizes are its capacity's bytes.
+  std::size_t bytes = sizeof(*this) + sizeof(CircuitModel) + heap_bytes(subtiles_) +
+                      heap_bytes(q_pulse_) + heap_bytes(s_) + heap_bytes(phi_) + heap_bytes(o_) +
+                      heap_bytes(subtile_activity_);
+  for (const SubTileModel& st : subtiles_) bytes += st.state_bytes() - sizeof(SubTileModel);
+  return bytes;
+}
+
+}  // namespace gca::spec

@@ -417,23 +417,33 @@ double get_param(const HardwareSpec& spec, const std::string& key) {
 }
 
 namespace {
-// Sets one "key=value" without the consistency checks (those run once all are set).
-void set_override(HardwareSpec& spec, const std::string& assignment) {
+// Sets one override without the consistency checks (those run once all are set); its errors
+// name the place it was given.
+void set_override(HardwareSpec& spec, const Override& o) {
+  const std::string& assignment = o.assignment;
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw SpecError("--set", assignment, "expected key=value");
+    throw SpecError(o.file, o.key_prefix + assignment, "expected key=value");
   }
   std::string key = assignment.substr(0, eq);
   std::string text = assignment.substr(eq + 1);
+  const std::string where = o.key_prefix + key;
   const Field* f = find_field(key);
   if (!f)
-    throw SpecError("--set", key, "unknown parameter (see `gca-sim spec` for the known keys)");
-  if (!f->info.choices.empty()) {
-    assign(spec, *f, choice_index(f->info, text, "--set"), "--set");
+    throw SpecError(o.file, where, "unknown parameter (see `gca-sim spec` for the known keys)");
+  auto note = [&] {
     ParamMeta& meta = spec.meta[key];
     meta.unit = f->info.unit;
-    meta.file = "--set";
-    meta.source = "command-line override";
+    meta.file = o.file;
+    meta.source = o.file == "--set" ? "command-line override" : "override in " + where;
+  };
+  if (!f->info.choices.empty()) {
+    try {
+      assign(spec, *f, choice_index(f->info, text, o.file), o.file);
+    } catch (const SpecError& e) {
+      throw SpecError(o.file, where, e.message());
+    }
+    note();
     return;
   }
   errno = 0;
@@ -443,19 +453,35 @@ void set_override(HardwareSpec& spec, const std::string& assignment) {
   // it. Only an overflow (+-HUGE_VAL) is no number.
   const bool overflow = errno == ERANGE && std::isinf(value);
   if (text.empty() || end != text.c_str() + text.size() || overflow) {
-    throw SpecError("--set", key,
+    throw SpecError(o.file, where,
                     "'" + text + "' is not a number (allowed: " + range_text(f->info) + ")");
   }
-  assign(spec, *f, value, "--set");
-  ParamMeta& meta = spec.meta[key];
-  meta.unit = f->info.unit;
-  meta.file = "--set";
-  meta.source = "command-line override";
+  try {
+    assign(spec, *f, value, o.file);
+  } catch (const SpecError& e) {
+    throw SpecError(o.file, where, e.message());
+  }
+  note();
+}
+
+// The checks after the overrides: an error is blamed on the override that set its key (the
+// last one), else on the last override (the base file alone passed them).
+void check_overridden(HardwareSpec& spec, const std::vector<Override>& overrides) {
+  try {
+    validate(spec, "--set");
+    derive_timing(spec, "--set");
+  } catch (const SpecError& e) {
+    for (auto o = overrides.rbegin(); o != overrides.rend(); ++o) {
+      if (o->assignment.compare(0, e.field().size() + 1, e.field() + "=") == 0)
+        throw SpecError(o->file, o->key_prefix + e.field(), e.message());
+    }
+    throw SpecError(overrides.back().file, e.field(), e.message());
+  }
 }
 }  // namespace
 
 void apply_override(HardwareSpec& spec, const std::string& assignment) {
-  set_override(spec, assignment);
+  set_override(spec, Override{assignment});
   validate(spec, "--set");
   derive_timing(spec, "--set");
 }
@@ -517,7 +543,31 @@ void validate(const HardwareSpec& s, const std::string& file) {
   }
 }
 
+std::vector<std::string> spec_file_chain(const std::string& path) {
+  std::vector<std::string> chain;
+  fs::path file(path);
+  for (int depth = 0; depth <= 8; ++depth) {
+    chain.push_back(file.string());
+    try {
+      const json doc = parse_json_strict(
+          read_input_file(file.string(), limits::kMaxJsonFileBytes, "parameter file"),
+          file.string());
+      if (!doc.is_object() || !doc.contains("extends") || !doc["extends"].is_string()) break;
+      file = file.parent_path() / doc["extends"].get<std::string>();
+    } catch (const SpecError&) {
+      break;
+    }
+  }
+  return chain;
+}
+
 HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  std::vector<Override> given;
+  for (const auto& o : overrides) given.push_back(Override{o});
+  return load_spec_overridden(path, given);
+}
+
+HardwareSpec load_spec_overridden(const std::string& path, const std::vector<Override>& overrides) {
   Loader loader;
   loader.load_file(fs::path(path), 0);
   for (const auto& f : fields()) {
@@ -529,8 +579,10 @@ HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& 
   }
   validate(loader.spec, path);
   for (const auto& o : overrides) set_override(loader.spec, o);
-  if (!overrides.empty()) validate(loader.spec, "--set");
-  derive_timing(loader.spec, overrides.empty() ? path : "--set");
+  if (overrides.empty())
+    derive_timing(loader.spec, path);
+  else
+    check_overridden(loader.spec, overrides);
   return loader.spec;
 }
 

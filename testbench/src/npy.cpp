@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gca/spec/limits.hpp"
+#include "gca/spec/unique_token.hpp"
 
 namespace gca::tb {
 namespace {
@@ -631,7 +632,7 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
   head.append(header_len - dict.size() - 1, ' ');
   head += '\n';
 
-  TempFile tmp(path + ".tmp-" + std::to_string(static_cast<long>(::getpid())));
+  TempFile tmp(path + ".tmp-" + unique_token());
   if (!tmp.is_open()) {
     throw NpyError(path, "cannot write: cannot create temporary file " + quote(tmp.path()) + ": " +
                              errno_text(errno));

@@ -40,35 +40,13 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-std::string pid_text() {
-  return std::to_string(static_cast<long>(::getpid()));
+const std::vector<std::string>& staging_suffixes() {
+  static const std::vector<std::string> s = {".partial", ".old"};
+  return s;
 }
-
-// True when `name` is prefix + <pid> + suffix for a process that no longer exists.
-bool names_dead_process(const std::string& name, const std::string& prefix,
-                        const std::string& suffix) {
-  if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
-      !ends_with(name, suffix))
-    return false;
-  const std::string digits =
-      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  if (digits.empty() || digits.size() > 9 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  const long pid = std::stol(digits);
-  return pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-}
-
-// Removes prefix<pid>suffix entries of dead processes in `dir`.
-void remove_stale(const fs::path& dir, const std::string& prefix, const std::string& suffix) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (names_dead_process(name, prefix, suffix)) {
-      std::error_code ignored;
-      fs::remove_all(it->path(), ignored);
-    }
-  }
+const std::vector<std::string>& trace_suffixes() {
+  static const std::vector<std::string> s = {".vcd", ".pipe.vcd"};  // the trace and its pipe
+  return s;
 }
 
 // What the signal thread must remove: the temporaries of the sets not yet published.
@@ -173,11 +151,10 @@ OutputSet::OutputSet(const std::string& out_dir) : final_(out_dir) {
   final_ = dir.string();
   const fs::path parent = dir.parent_path();
   fs::create_directories(parent, ec);
-  const std::string prefix = "." + dir.filename().string() + ".gca-";
-  remove_stale(parent, prefix + "partial-", "");
-  remove_stale(parent, prefix + "old-", "");
-  staging_ = (parent / (prefix + "partial-" + pid_text())).string();
-  fs::remove_all(staging_, ec);  // a leftover of an earlier process with our pid
+  const std::string stem = "." + dir.filename().string() + ".gca-";
+  remove_stale_temporaries(parent.string(), stem, staging_suffixes());
+  owner_ = std::make_unique<TempOwner>(parent.string(), stem, "--out");
+  staging_ = owner_->path(".partial");
   {
     std::lock_guard<std::mutex> lock(registry().mutex);
     if (::mkdir(staging_.c_str(), 0777) != 0) {
@@ -197,8 +174,7 @@ OutputSet::~OutputSet() {
 }
 
 std::string OutputSet::aside_path() const {
-  const fs::path f(final_);
-  return (f.parent_path() / ("." + f.filename().string() + ".gca-old-" + pid_text())).string();
+  return owner_->path(".old");
 }
 
 std::string OutputSet::path(const std::string& name) const {
@@ -247,10 +223,12 @@ std::string OutputSet::stage_file(const std::string& path_given, const std::stri
     outside_.push_back({tmp, path(name)});
   } else {
     fs::create_directories(target.parent_path(), ec);
-    remove_stale(target.parent_path(), name + ".partial-", ".vcd");
-    remove_stale(target.parent_path(), name + ".partial-", ".pipe.vcd");  // the tracer's pipe
-    tmp = target.string() + ".partial-" + pid_text() + ".vcd";
+    const std::string stem = name + ".partial-";
+    remove_stale_temporaries(target.parent_path().string(), stem, trace_suffixes());
+    auto owner = std::make_unique<TempOwner>(target.parent_path().string(), stem, flag);
+    tmp = owner->path(".vcd");
     std::lock_guard<std::mutex> lock(registry().mutex);
+    trace_owners_.push_back(std::move(owner));
     outside_.push_back({tmp, target.string()});
   }
   return tmp;
@@ -294,6 +272,8 @@ void OutputSet::commit() {
     }
   }
   outside_.clear();
+  for (auto& o : trace_owners_) o->release();
+  owner_->release();
 }
 
 // Called with the registry locked. The staging folder is first renamed away, so that a file
@@ -309,6 +289,9 @@ void OutputSet::abandon() noexcept {
     if (ends_with(tmp, ".vcd")) fs::remove(tmp.substr(0, tmp.size() - 4) + ".pipe.vcd", ec);
   }
   outside_.clear();
+  // The locks last: a temporary never outlives the lock that says it is in use.
+  for (auto& o : trace_owners_) o->release();
+  owner_->release();
 }
 
 }  // namespace gca::tb

@@ -1,17 +1,27 @@
 #include "gca/tb/run_limits.hpp"
 
+#include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "gca/power/energy_table.hpp"
+#include "gca/power/power_tracker.hpp"
+#include "gca/power/report.hpp"
+#include "gca/sc/attention_head.hpp"
 #include "gca/spec/buffer_codes.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/head_model.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/oracle_head.hpp"
 #include "gca/spec/register_map.hpp"
@@ -19,15 +29,6 @@
 
 namespace gca::tb {
 namespace {
-
-// The model, measured with the default scenario (gain cells of 1 byte, per-column state): about
-// 280 bytes per stored token per head with 64-row arrays; 4 bytes per row plus 32 covers it.
-// With variation, noise or leakage the arrays keep up to four floats per cell (K and V): 32 per
-// row. The oracle's state is what OracleHead::state_bytes says (it depends on the options).
-constexpr double kBytesPerRowSlot = 4.0;
-constexpr double kBytesPerRowSlotAnalog = 32.0;
-constexpr double kBytesPerSlot = 32.0;
-constexpr double kBaseBytes = 64.0 * (1 << 20);  // the program, SystemC, buffers
 
 std::string gib(double bytes) {
   char buf[32];
@@ -53,15 +54,20 @@ std::uint64_t mem_available() {
   return 0;
 }
 
-std::uint64_t vm_size() {
+// A "Name:   N kB" line of /proc/self/status, in bytes (0 when missing).
+std::uint64_t own_status_bytes(const char* name) {
   std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmSize:", 0) == 0) return std::strtoull(line.c_str() + 7, nullptr, 10) * 1024;
+  const std::size_t n = std::strlen(name);
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, n, name) == 0) return std::strtoull(line.c_str() + n, nullptr, 10) * 1024;
   }
   return 0;
 }
+std::uint64_t vm_size() {
+  return own_status_bytes("VmSize:");
+}
 
+// `need`: what the run will add to what the process holds now.
 void check_memory(double need, const std::string& key, const std::string& keys) {
   const std::uint64_t avail = available_bytes();
   if (avail == 0 || need <= limits::kMaxMemoryFraction * double(avail)) return;
@@ -86,19 +92,120 @@ void check_time_resolution(const spec::HardwareSpec& s) {
 
 }  // namespace
 
-std::uint64_t estimate_run_bytes(const spec::HardwareSpec& s, long tokens, bool with_checker,
-                                 bool dump_scores) {
-  const double slots = double(s.subtiles_per_head()) * s.array.cols;
-  const bool per_cell_floats = s.non_ideal() || s.retention.leaks();
-  const double per_head_model =
-      slots * ((per_cell_floats ? kBytesPerRowSlotAnalog : kBytesPerRowSlot) * s.array.rows +
-               kBytesPerSlot);
-  const double per_head_oracle = double(spec::OracleHead::state_bytes(s));
+double MemoryEstimate::total() const {
+  return resident + model + structure + checker + buffers;
+}
+
+namespace {
+
+// The state of one head of `s` with `subtiles` sub-tiles, as its circuit model counts it.
+double head_model_bytes(const spec::HardwareSpec& s, int subtiles) {
+  spec::HardwareSpec probe = s;
+  probe.window = subtiles * s.array.cols;
+  return double(spec::HeadModel(probe).state_bytes());
+}
+
+// Bytes the allocator has handed out and not taken back (heap and mmapped blocks).
+double heap_in_use() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return double(m.uordblks) + double(m.hblkhd);
+}
+
+// What a head takes beyond its circuit model's state: its SystemC modules, power ports and trace
+// sources, and its share of the report (a row and a JSON entry per module, and their text).
+// Measured, not assumed: a child process (a copy of this one, so that the simulation here is
+// untouched) builds one head of one sub-tile, one of three and two heads of one, each with its
+// power report, keeps them, and counts the allocator's bytes in use before and after. Their
+// differences give the part per sub-tile, per head and once per run. All zero when the child
+// cannot tell (the estimate then holds the state alone).
+struct Structure {
+  double run = 0.0, head = 0.0, subtile = 0.0;
+};
+double probe_heads(const spec::HardwareSpec& s, int heads, int subtiles,
+                   const power::Baselines& baselines) {
+  spec::HardwareSpec probe = s;
+  probe.window = subtiles * s.array.cols;
+  probe.model.n_layers = 1;
+  probe.model.n_heads = heads;
+  static int probes = 0;
+  const double before = heap_in_use();
+  // Kept until the child ends: what a run holds while it writes its report.
+  const auto* table = new power::EnergyTable(probe);
+  auto* tracker = new power::PowerTracker(*table);
+  auto* factory = new sc::PowerFactory(tracker);
+  for (int h = 0; h < heads; ++h)
+    new sc::AttentionHead(("gca_memory_probe_" + std::to_string(probes++)).c_str(), probe, *factory,
+                          nullptr, h);
+  power::RunInfo run;
+  run.tokens = run.layers = 1;
+  run.heads = heads;
+  run.latency_per_token_ns = {0.0};
+  const auto* report = new power::Report(power::make_report(*tracker, probe, run, baselines));
+  const auto* document = new nlohmann::ordered_json(power::report_document(*report));
+  new std::string(document->dump(2));
+  return heap_in_use() - before - heads * head_model_bytes(s, subtiles);
+}
+Structure head_structure_bytes(const spec::HardwareSpec& s) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {};
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return {};
+  }
+  if (pid == 0) {
+    double taken[3] = {0.0, 0.0, 0.0};
+    try {
+      const power::Baselines baselines = power::load_baselines();
+      taken[0] = probe_heads(s, 1, 1, baselines);
+      taken[1] = probe_heads(s, 1, 3, baselines);
+      taken[2] = probe_heads(s, 2, 1, baselines);
+    } catch (...) {
+      taken[0] = taken[1] = taken[2] = 0.0;
+    }
+    const ssize_t ignored = ::write(fds[1], taken, sizeof taken);
+    (void)ignored;
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  double taken[3] = {0.0, 0.0, 0.0};
+  const bool got = ::read(fds[0], taken, sizeof taken) == static_cast<ssize_t>(sizeof taken);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!got || !(taken[0] > 0.0) || !(taken[1] >= taken[0]) || !(taken[2] >= taken[0])) return {};
+  Structure st;
+  st.subtile = (taken[1] - taken[0]) / 2.0;
+  st.head = std::max(0.0, taken[2] - taken[0] - st.subtile);
+  st.run = std::max(0.0, taken[0] - st.head - st.subtile);
+  return st;
+}
+
+}  // namespace
+
+double head_state_bytes(const spec::HardwareSpec& s) {
+  // The state of a head grows by whole sub-tiles: heads of one and of two sub-tiles, built and
+  // asked for their sizes, give the first sub-tile (with what a head holds whatever its window)
+  // and each further one. A partly used last sub-tile counts as a whole one.
+  const double one = head_model_bytes(s, 1), two = head_model_bytes(s, 2);
+  return one + (two - one) * double(s.subtiles_per_head() - 1);
+}
+
+MemoryEstimate estimate_run_memory(const spec::HardwareSpec& s, long tokens, bool with_checker,
+                                   bool dump_scores) {
+  MemoryEstimate m;
+  m.resident = double(own_status_bytes("VmRSS:"));
   const double heads = double(s.model.n_layers) * s.model.n_heads;
-  double bytes = kBaseBytes + heads * (per_head_model + (with_checker ? per_head_oracle : 0.0));
-  bytes += double(tokens) * s.model.d_head * 8.0 * 4;  // Q, K, V and outputs of a head run
-  if (dump_scores) bytes += 2.0 * double(tokens) * s.window * 8.0;  // scores and phi
-  return static_cast<std::uint64_t>(std::min(bytes, 1.8e19));
+  m.model = heads * head_state_bytes(s);
+  const Structure st = head_structure_bytes(s);
+  m.structure = st.run + heads * (st.head + st.subtile * double(s.subtiles_per_head()));
+  if (with_checker) m.checker = heads * double(spec::OracleHead::state_bytes(s));
+  m.buffers = double(tokens) * s.model.d_head * 8.0 * 4;  // Q, K, V and outputs of a head run
+  if (dump_scores) m.buffers += 2.0 * double(tokens) * s.window * 8.0;  // scores and phi
+  return m;
 }
 
 namespace {
@@ -204,13 +311,14 @@ void check_simulated_ns(double sim_ns, const std::string& file, const std::strin
 
 }  // namespace
 
-void check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
+MemoryEstimate check_run_limits(const spec::HardwareSpec& s, const Scenario& sc) {
   check_time_resolution(s);
   check_simulated_ns(lower_simulated_ns(s, sc.host.tokens, sc.host.host_ns_per_layer,
                                         sc.host.workload == tlm::Workload::decode),
                      sc.file, "workload.tokens");
-  check_memory(double(estimate_run_bytes(s, 0, sc.check_against_oracle, false)), "window",
-               "window, model.n_layers or model.n_heads");
+  const MemoryEstimate m = estimate_run_memory(s, 0, sc.check_against_oracle, false);
+  check_memory(m.total() - m.resident, "window", "window, model.n_layers or model.n_heads");
+  return m;
 }
 
 void check_simulated_time(double end_ns, double lower_ns) {
@@ -228,14 +336,15 @@ void check_simulated_time(double end_ns, double lower_ns) {
 void check_head_limits(const spec::HardwareSpec& s, long tokens, bool dump_scores) {
   check_time_resolution(s);
   check_simulated_ns(lower_simulated_ns(s, tokens, 0.0, true), "", "tokens of Q, K, V");
-  check_memory(double(estimate_run_bytes(s, tokens, false, dump_scores)), "window",
+  const MemoryEstimate m = estimate_run_memory(s, tokens, false, dump_scores);
+  check_memory(m.total() - m.resident, "window",
                dump_scores ? "window or the tokens of Q, K, V (or drop --dump-scores)"
                            : "window or the tokens of Q, K, V");
 }
 
 void check_head_input_memory(const std::vector<std::string>& files) {
   // The inputs are read whole and widened to double: up to twice their size on disk (float32).
-  double bytes = kBaseBytes;
+  double bytes = 0.0;
   std::error_code ec;
   for (const auto& f : files) {
     const auto size = std::filesystem::file_size(f, ec);
@@ -248,8 +357,8 @@ void check_head_input_memory(const std::vector<std::string>& files) {
 void check_mc_limits(const spec::HardwareSpec& s, long tokens, int concurrent_chips) {
   check_time_resolution(s);
   // Each chip running at a time holds its model and the ideal reference of every head.
-  const double per_chip = double(estimate_run_bytes(s, tokens, true, false));
-  check_memory(per_chip * std::max(1, concurrent_chips), "--jobs",
+  const MemoryEstimate m = estimate_run_memory(s, tokens, true, false);
+  check_memory((m.total() - m.resident) * std::max(1, concurrent_chips), "--jobs",
                "--jobs, window, model.n_layers or model.n_heads");
 }
 

@@ -160,6 +160,60 @@ void check_name(const std::string& name, const std::string& file) {
 
 }  // namespace
 
+std::vector<spec::Override> spec_overrides(const Scenario& sc) {
+  std::vector<spec::Override> all;
+  for (const auto& o : sc.overrides) {
+    const bool from_file =
+        std::find(sc.file_overrides.begin(), sc.file_overrides.end(), o) != sc.file_overrides.end();
+    all.push_back(from_file ? spec::Override{o, sc.file, "hardware.set."} : spec::Override{o});
+  }
+  return all;
+}
+
+namespace {
+
+bool is_regular_file(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+// Every string of `node` that names a regular file relative to `base` (or absolute).
+void named_files(const json& node, const fs::path& base, std::vector<std::string>& out) {
+  if (node.is_string()) {
+    const std::string s = node.get<std::string>();
+    if (s.empty() || s.size() > 4096) return;
+    const std::string p = expand(s, base);
+    if (is_regular_file(p)) out.push_back(p);
+  } else if (node.is_structured()) {
+    for (const auto& child : node) named_files(child, base, out);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> scenario_input_files(const Scenario& sc) {
+  std::vector<std::string> files = spec::spec_file_chain(sc.spec_path);
+  for (const std::string* p :
+       {&sc.stimulus.q_path, &sc.stimulus.k_path, &sc.stimulus.v_path, &sc.expect.out_path})
+    if (!p->empty()) files.push_back(*p);
+  std::vector<std::string> named;
+  named_files(sc.workload_section, fs::path(sc.file).parent_path(), named);
+  for (const auto& f : named) {
+    files.push_back(f);
+    if (fs::path(f).extension() != ".json") continue;
+    try {  // one level down: the files a manifest names, relative to it
+      const json doc =
+          parse_json_strict(read_input_file(f, limits::kMaxJsonFileBytes, "workload file"), f);
+      named_files(doc, fs::path(f).parent_path(), files);
+    } catch (const Error&) {
+    }
+  }
+  std::vector<std::string> unique;
+  for (const auto& f : files)
+    if (std::find(unique.begin(), unique.end(), f) == unique.end()) unique.push_back(f);
+  return unique;
+}
+
 std::string shared_data_dir() {
   if (const char* env = std::getenv("GCA_DATA_DIR")) return env;
   return GCA_SHARED_DATA_DIR;
@@ -200,6 +254,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       for (auto it = set.begin(); it != set.end(); ++it) {
         if (it->is_string()) {  // a named choice, e.g. "host_link.format": "f16"
           sc.overrides.push_back(it.key() + "=" + it->get<std::string>());
+          sc.file_overrides.push_back(sc.overrides.back());
           continue;
         }
         if (!it->is_number())
@@ -207,6 +262,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
                       "must be a number (or a name for a choice)");
         // The number as written (shortest text that reads back to the same double).
         sc.overrides.push_back(it.key() + "=" + it->dump());
+        sc.file_overrides.push_back(sc.overrides.back());
       }
     }
   }

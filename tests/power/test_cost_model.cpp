@@ -44,10 +44,12 @@ TEST(CostModel, ReadChargeScalesWithTmax) {
   // One charge unit at 15 ns: read_charge_unit_fc x vdd.
   EXPECT_NEAR(pj(s15, Action::qk_cell_read), s15.cost.read_charge_unit_fc * s15.cost.vdd_v * 1e-3,
               1e-15);
-  // The HardSigmoid converter's reference current empties its saturation charge within T_max
-  // (Q_sat x V whatever T_max); its comparator is biased for T_max: 5 ns less of bias x vdd.
-  EXPECT_NEAR(pj(s15, Action::qk_ctp) - pj(s10, Action::qk_ctp),
+  // A full-scale HardSigmoid pulse lasts T_max: the reference current empties the saturation
+  // charge within it (Q_sat x V whatever T_max) and the comparator is biased for it: 5 ns less
+  // of bias x vdd. The per-conversion part does not depend on T_max.
+  EXPECT_NEAR(pj(s15, Action::qk_ctp_pulse) - pj(s10, Action::qk_ctp_pulse),
               s15.cost.comparator_bias_ua * s15.cost.vdd_v * 5.0 * 1e-3, 1e-12);
+  EXPECT_NEAR(pj(s15, Action::qk_ctp), pj(s10, Action::qk_ctp), 1e-15);
   // Q and HardSigmoid phases last T_max plus the same delays: 10 ns shorter per token.
   EXPECT_DOUBLE_EQ(s15.timing.token_latency_ns() - s10.timing.token_latency_ns(), 10.0);
 }
@@ -59,16 +61,46 @@ TEST(CostModel, ConvertersShareOneModel) {
   // Saturation charges 80 and 40 charge units; integrators sized to hold them at half V_DD.
   const double q_hs = 80.0 * c.read_charge_unit_fc, q_signed = 40.0 * c.read_charge_unit_fc;
   EXPECT_NEAR(gca::spec::integrator_cap_ff(s, q_hs), q_hs / (0.5 * v), 1e-9);
-  // K column: precharge 64 x 0.1 fF, converter Q_sat V + bias V T_max, V-line driver
+  // K column: precharge 64 x 0.1 fF, the comparator's 5 fF output node, V-line driver
   // 64 x (0.15 fF + 1 um x 0.2 fF/um) at V_in.
   const double vin2 = s.gain_cell.v_in_v * s.gain_cell.v_in_v;
-  const double qk_fj =
-      64 * 0.1 * v2 + q_hs * v + c.comparator_bias_ua * v * 15.0 + 64 * (0.15 + 0.2) * vin2;
-  EXPECT_NEAR(pj(s, Action::qk_ctp), qk_fj * 1e-3, 1e-9);
-  // V output: precharge 64 x 0.1 fF, converter Q_sat V + bias V over the count phase.
-  const double av_fj =
-      64 * 0.1 * v2 + q_signed * v + c.comparator_bias_ua * v * s.timing.phase_count_ns;
-  EXPECT_NEAR(pj(s, Action::av_ctp), av_fj * 1e-3, 1e-9);
+  EXPECT_NEAR(pj(s, Action::qk_ctp), (64 * 0.1 * v2 + 5.0 * v2 + 64 * (0.15 + 0.2) * vin2) * 1e-3,
+              1e-9);
+  // V output: precharge 64 x 0.1 fF and the comparator's output node.
+  EXPECT_NEAR(pj(s, Action::av_ctp), (64 * 0.1 * v2 + 5.0 * v2) * 1e-3, 1e-9);
+  // A full-scale pulse: Q_sat V + bias V over the window (T_max; the count phase).
+  EXPECT_NEAR(pj(s, Action::qk_ctp_pulse), (q_hs * v + c.comparator_bias_ua * v * 15.0) * 1e-3,
+              1e-9);
+  EXPECT_NEAR(pj(s, Action::av_ctp_pulse),
+              (q_signed * v + c.comparator_bias_ua * v * s.timing.phase_count_ns) * 1e-3, 1e-9);
+}
+
+TEST(CostModel, ConverterEnergyFollowsThePulseWidth) {
+  // Charge unit 2 fC, comparator bias 10 uA, V_DD 0.9 V, T_max 15 ns, 16-level counter at
+  // 1 GHz (count phase 15 ns). HardSigmoid: saturation charge 80 x 2 = 160 fC; a full-scale
+  // pulse costs 160 fC x 0.9 V + 10 uA x 0.9 V x 15 ns = 144 + 135 = 279 fJ. Signed: 40 x 2 =
+  // 80 fC; 72 + 135 = 207 fJ.
+  const HardwareSpec s = spec_with({"cost.read_charge_unit_fc=2", "cost.comparator_bias_ua=10"});
+  ASSERT_DOUBLE_EQ(s.timing.phase_count_ns, 15.0);
+  const EnergyTable table(s);
+  // One sub-tile's conversions: 64 HardSigmoid pulses of 0.3 T_max on average (sum 19.2 full
+  // scale) and 64 signed outputs of |o| = 0.25 (sum 16).
+  gca::spec::SubTileActivity a;
+  a.columns_converted = 64;
+  a.phi_pulse_sum = 19.2 * 64;  // each width counted once per V-array cell it drives (d = 64)
+  a.outputs_converted = 64;
+  a.counter_fullscale = 16.0;
+  const ActionCounts c = subtile_actions(a, s);
+  EXPECT_NEAR(c[index(Action::qk_ctp_pulse)] * table.energy_pj(Action::qk_ctp_pulse),
+              19.2 * 279.0 * 1e-3, 1e-9);
+  EXPECT_NEAR(c[index(Action::av_ctp_pulse)] * table.energy_pj(Action::av_ctp_pulse),
+              16.0 * 207.0 * 1e-3, 1e-9);
+  // No pulse (a column whose charge is at or below zero): only the per-conversion part.
+  a.phi_pulse_sum = 0.0;
+  a.counter_fullscale = 0.0;
+  const ActionCounts none = subtile_actions(a, s);
+  EXPECT_DOUBLE_EQ(none[index(Action::qk_ctp_pulse)], 0.0);
+  EXPECT_DOUBLE_EQ(none[index(Action::av_ctp_pulse)], 0.0);
 }
 
 TEST(CostModel, WriteDacGrowsWithResolutionNotWithWriteTime) {
@@ -299,6 +331,7 @@ TEST(TokenActions, SubTilesAndHeadAddUp) {
   one.av_read_charge = 50.0;
   one.outputs_converted = 64;
   one.counter_fullscale = 3.0;
+  one.phi_pulse_sum = 20.0 * 64;  // HardSigmoid widths summing to 20 T_max, each read by 64 cells
   gca::spec::SubTileActivity sum;
   for (int i = 0; i < 3; ++i) sum.add(one);
   const ActionCounts c = token_actions(sum, 3, s);
@@ -308,6 +341,8 @@ TEST(TokenActions, SubTilesAndHeadAddUp) {
   EXPECT_DOUBLE_EQ(c[index(Action::qk_ctp)], 192.0);
   EXPECT_DOUBLE_EQ(c[index(Action::av_cell_read)], 150.0);
   EXPECT_DOUBLE_EQ(c[index(Action::counter_count)], 9.0);
+  EXPECT_DOUBLE_EQ(c[index(Action::av_ctp_pulse)], 9.0);  // the signed pulses the counters count
+  EXPECT_DOUBLE_EQ(c[index(Action::qk_ctp_pulse)], 3 * 20.0);  // phi sums 20 per sub-tile
   EXPECT_DOUBLE_EQ(c[index(Action::counter_clock)], 192.0);
   EXPECT_DOUBLE_EQ(c[index(Action::digital_add)], 192.0);
   EXPECT_DOUBLE_EQ(c[index(Action::dac_kv_conversion)], 128.0);

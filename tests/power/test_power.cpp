@@ -191,15 +191,17 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   // each read by 4 V cells; outputs +1 = full scale: 4 outputs x 3 tokens.
   const double read_fj = c.read_charge_unit_fc * 1.0 * V;  // T_max = t_ref
   const double qk_charge = 6 * 2.0 * k_current, av_charge = 6 * 4.0 * v_current;
-  // Column: precharge of 4 cells, converter (saturation charge 0.1 charge units, comparator
-  // biased 15 ns), V-array line of 4 gates and 4 um of wire.
-  const double column_fj = 4 * 0.1 * V2 + 0.1 * c.read_charge_unit_fc * V +
+  // Column: precharge of 4 cells, comparator decision (5 fF output node), converter running
+  // for a full-scale pulse (phi = 1: saturation charge 0.1 charge units, comparator biased
+  // 15 ns), V-array line of 4 gates and 4 um of wire.
+  const double column_fj = 4 * 0.1 * V2 + 5.0 * V2 + 0.1 * c.read_charge_unit_fc * V +
                            c.comparator_bias_ua * V * 15.0 + 4 * (0.15 + 0.2) * vin2;
   const double qk = (qk_charge * read_fj + 6 * column_fj) / 1000;
   // 32 output levels: 16-level counter, count phase of 15 cycles + the comparator delay.
   const double t_count = spec.timing.phase_count_ns;
-  const double output_fj =
-      4 * 0.1 * V2 + 0.01 * c.read_charge_unit_fc * V + c.comparator_bias_ua * V * t_count;
+  // Each output is full scale: its converter runs for the whole count phase.
+  const double output_fj = 4 * 0.1 * V2 + 5.0 * V2 + 0.01 * c.read_charge_unit_fc * V +
+                           c.comparator_bias_ua * V * t_count;
   const double av = (av_charge * read_fj + 12 * output_fj) / 1000;
   // Digital: 12 full-scale counts of 15 cycles (4 clocked bits, 2 changing); 12 counter clock
   // gates through the count phase and 5-bit output registers; 12 outputs routed across half the
@@ -235,6 +237,8 @@ void tiny_subtile_three_tokens(const std::string& extra) {
   // Action counts by hand.
   EXPECT_NEAR(tr.module_count(m.qk, Action::qk_cell_read), qk_charge, 1e-5 * qk_charge);
   EXPECT_DOUBLE_EQ(tr.module_count(m.qk, Action::qk_ctp), 6.0);
+  EXPECT_NEAR(tr.module_count(m.qk, Action::qk_ctp_pulse), 6.0, 1e-6);  // 6 pulses of T_max
+  EXPECT_DOUBLE_EQ(tr.module_count(m.av, Action::av_ctp_pulse), 12.0);
   EXPECT_NEAR(tr.module_count(m.av, Action::av_cell_read), av_charge, 1e-5 * av_charge);
   EXPECT_DOUBLE_EQ(tr.module_count(m.digital, Action::counter_count), 12.0);
   EXPECT_DOUBLE_EQ(tr.module_count(m.dac, Action::dac_kv_conversion), 24.0);

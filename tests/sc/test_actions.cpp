@@ -79,10 +79,11 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
   const int subtiles = 2, M = 128;
   std::vector<double> qq(d), kk(d), vv(d);
   make_token(T - 1, d, q.data(), k.data(), v.data());
-  double qk_charge = 0.0, av_charge = 0.0, counts = 0.0;
+  double qk_charge = 0.0, av_charge = 0.0, counts = 0.0, widths = 0.0;
   for (long t = T - M; t < T; ++t) {
     make_token(t, d, qq.data(), kk.data(), vv.data());
     const double phi = last.phi[static_cast<std::size_t>(t % M)];
+    widths += phi;
     for (int i = 0; i < d; ++i) {
       qk_charge += q_width(q[i]) * current(s.gain_cell, stored(kk[i]));
       av_charge += phi * current(s.gain_cell, stored(vv[i]));
@@ -93,9 +94,11 @@ TEST(Actions, OneTokenBooksWhatItDoes) {
   auto got = [&](Action a) { return after[power::index(a)] - before[power::index(a)]; };
   EXPECT_NEAR(got(Action::qk_cell_read), qk_charge, 1e-4 * qk_charge);
   EXPECT_DOUBLE_EQ(got(Action::qk_ctp), M);
+  EXPECT_NEAR(got(Action::qk_ctp_pulse), widths, 1e-4 * widths + 1e-6);
   EXPECT_NEAR(got(Action::av_cell_read), av_charge, 1e-4 * av_charge);
   EXPECT_DOUBLE_EQ(got(Action::av_ctp), subtiles * d);
   EXPECT_NEAR(got(Action::counter_count), counts, 2.0 / 31.0 * 2 + 1e-6);  // a flip at most
+  EXPECT_NEAR(got(Action::av_ctp_pulse), counts, 2.0 / 31.0 * 2 + 1e-6);
   EXPECT_DOUBLE_EQ(got(Action::counter_clock), subtiles * d);
   EXPECT_DOUBLE_EQ(got(Action::digital_active), 1.0);  // the token
   EXPECT_DOUBLE_EQ(got(Action::digital_add), subtiles * d);

@@ -2,6 +2,8 @@
 // coefficient table with a calculator).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "gca/spec/circuits.hpp"
 #include "gca/spec/gain_cell_array.hpp"
 #include "gca/spec/params.hpp"
@@ -155,6 +157,36 @@ TEST(ReadCharge, ValueArrayWithDecay) {
   const double f = 0.8187307530779818;
   EXPECT_NEAR(a.read_charge(phi, 500.0), 0.5 * (std::fabs(g.g(0.3 * f)) + std::fabs(g.g(-0.2 * f))),
               1e-5);
+}
+
+// Stored as DAC level indices (8 levels on [0, 0.9] V) with leakage: each cell's charge is
+// |g| of its level's deviation from the centre scaled by its column's decay exp(-age / tau).
+TEST(ReadCharge, LevelFormsWithDecayFollowEachCell) {
+  auto spec = default_spec({"quant.kv_levels=8", "retention.tau_ms=0.002"});
+  CircuitModel cm(spec);
+  GainCellModel g(spec.gain_cell);
+  const double step = 0.9 / 7.0, center = spec.gain_cell.w_center_v;
+  auto level_volts = [&](int l) { return step * l; };
+  // Columns 0 and 2 of three, written at 100 ns and 300 ns; read at 700 ns.
+  KeyArray k(cm, 3, 3);
+  const double k0[3] = {level_volts(1), level_volts(6), level_volts(3)};
+  const double k2[3] = {level_volts(7), level_volts(0), level_volts(4)};
+  k.write_column(0, k0, 100.0, 0);
+  k.write_column(2, k2, 300.0, 1);
+  const float q[3] = {0.25f, 0.0f, 1.0f};
+  const double f0 = std::exp(-600.0 / 2000.0), f2 = std::exp(-400.0 / 2000.0);
+  auto cell = [&](double volts, double f) { return std::fabs(g.g((volts - center) * f)); };
+  const double expected_k =
+      0.25 * (cell(k0[0], f0) + cell(k2[0], f2)) + 1.0 * (cell(k0[2], f0) + cell(k2[2], f2));
+  EXPECT_NEAR(k.read_charge(q, 700.0), expected_k, 1e-5);
+  // V: line 1 of two written at 200 ns, read at 600 ns with pulse 0.5 (line 0 never written).
+  ValueArray v(cm, 3, 2);
+  const double v1[3] = {level_volts(2), level_volts(5), level_volts(7)};
+  v.write_line(1, v1, 200.0, 0);
+  const float phi[2] = {0.75f, 0.5f};
+  const double f1 = std::exp(-400.0 / 2000.0);
+  EXPECT_NEAR(v.read_charge(phi, 600.0),
+              0.5 * (cell(v1[0], f1) + cell(v1[1], f1) + cell(v1[2], f1)), 1e-5);
 }
 
 TEST(ReadCharge, StorableRangeFollowsTheSupply) {

@@ -3,14 +3,14 @@
 // head's numerics fails the check (exit 1), and the energy traced in a VCD never decreases.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "sim_process.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -26,12 +26,13 @@ class TimedCli : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
+  // gca-sim with the words of `args` as its arguments (no shell); its exit status.
   int sim(const std::string& args, std::string* out = nullptr) {
-    const std::string o = path("stdout.txt");
-    const int status = std::system(
-        (std::string(GCA_SIM) + " " + args + " >" + o + " 2>" + path("stderr.txt")).c_str());
-    if (out) *out = slurp(o);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::vector<std::string> argv = gca::test::words(args);
+    argv.insert(argv.begin(), GCA_SIM);
+    const auto r = gca::test::run_process(argv, path("stdout.txt"), path("stderr.txt"));
+    if (out) *out = r.out;
+    return r.code;
   }
   static std::string slurp(const std::string& p) {
     std::ifstream in(p);

@@ -26,7 +26,9 @@
 
 #include "gca/power/report.hpp"
 #include "gca/tb/npy.hpp"
+#include "gca/tb/output_set.hpp"
 #include "gca/tb/sweep_file.hpp"
+#include "gca/tb/temp_owner.hpp"
 
 namespace fs = std::filesystem;
 
@@ -492,6 +494,146 @@ TEST_F(Safety, McAndHeadCheckMemoryFirst) {
                                {"head", "--q", path("q.npy"), "--k", path("k.npy"), "--v",
                                 path("v.npy"), "--out", path("h")});
   expect_refused(h, "--q, --k, --v");
+}
+
+// Temporaries belong to whoever holds their lock, not to a process id (ids repeat across PID
+// namespaces and nodes): a temporary whose lock a live process holds stays, whatever that
+// process is; one whose owner has ended goes with the next run.
+TEST_F(Safety, TemporariesAreOwnedByALockNotByAProcessId) {
+  const std::vector<std::string> args = {
+      "run",    scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--no-plots", "--out",
+      path("o")};
+  // A live owner: another process (its id means nothing here) holds the lock of its staging.
+  int to_child[2], to_parent[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(to_parent), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(to_child[1]);
+    ::close(to_parent[0]);
+    gca::tb::TempOwner owner(dir_.string(), ".o.gca-", "--out");
+    fs::create_directories(owner.path(".partial"));
+    std::ofstream(owner.path(".partial") + "/report.json") << "{}\n";
+    const std::string token = owner.token();
+    if (::write(to_parent[1], token.data(), token.size()) != ssize_t(token.size())) ::_exit(1);
+    char c;
+    while (::read(to_child[0], &c, 1) < 0) {
+    }
+    ::_exit(0);  // ends without removing anything, as after kill -9: the kernel drops the lock
+  }
+  ::close(to_child[0]);
+  ::close(to_parent[1]);
+  char token[16];
+  ASSERT_EQ(::read(to_parent[0], token, sizeof token), ssize_t(sizeof token));
+  const std::string live = path(".o.gca-" + std::string(token, sizeof token) + ".partial");
+  // A stale one: its lock file is there, nobody holds it.
+  const std::string stale = path(".o.gca-0123456789abcdef.partial");
+  fs::create_directories(stale);
+  std::ofstream(path(".o.gca-0123456789abcdef.lock")).flush();
+  ASSERT_EQ(run(args).code, 0);
+  EXPECT_TRUE(fs::exists(live + "/report.json")) << "a live run's staging folder was removed";
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_FALSE(fs::exists(path(".o.gca-0123456789abcdef.lock")));
+  // The owner ends: its staging folder and lock go with the next run.
+  ::close(to_child[1]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(to_parent[0]);
+  ASSERT_EQ(run(args).code, 0);
+  EXPECT_FALSE(fs::exists(live));
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().rfind(".o.gca-", 0), std::string::npos)
+        << e.path() << " left behind";
+}
+
+// Two output sets of one process on one folder (the same process id): each has its own staging
+// folder, and opening the second leaves the first alone.
+TEST_F(Safety, OutputSetsOfOneProcessDoNotShareTemporaries) {
+  gca::tb::OutputSet first(path("o"));
+  std::ofstream(first.path("report.json")) << "{}\n";
+  gca::tb::OutputSet second(path("o"));
+  EXPECT_NE(first.staging_dir(), second.staging_dir());
+  EXPECT_TRUE(fs::exists(first.path("report.json")));
+  std::ofstream(second.path("report.json")) << "{\"second\": 1}\n";
+  second.commit();
+  EXPECT_TRUE(fs::exists(first.path("report.json")));
+}
+
+// hardware.set in a scenario file: its errors name the file and hardware.set.<key>, not --set
+// (which the user did not give); a --set error still names --set.
+TEST_F(Safety, HardwareSetErrorsNameTheScenarioFile) {
+  auto with_set = [&](const nlohmann::json& set) {
+    auto sc = nlohmann::json::parse(slurp(scenario("gpt2_layer.json")));
+    sc["hardware"]["set"] = set;
+    std::ofstream(path("sc.json")) << sc.dump(2);
+    return run({"run", path("sc.json"), "--tokens", "2", "--quiet", "--out", path("o")});
+  };
+  const std::string file = path("sc.json") + ": ";
+  Result r = with_set({{"array.rows", 1e9}});  // out of range
+  expect_refused(r, file + "hardware.set.array.rows: ");
+  EXPECT_EQ(r.err.find("--set"), std::string::npos) << r.err;
+  r = with_set({{"model.n_layers", 1}, {"model.d_head", 128}});  // consistency, after the checks
+  expect_refused(r, file + "hardware.set.model.d_head: 128 features do not fit the array");
+  EXPECT_EQ(r.err.find("--set"), std::string::npos) << r.err;
+  r = with_set({{"no.such_key", 1}});
+  expect_refused(r, file + "hardware.set.no.such_key: unknown parameter");
+  r = with_set({{"host_link.format", "f64"}});  // a named choice
+  expect_refused(r, file + "hardware.set.host_link.format: 'f64' is not allowed");
+  // The same mistake on the command line is the command line's.
+  r = run({"run", scenario("gpt2_layer.json"), "--tokens", "2", "--quiet", "--out", path("o"),
+           "--set", "array.rows=1e9"});
+  expect_refused(r, "--set: array.rows: ");
+}
+
+// A sweep's resume keys on every file a point reads: an edited parameter file that the
+// scenario's parameter file extends, or edited .npy stimulus data, runs the points again.
+TEST_F(Safety, SweepResumeFollowsExtendedFilesAndData) {
+  const std::string shipped = std::string(GCA_SCENARIOS) + "/../../rtl_spec/params/gpt2.json";
+  std::ofstream(path("parent.json"))
+      << nlohmann::json{{"extends", fs::weakly_canonical(shipped).string()},
+                        {"timing", {{"phase_digital_ns", {{"value", 15}, {"unit", "ns"}}}}}}
+             .dump(2);
+  std::ofstream(path("child.json")) << nlohmann::json{{"extends", "parent.json"}}.dump(2);
+  auto write_data = [&](double q) {
+    gca::tb::write_npy(path("q.npy"), {8, 64}, std::vector<double>(8 * 64, q));
+    gca::tb::write_npy(path("k.npy"), {8, 64}, std::vector<double>(8 * 64, 0.5));
+    gca::tb::write_npy(path("v.npy"), {8, 64}, std::vector<double>(8 * 64, 0.4));
+  };
+  write_data(0.5);
+  const nlohmann::json sc = {
+      {"name", "sc"},
+      {"hardware",
+       {{"spec", "./child.json"}, {"set", {{"model.n_layers", 1}, {"model.n_heads", 2}}}}},
+      {"workload", {{"tokens", 8}}},
+      {"stimulus", {{"kind", "npy"}, {"q", "q.npy"}, {"k", "k.npy"}, {"v", "v.npy"}}},
+      {"report", {{"plots", false}}}};
+  std::ofstream(path("sc.json")) << sc.dump(2);
+  const nlohmann::json sweep = {{"name", "data"},
+                                {"scenario", "./sc.json"},
+                                {"tokens", 8},
+                                {"grid", {{"window", {64, 128}}}}};
+  std::ofstream(path("sweep.json")) << sweep.dump(2);
+  const std::vector<std::string> args = {"sweep", path("sweep.json"), "--jobs", "2",
+                                         "--out", path("s")};
+  Result r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run(args);
+  EXPECT_NE(r.out.find("0 run now, 2 already complete"), std::string::npos) << r.out;
+  // The file two steps up the chain changes: every point runs again.
+  std::ofstream(path("parent.json"))
+      << nlohmann::json{{"extends", fs::weakly_canonical(shipped).string()},
+                        {"timing", {{"phase_digital_ns", {{"value", 16}, {"unit", "ns"}}}}}}
+             .dump(2);
+  r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 run now, 0 already complete"), std::string::npos) << r.out;
+  // The stimulus data change (same size): again.
+  write_data(0.75);
+  r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 run now, 0 already complete"), std::string::npos) << r.out;
+  r = run(args);
+  EXPECT_NE(r.out.find("0 run now, 2 already complete"), std::string::npos) << r.out;
 }
 
 // A PNG cut short (a full disk under gnuplot) is told from a complete one.

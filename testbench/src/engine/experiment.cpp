@@ -1,6 +1,8 @@
 // The experiment engine (gca/tb/engine/experiment.hpp): build, observe, run, report.
 #include "gca/tb/engine/experiment.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -120,11 +122,11 @@ class Experiment {
   Experiment(const Scenario& sc, const ExperimentOptions& opt)
       : sc_(sc),
         opt_(opt),
-        spec_(spec::load_spec(sc.spec_path, sc.overrides)),
+        spec_(spec::load_spec_overridden(sc.spec_path, spec_overrides(sc))),
         L_(spec_.model.n_layers),
         H_(spec_.model.n_heads),
         d_(spec_.model.d_head) {
-    check_run_limits(spec_, sc_);
+    memory_ = check_run_limits(spec_, sc_);
     if (sc_.fault.injected.token >= 0 && (sc_.fault.layer >= L_ || sc_.fault.head >= H_))
       throw Error(sc_.file, "fault", "layer or head out of range");
     if (!sc_.expect.out_path.empty() && (sc_.expect.layer >= L_ || sc_.expect.head >= H_)) {
@@ -177,6 +179,7 @@ class Experiment {
   Clock::time_point steady_wall_start_;
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<traces::VcdTracer> tracer_;
+  MemoryEstimate memory_;
 };
 
 void Experiment::feed(long t, int l, int h, double* q, double* k, double* v) {
@@ -385,6 +388,16 @@ void Experiment::add_run_sections(RunResult& r, const tlm::System& sys, double w
   r.report["latency"]["link_ns_per_token"] = link_ns_per_token;
   r.report["energy_per_token_tokens_per_point"] = per_token_.tokens_per_point();
   r.report["simulated_time_ns"] = sim_ns;
+  // The estimate the memory check used, and the peak the process reached (so far: the
+  // outputs are written after this).
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  r.report["memory"] = {{"estimated_peak_bytes", memory_.total()},
+                        {"estimated_resident_at_start_bytes", memory_.resident},
+                        {"estimated_model_bytes", memory_.model},
+                        {"estimated_structure_bytes", memory_.structure},
+                        {"estimated_checker_bytes", memory_.checker},
+                        {"peak_resident_bytes", double(usage.ru_maxrss) * 1024.0}};
   r.report["tokens_per_second"] = wall_s > 0 ? T / wall_s : 0.0;
   // Rate once the window is full (every token reads every sub-tile): the figure that scales.
   r.report["tokens_per_second_steady_state"] =

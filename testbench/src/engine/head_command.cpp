@@ -79,7 +79,7 @@ RunResult run_head_command(const HeadRunOptions& o) {
   sc.overrides = o.overrides;
   sc.overrides.push_back("model.n_layers=1");
   sc.overrides.push_back("model.n_heads=1");
-  const spec::HardwareSpec s = spec::load_spec(sc.spec_path, sc.overrides);
+  const spec::HardwareSpec s = spec::load_spec_overridden(sc.spec_path, spec_overrides(sc));
   const long T = checked_tokens(o, s.model.d_head);
   check_head_limits(s, T, o.dump_scores);
   sc.host.tokens = T;

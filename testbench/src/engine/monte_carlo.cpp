@@ -164,7 +164,7 @@ void write_text(const fs::path& p, const std::string& text) {
 MonteCarloResult run_monte_carlo(const Scenario& sc, const MonteCarloOptions& o) {
   if (o.chips < 1 || o.chips > 100000) throw Error("", "--chips", "allowed: 1 .. 100000");
   if (o.jobs < 1 || o.jobs > 256) throw Error("", "--jobs", "allowed: 1 .. 256");
-  const spec::HardwareSpec base = spec::load_spec(sc.spec_path, sc.overrides);
+  const spec::HardwareSpec base = spec::load_spec_overridden(sc.spec_path, spec_overrides(sc));
   if (!base.non_ideal()) {
     throw Error("", "--set",
                 "no non-ideality is on: set variation.* or noise.* (e.g. --set "

@@ -8,6 +8,7 @@
 
 #include "gca/power/report.hpp"
 #include "gca/spec/error.hpp"
+#include "gca/spec/unique_token.hpp"
 #include "gca/tb/sweep.hpp"
 #include "gca/tb/sweep_file.hpp"
 #include "gca/tb/sweep_folder.hpp"
@@ -93,7 +94,7 @@ void apply_common(SweepFile& sweep, const CommonOptions& c) {
 void prepare_out_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "points", ec);
-  const fs::path probe = fs::path(dir) / (".gca-write-test-" + std::to_string(::getpid()));
+  const fs::path probe = fs::path(dir) / (".gca-write-test-" + unique_token());
   FILE* f = ec ? nullptr : std::fopen(probe.c_str(), "w");
   if (!f) throw Error(dir, "--out", "cannot write to the output folder");
   std::fclose(f);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "gca/spec/input_file.hpp"
 #include "gca/spec/limits.hpp"
 #include "gca/spec/params.hpp"
+#include "gca/tb/scenario.hpp"
 
 namespace gca::tb {
 namespace {
@@ -41,11 +43,31 @@ struct Fingerprint {
     h = (h ^ 0xff) * 1099511628211ull;  // separates the pieces
   }
   void add_file(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
     add(file.filename().string());
-    add(in ? s.str() : std::string("(unreadable)"));
+    add(content_fingerprint(file));
+  }
+  // The fingerprint of a file's bytes, computed once per process for each path, size and
+  // modification time (a sweep keys every point on the same data files).
+  static std::string content_fingerprint(const fs::path& file) {
+    static std::map<std::string, std::string> cache;
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    if (ec) return "(unreadable)";
+    const std::string id =
+        file.string() + "\n" + std::to_string(size) + "\n" + std::to_string(mtime);
+    if (auto it = cache.find(id); it != cache.end()) return it->second;
+    std::ifstream in(file, std::ios::binary);
+    Fingerprint f;
+    std::vector<char> buf(1 << 16);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = in.gcount();
+      for (std::streamsize i = 0; i < n; ++i)
+        f.h = (f.h ^ static_cast<unsigned char>(buf[std::size_t(i)])) * 1099511628211ull;
+    }
+    const std::string text = in.bad() ? std::string("(unreadable)") : f.hex();
+    return cache[id] = text;
   }
   std::string hex() const {
     char buf[17];
@@ -80,17 +102,16 @@ std::string point_key(const SweepFile& sweep, const std::vector<std::string>& ar
     if (it->path().extension() == ".json") params.push_back(it->path());
   std::sort(params.begin(), params.end());
   for (const auto& p : params) f.add_file(p);
+  // The files the point's run reads (its parameter file and what that extends, the .npy data,
+  // the workload's files), as the point's own --scenario-set values name them.
+  std::vector<std::string> sets;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--scenario-set") sets.push_back(args[i + 1]);
   try {
-    const auto doc = parse_json_strict(
-        read_input_file(sweep.scenario_path, limits::kMaxJsonFileBytes, "scenario file"),
-        sweep.scenario_path);
-    if (doc.contains("hardware") && doc["hardware"].is_object() &&
-        doc["hardware"].contains("spec") && doc["hardware"]["spec"].is_string()) {
-      const std::string spec = doc["hardware"]["spec"].get<std::string>();
-      if (spec.find('/') != std::string::npos)
-        f.add_file(fs::path(sweep.scenario_path).parent_path() / spec);
-    }
-  } catch (const Error&) {
+    for (const auto& file : scenario_input_files(load_scenario(sweep.scenario_path, sets)))
+      f.add_file(file);
+  } catch (const Error& e) {
+    f.add(std::string("(the scenario does not load: ") + e.what() + ")");
   }
   // The arguments, with the paths that depend on where the sweep's folder is replaced.
   for (std::string a : args) {

@@ -29,12 +29,19 @@ enum class Action : int {
   // HardSigmoid bank of each active sub-tile (group qk), phi phase: K columns precharged,
   // converted and driving their V-array line (valid columns).
   qk_ctp,
+  // HardSigmoid bank of each active sub-tile (group qk), phi phase: time its converters run,
+  // in full-scale pulses (sum of the pulse widths in units of T_max): each converter's
+  // reference current and comparator bias are switched off when its pulse ends.
+  qk_ctp_pulse,
   // V array of each active sub-tile (group av), phi phase: charge its cells drew, as above
   // with the HardSigmoid widths (SubTileActivity::av_read_charge).
   av_cell_read,
   // Signed converter bank of each active sub-tile (group av), count phase: V output lines
   // precharged and converted (d per active sub-tile).
   av_ctp,
+  // Signed converter bank of each active sub-tile (group av), count phase: time its converters
+  // run, in full-scale pulses (sum of |output|), as for qk_ctp_pulse.
+  av_ctp_pulse,
   // Counter bank of each active sub-tile (group digital), count phase: full-scale counts,
   // sum over outputs of |output| (each unit is counter_levels - 1 increments).
   counter_count,
@@ -58,7 +65,7 @@ enum class Action : int {
   // Any module: static energy booked explicitly, mW x ns (1 mW for 1 ns = 1 pJ).
   static_time,
 };
-constexpr std::size_t kActionCount = 12;
+constexpr std::size_t kActionCount = 14;
 const char* action_name(Action a);
 // All actions in enum order.
 const std::array<Action, kActionCount>& all_actions();

@@ -72,8 +72,9 @@ class EnergyTable {
 // What one head does for one token, as action amounts (the units of actions.hpp), from the
 // summed activity of its active sub-tiles (HeadModel::activity()) -- the one mapping the
 // SystemC modules book, each its own actions at the time of its phase:
-//   qk_cell_read = qk_read_charge, qk_ctp = columns_converted, av_cell_read = av_read_charge,
-//   av_ctp = outputs_converted, counter_count = counter_fullscale,
+//   qk_cell_read = qk_read_charge, qk_ctp = columns_converted,
+//   qk_ctp_pulse = phi_pulse_sum / d (the HardSigmoid widths), av_cell_read = av_read_charge,
+//   av_ctp = outputs_converted, av_ctp_pulse = counter_count = counter_fullscale,
 //   counter_clock = digital_add = d x active sub-tiles, digital_active = 1 (the token),
 //   dac_kv_conversion = cell_write = 2 d, dac_q_pulse = d.
 ActionCounts token_actions(const gca::spec::SubTileActivity& summed, int active_subtiles,

@@ -114,7 +114,7 @@ PlotResult write_reports(const std::string& out_dir, const Report& report,
 // True when `path` is a PNG file that ends with its end chunk (not cut short).
 bool png_complete(const std::string& path);
 
-// Writes text to path atomically (path.tmp.<pid>, written, synced and closed, each step
+// Writes text to path atomically (path.tmp.<random token>, written, synced and closed, each step
 // checked, then renamed); gca::Error naming the file and the reason.
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -4,15 +4,17 @@
 // script) is built by the quoting functions here, each of which refuses what it cannot quote.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gca {
 
 struct ChildRun {
-  bool started = false;  // false: the program was not found or could not be started
-  int exit_code = -1;    // its exit status; 128 + signal when a signal ended it
-  std::string error;     // why it did not start, or how it ended when not with 0
+  bool started = false;             // false: the program was not found or could not be started
+  int exit_code = -1;               // its exit status; 128 + signal when a signal ended it
+  std::string error;                // why it did not start, or how it ended when not with 0
+  std::uint64_t max_rss_bytes = 0;  // its peak resident memory (the kernel's count for it alone)
 };
 
 // True when `program` names an executable file on PATH (or, holding a '/', is one).
@@ -24,6 +26,12 @@ bool on_path(const std::string& program);
 // for it to end.
 ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
                      const std::string& log_path);
+// The same with stdout into out_path and stderr into err_path (each empty: /dev/null).
+ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
+                     const std::string& out_path, const std::string& err_path);
+// The common form: err_path null sends stderr with stdout.
+ChildRun run_program(const std::vector<std::string>& argv, const std::string& work_dir,
+                     const std::string& log_path, const std::string* err_path);
 
 // True when `text` holds a byte below 0x20 or 0x7f (newline, carriage return, tab, NUL, ...).
 bool has_control_byte(const std::string& text);

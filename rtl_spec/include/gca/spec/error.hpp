@@ -12,9 +12,12 @@ class Error : public std::runtime_error {
   Error(std::string file, std::string field, const std::string& message)
       : std::runtime_error(compose(file, field, message)),
         file_(std::move(file)),
-        field_(std::move(field)) {}
+        field_(std::move(field)),
+        message_(message) {}
   const std::string& file() const { return file_; }
   const std::string& field() const { return field_; }
+  // The reason alone, without the file and field (to blame another file for it).
+  const std::string& message() const { return message_; }
 
  private:
   static std::string compose(const std::string& file, const std::string& field,
@@ -30,6 +33,7 @@ class Error : public std::runtime_error {
   }
   std::string file_;
   std::string field_;
+  std::string message_;
 };
 
 namespace spec {

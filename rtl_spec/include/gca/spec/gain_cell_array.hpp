@@ -21,6 +21,12 @@
 
 namespace gca::spec {
 
+// Bytes a vector holds on the heap (its capacity): what state_bytes() methods add up.
+template <class T>
+std::size_t heap_bytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
 // Per-cell read terms in one of three forms; the cell index is chosen by the owner.
 //  - levels: the write DAC quantizes (kv_levels >= 2, no decay, every cell alike: no mismatch,
 //    no write noise): a cell holds the index of its
@@ -50,6 +56,11 @@ class CellTerms {
   bool has_decay() const { return form_ == Form::decay || form_ == Form::decay_levels; }
   // g of one cell whose deviation has decayed by `factor` (1 without decay), for any form.
   float g_at(std::size_t cell, float factor) const;
+  // Level forms: cell_read_charge(g) of every level at decay `factor`, into out[level_count()]
+  // (the same float arithmetic as g_at, so sums over cells give the same bits).
+  void level_read_charges(float factor, float* out) const;
+  // Bytes of memory these terms hold (the object and its heap).
+  std::size_t state_bytes() const;
 
  private:
   Form form_ = Form::dense;
@@ -83,6 +94,7 @@ class ColumnClock {
   double written_ns(int c) const { return written_[c]; }
   // Decay factors of all columns at time now_ns (1 without leakage).
   const float* factors(double now_ns, const RetentionModel& retention);
+  std::size_t state_bytes() const;  // the object and its heap
 
  private:
   void advance(double now_ns, const RetentionModel& retention);
@@ -107,6 +119,7 @@ class ArrayVariation {
   void add_to_charge(float* charge, int n, const ColumnClock* written, long token,
                      double saturation) const;
   bool charge_varies() const { return ctp_on_ || read_on_; }
+  std::size_t state_bytes() const;  // the object and its heap
 
  private:
   std::uint64_t output_index(int i) const;
@@ -150,6 +163,8 @@ class KeyArray {
   // Charge the cells drew for query pulse widths q at now_ns, in charge units: sum over valid
   // cells of q x cell_read_charge(g) (circuits.hpp).
   double read_charge(const float* q_pulse, double now_ns) const;
+  // Bytes of memory the array holds (the object and its heap): for memory estimates.
+  std::size_t state_bytes() const;
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
@@ -159,7 +174,8 @@ class KeyArray {
   ArrayVariation variation_;
   mutable ColumnClock clock_;
   int valid_count_ = 0;
-  mutable std::vector<float> scratch_;  // decay mode: four partial sums per column
+  mutable std::vector<float> scratch_;       // decay mode: four partial sums per column
+  mutable std::vector<float> charge_table_;  // decay with levels: read charge per column, level
   // Without decay: per feature, the read charge of its valid cells at full width (kept
   // up to date by the writes, so that a read costs d multiply-adds).
   std::vector<double> row_read_charge_;
@@ -186,6 +202,8 @@ class ValueArray {
   // Charge the cells drew for pulse widths phi at now_ns, in charge units: sum over cells of
   // valid lines of phi x cell_read_charge(g) (circuits.hpp).
   double read_charge(const float* phi_pulse, double now_ns) const;
+  // Bytes of memory the array holds (the object and its heap): for memory estimates.
+  std::size_t state_bytes() const;
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }
@@ -196,9 +214,10 @@ class ValueArray {
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;
-  int valid_count_ = 0;                 // lines written since the last clear
-  mutable std::vector<float> weight_;   // pulse width per line, zero for lines never written
-  mutable std::vector<float> partial_;  // decay_levels: the three weighted sums
+  int valid_count_ = 0;                      // lines written since the last clear
+  mutable std::vector<float> weight_;        // pulse width per line, zero for lines never written
+  mutable std::vector<float> charge_table_;  // decay with levels: read charge per level
+  mutable std::vector<float> partial_;       // decay_levels: the three weighted sums
   // Without decay: per line, the read charge of its cells at full width (kept by the writes).
   std::vector<double> line_read_charge_;
 };

@@ -75,6 +75,7 @@ class ShadowRefresh {
   ShadowRefresh(const CircuitModel& circuits, int features, int columns);
   void record(int col, const double* k_volts, const double* v_volts);
   RefreshActivity apply(KeyArray& key, ValueArray& value, double now_ns, long token) const;
+  std::size_t state_bytes() const;  // the object and its heap
 
  private:
   const CircuitModel* circuits_;
@@ -104,6 +105,7 @@ class SubTileModel {
 
   const KeyArray& key() const { return key_; }
   const ValueArray& value() const { return value_; }
+  std::size_t state_bytes() const;  // the object and its heap
 
  private:
   // What the circuits did in the read just computed (q pulses in, HardSigmoid widths phi_out):
@@ -155,6 +157,9 @@ class HeadModel {
   double last_time_ns() const { return now_ns_; }
   // Age at the last token of the oldest value in the window (0 before any token).
   double oldest_age_ns() const;
+  // Bytes of memory the head holds (the object, its sub-tiles, its circuit model): what a run
+  // needs per head, for memory estimates before it starts.
+  std::size_t state_bytes() const;
 
  private:
   std::shared_ptr<const CircuitModel> circuits_;

@@ -11,6 +11,7 @@
 #include <array>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gca/spec/error.hpp"
@@ -266,6 +267,24 @@ const std::vector<ParamInfo>& param_catalog();
 // Loads a parameter file (following "extends"), applies "key=value" overrides in order,
 // validates. Throws SpecError naming the file, the key and the allowed range.
 HardwareSpec load_spec(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// One "key=value" override and where it was given, so that its errors name that place: the file
+// ("--set" for the command line) and how the file spells the key ("hardware.set." + key).
+struct Override {
+  explicit Override(std::string assignment_, std::string file_ = "--set",
+                    std::string key_prefix_ = "")
+      : assignment(std::move(assignment_)),
+        file(std::move(file_)),
+        key_prefix(std::move(key_prefix_)) {}
+  std::string assignment;
+  std::string file;
+  std::string key_prefix;
+};
+HardwareSpec load_spec_overridden(const std::string& path, const std::vector<Override>& overrides);
+
+// The parameter file and the files it extends, in the order load_spec reads them (the file
+// first). Files that cannot be read end the chain (load_spec reports them).
+std::vector<std::string> spec_file_chain(const std::string& path);
 
 // Applies one "key=value" override to an already loaded spec and re-validates it.
 void apply_override(HardwareSpec& spec, const std::string& assignment);

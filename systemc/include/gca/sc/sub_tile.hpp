@@ -17,8 +17,10 @@ namespace gca::sc {
 struct SubTileAccounts {
   power::PowerTracker::Account k_read;          // k_array: qk_cell_read
   power::PowerTracker::Account hs_convert;      // hard_sigmoid: qk_ctp
+  power::PowerTracker::Account hs_pulse;        // hard_sigmoid: qk_ctp_pulse
   power::PowerTracker::Account v_read;          // v_array: av_cell_read
   power::PowerTracker::Account signed_convert;  // signed_ctp: av_ctp
+  power::PowerTracker::Account signed_pulse;    // signed_ctp: av_ctp_pulse
   power::PowerTracker::Account counter_count;   // signed_ctp.counter: counter_count
   power::PowerTracker::Account counter_clock;   // signed_ctp.counter: counter_clock
 };
@@ -70,6 +72,7 @@ class SubTileBookings {
   void phi_phase_done(std::size_t s, const power::ActionCounts& a, double now_ns) const {
     if (!tracker_) return;
     book(accounts_[s].hs_convert, a, power::Action::qk_ctp, now_ns);
+    book(accounts_[s].hs_pulse, a, power::Action::qk_ctp_pulse, now_ns);
     book(accounts_[s].v_read, a, power::Action::av_cell_read, now_ns);
   }
   // End of the count phase: its signed conversions were counted.
@@ -77,6 +80,7 @@ class SubTileBookings {
     if (!tracker_) return;
     const SubTileAccounts& acc = accounts_[s];
     book(acc.signed_convert, a, power::Action::av_ctp, now_ns);
+    book(acc.signed_pulse, a, power::Action::av_ctp_pulse, now_ns);
     book(acc.counter_count, a, power::Action::counter_count, now_ns);
     book(acc.counter_clock, a, power::Action::counter_clock, now_ns);
   }

@@ -53,8 +53,8 @@ enum class NpyDtype { Float32, Float64 };
 
 // Writes `data` (product(shape) values, C order) as a version 1.0 .npy file (2.0 when the header
 // does not fit in 65535 bytes), header padded to a multiple of 64 bytes. The file is written to
-// "<path>.tmp-<pid>" and renamed onto `path`; on failure the temporary file is removed and an
-// NpyError is thrown. With Float32, finite values outside the float32 range are rejected.
+// "<path>.tmp-<random token>" and renamed onto `path`; on failure the temporary file is removed and
+// an NpyError is thrown. With Float32, finite values outside the float32 range are rejected.
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data,
                NpyDtype dtype = NpyDtype::Float32);
 // Same; data.size() must equal the product of shape (NpyError otherwise).

@@ -4,8 +4,11 @@
 // untouched and no temporary files; temporaries of killed runs are removed by the next run.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "gca/tb/temp_owner.hpp"
 
 namespace gca::tb {
 
@@ -43,10 +46,14 @@ class OutputSet {
   void abandon() noexcept;
 
  private:
-  std::string aside_path() const;  // .<name>.gca-old-<pid>: old results stepping aside
+  std::string aside_path() const;  // .<name>.gca-<token>.old: old results stepping aside
   std::string final_;              // the output folder, as given
-  std::string staging_;            // .<name>.gca-partial-<pid> beside it
+  // The temporaries beside the output folder carry a random token and are owned through a
+  // lock (temp_owner.hpp): .<name>.gca-<token>.partial (the staging folder), .lock, .old.
+  std::unique_ptr<TempOwner> owner_;
+  std::string staging_;
   std::vector<std::pair<std::string, std::string>> outside_;  // temporary -> final path
+  std::vector<std::unique_ptr<TempOwner>> trace_owners_;      // of temporaries outside
   bool committed_ = false;
 };
 

@@ -49,6 +49,7 @@ struct Scenario {
   std::string description;
   std::string spec_path;                    // resolved
   std::vector<std::string> overrides;       // "key=value", scenario first, then the command line
+  std::vector<std::string> file_overrides;  // those of them the scenario's hardware.set gave
   gca::tlm::HostConfig host;                // tokens, workload, protocol, host time, quantum
   std::string workload_kind = "synthetic";  // engine/workload.hpp: what feeds the host
   nlohmann::json workload_section = nlohmann::json::object();  // "workload" as written
@@ -63,6 +64,10 @@ struct Scenario {
   std::string json_text;  // the scenario as loaded (for the report)
 };
 
+// The overrides with where each was given, for load_spec_overridden: those of hardware.set are
+// blamed on the scenario file and hardware.set.<key>, the others on --set.
+std::vector<spec::Override> spec_overrides(const Scenario& scenario);
+
 // Loads and validates a scenario; paths inside are resolved relative to the scenario file,
 // "${data}" expands to the shared data folder (GCA_DATA_DIR or the build-time default).
 // `overrides` ("dotted.key=value", as `gca-sim run --scenario-set`) are applied to the JSON
@@ -71,6 +76,12 @@ struct Scenario {
 // whole (hardware.set.model.n_heads=2). The report then shows the scenario with the overrides.
 // Throws gca::Error naming the file, the key and the allowed values.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The files a run of the scenario reads besides the scenario itself: its parameter file and the
+// files that one extends, the stimulus and expected-output .npy files, files the workload
+// section names (relative to the scenario) and the files a JSON file among those names (an
+// LM manifest's weights), each once. What a sweep's resume keys on.
+std::vector<std::string> scenario_input_files(const Scenario& scenario);
 
 std::string shared_data_dir();
 
