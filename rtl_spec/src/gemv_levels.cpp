@@ -12,12 +12,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu_dispatch.hpp"
 #include "gca/spec/gain_cell_array.hpp"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define GCA_HAVE_X86_DISPATCH 1
-#endif
 
 namespace gca::spec {
 
@@ -149,22 +145,11 @@ __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int r
 }
 #endif
 
-using GemvLevels = void (*)(const float*, int, const std::uint8_t*, std::size_t, const float*, int,
-                            float*, int);
-
-GemvLevels pick_gemv_levels() {
-#if defined(GCA_HAVE_X86_DISPATCH)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return gemv_levels_avx2;
-#endif
-  return gemv_levels_portable;
-}
-
 }  // namespace
 
 void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::size_t stride,
                  const float* table, int levels, float* out, int n) {
-  static const GemvLevels kernel = pick_gemv_levels();
+  static const auto kernel = GCA_PICK_KERNEL(gemv_levels_avx2, gemv_levels_portable);
   kernel(weight, rows, index, stride, table, levels, out, n);
 }
 

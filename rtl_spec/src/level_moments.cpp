@@ -5,10 +5,7 @@
 #include <array>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define GCA_HAVE_X86_DISPATCH 1
-#endif
+#include "cpu_dispatch.hpp"
 
 namespace gca::spec {
 
@@ -179,28 +176,6 @@ __attribute__((target("avx2"))) void combine_avx2(const BinomialCubic& h, std::i
 }
 #endif
 
-using Combine = void (*)(const BinomialCubic&, std::int64_t, const std::int32_t*,
-                         const std::int32_t*, const std::int32_t*, double, int, float*);
-
-Combine pick_combine() {
-#if defined(GCA_HAVE_X86_DISPATCH)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return combine_avx2;
-#endif
-  return combine_portable;
-}
-
-using Moments = void (*)(const std::uint8_t*, int, const std::uint8_t*, std::size_t, int, int,
-                         std::int32_t*, std::int32_t*, std::int32_t*);
-
-Moments pick_moments() {
-#if defined(GCA_HAVE_X86_DISPATCH)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return moments_avx2;
-#endif
-  return moments_portable;
-}
-
 }  // namespace
 
 bool level_moments_fit(int levels, int max_code) {
@@ -213,14 +188,14 @@ bool level_moments_fit(int levels, int max_code) {
 void level_moments(const std::uint8_t* code, int rows, const std::uint8_t* index,
                    std::size_t stride, int levels, int n, std::int32_t* m1, std::int32_t* m2,
                    std::int32_t* m3) {
-  static const Moments kernel = pick_moments();
+  static const auto kernel = GCA_PICK_KERNEL(moments_avx2, moments_portable);
   kernel(code, rows, index, stride, levels, n, m1, m2, m3);
 }
 
 void combine_level_moments(const BinomialCubic& h, std::int64_t code_sum, const std::int32_t* m1,
                            const std::int32_t* m2, const std::int32_t* m3, double scale, int n,
                            float* out) {
-  static const Combine kernel = pick_combine();
+  static const auto kernel = GCA_PICK_KERNEL(combine_avx2, combine_portable);
   kernel(h, code_sum, m1, m2, m3, scale, n, out);
 }
 
