@@ -19,7 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/spec/child_process.hpp"
 #include "gca/tb/npy.hpp"
+#include "sim_process.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -74,18 +76,22 @@ class Reliability : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  Result sim(const std::string& args, const std::string& env = "") {
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+  // gca-sim with the words of `args` as its arguments, after `prefix` (a program that sets
+  // the environment or a limit and runs the rest, e.g. {"env", "GCA_THREADS=5"}); an argument
+  // vector, no shell.
+  Result sim(const std::string& args, const std::vector<std::string>& prefix = {}) {
+    return sim_argv(gca::test::words(args), prefix);
+  }
+  Result sim_argv(const std::vector<std::string>& args,
+                  const std::vector<std::string>& prefix = {}) {
     // `timeout`: a hang fails the test instead of blocking it (exit 124).
+    std::vector<std::string> argv = prefix;
+    for (const char* w : {"timeout", "60", sim_binary()}) argv.push_back(w);
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
     // Run inside the test's folder: a default output folder out/<name> lands there too.
-    const std::string cmd = "cd " + dir_.string() + " && " + env + " timeout 60 " +
-                            std::string(sim_binary()) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    const gca::ChildRun run = gca::run_program(argv, dir_.string(), out, err);
+    return {run.started ? run.exit_code : -1, slurp(out), slurp(err)};
   }
   std::string scenario(const std::string& name) { return std::string(GCA_SCENARIOS) + "/" + name; }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
@@ -305,7 +311,7 @@ TEST_F(Reliability, MemoryEstimateRefusesWhatDoesNotFit) {
 #endif
   const Result r =
       sim("run " + scenario("gpt2_layer.json") + " --set window=1048576 --quiet --out " + path("o"),
-          "ulimit -v 3000000;");
+          {"prlimit", "--as=3072000000"});  // the address space of `ulimit -v 3000000`
   expect_bad_input(r, "reduce window, model.n_layers or model.n_heads");
   gca::tb::write_npy(path("q.npy"), {3000, 64}, std::vector<double>(3000 * 64, 0.5));
   const std::string q = path("q.npy");
@@ -369,14 +375,16 @@ TEST_F(Reliability, SmallerCases) {
   write("huge.json", "{\"description\": \"" + std::string(5u << 20, 'x') + "\"}");
   expect_bad_input(sim("run " + path("huge.json") + " --out " + path("o")),
                    "too large (allowed: up to 4 MiB)");
-  expect_bad_input(sim("spec", "GCA_THREADS=5000"), "GCA_THREADS: '5000'");
-  expect_bad_input(sim("spec", "GCA_THREADS=abc"), "GCA_THREADS: 'abc'");
+  expect_bad_input(sim("spec", {"env", "GCA_THREADS=5000"}), "GCA_THREADS: '5000'");
+  expect_bad_input(sim("spec", {"env", "GCA_THREADS=abc"}), "GCA_THREADS: 'abc'");
   expect_bad_input(sim(quick_run(path("o")) + " --set timing.write_ns=0.0001"),
                    "timing.write_ns: 0.0001 ns is below");
   write("hp.json", R"({"workload": {"tokens": 2, "host_ns_per_layer": 1e-4}})");
   expect_bad_input(sim("run " + path("hp.json") + " --out " + path("o")),
                    "workload.host_ns_per_layer");
-  expect_bad_input(sim(quick_run("''")), "--out: empty");
+  std::vector<std::string> empty_out = gca::test::words(quick_run("X"));
+  empty_out.back() = "";
+  expect_bad_input(sim_argv(empty_out), "--out: empty");
   expect_bad_input(sim(quick_run(path("o")) + " --vcd " + path("o/report.json")),
                    "is a file the run writes into --out");
   EXPECT_FALSE(fs::exists(path("o")));

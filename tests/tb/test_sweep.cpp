@@ -20,7 +20,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gca/spec/child_process.hpp"
 #include "gca/tb/sweep_merge.hpp"
+#include "sim_process.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -83,11 +85,13 @@ class Sweep : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Result sim(const std::string& args) {
-    const std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
-    const int status =
-        std::system((std::string(GCA_SIM) + " " + args + " >" + out + " 2>" + err).c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  // gca-sim with the words of `args` as its arguments (an argument vector, no shell).
+  Result sim(const std::string& args, const std::string& log_stem = "std") {
+    std::vector<std::string> argv = gca::test::words(args);
+    argv.insert(argv.begin(), GCA_SIM);
+    const gca::test::ProcessResult r =
+        gca::test::run_process(argv, path(log_stem + "out.txt"), path(log_stem + "err.txt"));
+    return {r.code, r.out, r.err};
   }
   std::string write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name) << text;
@@ -144,7 +148,7 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
   const json sj = json::parse(slurp(path("s/sweep.json")));
   EXPECT_EQ(sj["points"].size(), 4u);
   EXPECT_EQ(sj["keys"], json({"window", "array.cols"}));
-  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+  if (gca::on_path("gnuplot")) {
     for (const char* png : {"sweep_pareto.png", "sweep_energy_split.png", "sweep_vs_window.png",
                             "sweep_vs_array.cols.png"})
       EXPECT_GT(fs::file_size(path(std::string("s/") + png)), 1000u) << png;
@@ -153,10 +157,14 @@ TEST_F(Sweep, GridRowsEqualSingleRunsOfTheirPoints) {
 
 TEST_F(Sweep, TwoShardsInTwoProcessesMergeIntoTheSameBytes) {
   ASSERT_EQ(sim("sweep " + tiny() + " --jobs 2 --quiet --out " + path("whole")).code, 0);
-  const std::string g =
-      std::string(GCA_SIM) + " sweep " + tiny() + " --quiet --jobs 1 --out " + path("sharded");
-  const int status = std::system((g + " --shard 0/2 & " + g + " --shard 1/2 & wait").c_str());
-  ASSERT_TRUE(WIFEXITED(status));
+  // The two shards as two processes at the same time.
+  const std::string g = "sweep " + tiny() + " --quiet --jobs 1 --out " + path("sharded");
+  Result shard0;
+  std::thread first([&] { shard0 = sim(g + " --shard 0/2", "shard0_"); });
+  const Result shard1 = sim(g + " --shard 1/2", "shard1_");
+  first.join();
+  ASSERT_GE(shard0.code, 0) << shard0.err;
+  ASSERT_GE(shard1.code, 0) << shard1.err;
   EXPECT_FALSE(fs::exists(path("sharded/sweep.csv")));  // shards alone do not merge
   Result m = sim("sweep " + tiny() + " --merge --out " + path("sharded"));
   ASSERT_EQ(m.code, 0) << m.err;
