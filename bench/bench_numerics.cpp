@@ -2,6 +2,7 @@
 // multiply-add loop doing the same number of MACs (two d x M passes).
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -61,6 +62,37 @@ void BM_HeadStep(benchmark::State& state) {
 BENCHMARK(BM_HeadStep)
     ->ArgsProduct({{64, 256, 1024, 4096}, {0, 1}, {0, 1}})
     ->ArgNames({"window", "decay", "variation"});
+
+// Many heads in turn, as a whole-model token steps them: each head's state has left the
+// cache by the time its turn comes again (144 heads at window 1024 hold about 25 MB). The
+// figure is per head-step; against BM_HeadStep (one head, state in cache) it shows what the
+// memory costs.
+void BM_HeadStepManyHeads(benchmark::State& state) {
+  const int heads = static_cast<int>(state.range(0)), window = 1024;
+  HardwareSpec spec = spec_for(window, false, false);
+  std::vector<std::unique_ptr<HeadModel>> model;
+  for (int h = 0; h < heads; ++h) model.push_back(std::make_unique<HeadModel>(spec, h));
+  const int d = spec.model.d_head;
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> q(d), k(d), v(d), out(d);
+  auto fill = [&] {
+    for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = 0.9 * u(rng), v[i] = 0.9 * u(rng);
+  };
+  for (int t = 0; t < window; ++t)
+    for (auto& m : model) {
+      fill();
+      m->step(q.data(), k.data(), v.data(), out.data());
+    }
+  int h = 0;
+  for (auto _ : state) {
+    model[std::size_t(h)]->step(q.data(), k.data(), v.data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+    h = h + 1 == heads ? 0 : h + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_HeadStepManyHeads)->Arg(1)->Arg(144)->ArgName("heads");
 
 // The floor: two d x M float multiply-add passes with nothing else.
 void BM_FloorMacLoop(benchmark::State& state) {

@@ -600,6 +600,28 @@ double ValueArray::read_charge(const float* phi, double now_ns) const {
 
 namespace gca::spec {
 
+void CellTerms::prefetch() const {
+  // The level form is what whole-model runs read: a head's sub-tiles are separate small
+  // arrays, each its own page, so the hardware's stream prefetcher restarts on every one.
+  if (form_ == Form::levels) {
+    prefetch_all(level_);
+  } else if (form_ == Form::dense) {
+    prefetch_all(g_);
+  }
+}
+
+void KeyArray::prefetch() const {
+  terms_.prefetch();
+  prefetch_all(row_read_charge_);
+  prefetch_all(moments_, true);
+}
+
+void ValueArray::prefetch() const {
+  terms_.prefetch();
+  prefetch_all(line_read_charge_);
+  prefetch_all(weight_, true);
+}
+
 std::size_t CellTerms::state_bytes() const {
   std::size_t bytes = sizeof(*this) + heap_bytes(g_) + heap_bytes(volts_) + heap_bytes(level_) +
                       heap_bytes(level_g_) + heap_bytes(level_v_);

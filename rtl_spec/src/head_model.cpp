@@ -157,7 +157,10 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   std::fill(out, out + d_, 0.0);
   activity_ = SubTileActivity{};
   active_subtiles_ = 0;
+  // Each sub-tile's arrays are brought into cache while the one before computes.
+  subtiles_[0].prefetch();
   for (int s = 0; s < tiling_.subtiles; ++s) {
+    if (s + 1 < tiling_.subtiles) subtiles_[s + 1].prefetch();
     const int base = s * tiling_.cols;
     double* o = o_.data() + std::size_t(s) * d_;
     SubTileActivity& a = subtile_activity_[s];

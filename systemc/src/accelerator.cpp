@@ -1,5 +1,6 @@
 #include "gca/sc/accelerator.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -120,6 +121,18 @@ void Accelerator::check_fits() const {
 void Accelerator::before_end_of_elaboration() {
   if (irq.size() == 0) irq.bind(irq_unbound_);
   if (reset.size() == 0) reset.bind(reset_unbound_);
+}
+
+void Accelerator::start_of_simulation() {
+  if (!ahead_inputs_ || pool_->threads() < 2) return;
+  if (const char* env = std::getenv("GCA_NUMERICS_AHEAD"); env && std::string(env) == "0") return;
+  std::vector<AttentionHead*> heads;
+  for (auto& layer : layers_)
+    for (int h = 0; h < layer->n_heads(); ++h) heads.push_back(&layer->head(h));
+  for (const AttentionHead* h : heads)
+    if (!h->numerics_ahead_possible()) return;
+  ahead_ = std::make_unique<NumericsAhead>(heads, spec_.model.n_heads, ahead_inputs_, *pool_);
+  for (AttentionHead* h : heads) h->use_numerics_ahead(ahead_.get());
 }
 
 Accelerator::Route Accelerator::decode(std::uint64_t address) {

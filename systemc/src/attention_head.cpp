@@ -1,7 +1,11 @@
 #include "gca/sc/attention_head.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+
+#include "gca/sc/numerics_ahead.hpp"
+#include "gca/spec/error.hpp"
 
 namespace gca::sc {
 
@@ -105,6 +109,10 @@ long AttentionHead::take_input() {
   input_space_.notify(sc_core::SC_ZERO_TIME);
   analog_.times.write_start = sc_time_stamp();
   write_port.write(head_actions_);
+  if (ahead_) {
+    ahead_->taken(head_index_, analog_.token);
+    return analog_.token;
+  }
   // The token's numerics (write of its column, reads of every sub-tile) run now, off the
   // simulation thread; they are joined at the end of the Q phase, before anything uses them.
   // The token is written and read at this time (the few ns between write and read are
@@ -128,16 +136,62 @@ void AttentionHead::q_phase_begins(long) {
   q_pulses.generate(analog_.q.data(), d_, head_actions_[power::index(power::Action::dac_q_pulse)]);
 }
 
+bool AttentionHead::numerics_ahead_possible() const {
+  if (capture_ || model_->circuits().retention.enabled()) return false;
+  for (const auto& s : subtiles)
+    if (s->traced()) return false;
+  return true;
+}
+
+void AttentionHead::ahead_inputs(long token, double** q, double** k, double** v) {
+  AheadRecord& r = ahead_records_[token & 1];
+  for (auto* x : {&r.q, &r.k, &r.v, &r.out}) x->resize(std::size_t(d_));
+  *q = r.q.data(), *k = r.k.data(), *v = r.v.data();
+}
+
+void AttentionHead::compute_ahead(long token, const double* q, const double* k, const double* v) {
+  AheadRecord& r = ahead_records_[token & 1];
+  r.out.resize(std::size_t(d_));
+  model_->step(q, k, v, r.out.data());  // time does not enter: the nominal clock
+  r.activity.resize(subtiles.size());
+  for (std::size_t s = 0; s < subtiles.size(); ++s)
+    r.activity[s] = model_->subtile_activity(static_cast<int>(s));
+  r.refresh = model_->refresh_activity();
+  r.token = token;
+}
+
+void AttentionHead::numerics_joined() {
+  if (!ahead_) {
+    if (pool_) pool_->join(numerics_);
+    numerics_.reset();
+    activity_ = &model_->subtile_activity(0);
+    refresh_ = &model_->refresh_activity();
+    return;
+  }
+  ahead_->wait(head_index_, analog_.token);
+  const AheadRecord& r = ahead_records_[analog_.token & 1];
+  const std::size_t bytes = sizeof(double) * std::size_t(d_);
+  if (r.token != analog_.token || std::memcmp(r.q.data(), analog_.q.data(), bytes) != 0 ||
+      std::memcmp(r.k.data(), analog_.k.data(), bytes) != 0 ||
+      std::memcmp(r.v.data(), analog_.v.data(), bytes) != 0) {
+    throw Error(name(), "numerics ahead",
+                "token " + std::to_string(analog_.token) +
+                    ": the inputs the registers latched differ from those computed ahead (the "
+                    "platform's input function is not the host's)");
+  }
+  std::copy(r.out.begin(), r.out.end(), analog_.out.begin());
+  activity_ = r.activity.data();
+  refresh_ = &r.refresh;
+}
+
 void AttentionHead::q_phase_ends(long) {
-  if (pool_) pool_->join(numerics_);
-  numerics_.reset();
+  numerics_joined();
   // What each sub-tile's modules book for this token: the one mapping of power/.
   analog_.adds = 0.0;
   const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    const int i = static_cast<int>(s);
-    if (!model_->subtile_active(i)) continue;
-    subtile_actions_[s] = power::subtile_actions(model_->subtile_activity(i), *spec_);
+    if (!subtile_active(s)) continue;
+    subtile_actions_[s] = power::subtile_actions(activity_[s], *spec_);
     analog_.adds += subtile_actions_[s][power::index(power::Action::digital_add)];
     bookings_.q_phase_done(s, subtile_actions_[s], now_ns);
   }
@@ -157,8 +211,7 @@ void AttentionHead::phi_phase_begins(long) {
 void AttentionHead::phi_phase_ends(long) {
   const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    if (model_->subtile_active(static_cast<int>(s)))
-      bookings_.phi_phase_done(s, subtile_actions_[s], now_ns);
+    if (subtile_active(s)) bookings_.phi_phase_done(s, subtile_actions_[s], now_ns);
   }
 }
 
@@ -170,14 +223,14 @@ void AttentionHead::count_phase_ends(long) {
   analog_.times.count_end = sc_time_stamp();
   const double now_ns = bookings_.now_ns();
   for (std::size_t s = 0; s < subtiles.size(); ++s) {
-    const int i = static_cast<int>(s);
-    if (!model_->subtile_active(i)) continue;
+    if (!subtile_active(s)) continue;
     bookings_.count_phase_done(s, subtile_actions_[s], now_ns);
-    if (subtiles_traced_) subtiles[s]->counted(model_->subtile_output(i));
+    if (subtiles_traced_) subtiles[s]->counted(model_->subtile_output(static_cast<int>(s)));
   }
 }
 
-void AttentionHead::hand_to_digital(long) {
+void AttentionHead::hand_to_digital(long token) {
+  if (ahead_) ahead_->released(head_index_, token);
   std::swap(analog_, digital_);
   if (capture_) {
     digital_.scores = model_->scores();
@@ -228,11 +281,11 @@ void AttentionHead::pop() {
 // Refresh (docs/retention.md): the columns the policy rewrote from the shadow copy go through the
 // write port after the count phase, one write time each.
 double AttentionHead::refresh_ns() const {
-  return model_->refresh_activity().columns * spec_->timing.write_ns;
+  return refresh_->columns * spec_->timing.write_ns;
 }
 
 void AttentionHead::refresh_done(long) {
-  const double cells = static_cast<double>(model_->refresh_activity().cells);
+  const double cells = static_cast<double>(refresh_->cells);
   write_port.k_dac.convert(0.5 * cells, 0.5 * cells);
   write_port.v_dac.convert(0.5 * cells, 0.5 * cells);
 }
@@ -245,6 +298,8 @@ bool AttentionHead::delivery_due_now() const {
 }
 
 void AttentionHead::reset() {
+  // Ahead, the model has already taken the next token: a reset cannot take it back.
+  if (ahead_) throw Error(name(), "reset", "a head whose numerics run ahead cannot be reset");
   if (pool_) pool_->join(numerics_);  // the abandoned token's numerics may still run
   numerics_.reset();
   while (!queue_.empty()) {

@@ -262,6 +262,10 @@ RunResult Experiment::run() {
     sys.accelerator.head(sc_.fault.layer, sc_.fault.head).inject_fault(sc_.fault.injected);
   observe_heads(sys);
   attach_tracer(sys, outputs);
+  if (sc_.host.workload == tlm::Workload::decode) {
+    if (tlm::TokenSource in = workload_->open_loop_inputs())
+      sys.accelerator.run_numerics_ahead(std::move(in));
+  }
   sys.host.reset_heads_before = [this](long t, int l) {
     if (!workload_->reset_heads_before(t)) return false;
     for (const auto& obs : observers_) obs->heads_reset(l);

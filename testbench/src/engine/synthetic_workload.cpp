@@ -12,6 +12,8 @@ class SyntheticWorkload : public Workload {
   void inputs(long token, int layer, int head, double* q, double* k, double* v) override {
     source_(token, layer, head, q, k, v);
   }
+  // Every stimulus (seeded uniform values, .npy rows) is a pure function of its arguments.
+  tlm::TokenSource open_loop_inputs() const override { return source_; }
   nlohmann::ordered_json report() const override { return {{"stimulus", stimulus_}}; }
   std::string stimulus_;
 

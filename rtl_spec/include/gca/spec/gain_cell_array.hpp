@@ -28,6 +28,20 @@ std::size_t heap_bytes(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
 }
 
+// A cache hint for a whole vector's elements (write: the next access stores to them).
+template <class T>
+void prefetch_all(const std::vector<T>& v, bool write = false) {
+  const char* p = reinterpret_cast<const char*>(v.data());
+  const std::size_t bytes = v.size() * sizeof(T);
+  for (std::size_t off = 0; off < bytes; off += 64) {
+    if (write) {
+      __builtin_prefetch(p + off, 1);
+    } else {
+      __builtin_prefetch(p + off);
+    }
+  }
+}
+
 // Per-cell read terms in one of three forms; the cell index is chosen by the owner.
 //  - levels: the write DAC quantizes (kv_levels >= 2, no decay, every cell alike: no mismatch,
 //    no write noise): a cell holds the index of its
@@ -66,6 +80,8 @@ class CellTerms {
   void level_read_charges(float factor, float* out) const;
   // Bytes of memory these terms hold (the object and its heap).
   std::size_t state_bytes() const;
+  // Asks the processor to bring the terms a read walks into cache (a hint; changes nothing).
+  void prefetch() const;
 
  private:
   Form form_ = Form::dense;
@@ -185,6 +201,7 @@ class KeyArray {
   double read_charge(const float* q_pulse, double now_ns) const;
   // Bytes of memory the array holds (the object and its heap): for memory estimates.
   std::size_t state_bytes() const;
+  void prefetch() const;  // a cache hint before a read: what it walks
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
@@ -235,6 +252,7 @@ class ValueArray {
   double read_charge(const float* phi_pulse, double now_ns) const;
   // Bytes of memory the array holds (the object and its heap): for memory estimates.
   std::size_t state_bytes() const;
+  void prefetch() const;  // a cache hint before a read: what it walks
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }

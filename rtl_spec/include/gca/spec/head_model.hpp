@@ -102,6 +102,11 @@ class SubTileModel {
                float* phi_out, double* o_out, SubTileActivity* activity = nullptr,
                const PulseCodes* q_codes = nullptr) const;
   bool active() const { return key_.valid_columns() > 0; }
+  // A cache hint: the arrays the next compute() reads.
+  void prefetch() const {
+    key_.prefetch();
+    value_.prefetch();
+  }
   // Earliest write time of the columns held (the oldest value), or -1 when idle.
   double oldest_written_ns() const;
 

@@ -53,6 +53,8 @@ class TaskPool {
 class TaskPool::Task {
  public:
   explicit Task(std::function<void()> fn) : fn_(std::move(fn)) {}
+  // The task has run (a join would return at once).
+  bool done() const { return state_.load(std::memory_order_acquire) == kDone; }
 
  private:
   friend class TaskPool;

@@ -25,6 +25,7 @@
 
 #include "gca/sc/attention_head.hpp"
 #include "gca/sc/head_registers.hpp"
+#include "gca/sc/numerics_ahead.hpp"
 #include "gca/spec/buffer_codes.hpp"
 #include "gca/spec/parallel.hpp"
 
@@ -82,6 +83,13 @@ class Accelerator : public sc_core::sc_module {
   spec::regs::BufferFormat buffer_format() const { return format_; }
   // Global soft reset (GLB_CTRL.SOFT_RESET and a rising reset input).
   void soft_reset();
+  // Lets the heads' numerics run one token ahead of the simulation (numerics_ahead.hpp) with
+  // the inputs the host will write: the platform promises open-loop inputs, one token in the
+  // layers at a time (decode) and no resets. Taken up at the start of the simulation where it
+  // is possible (a pool with workers, cells that do not leak, no capture or traced sub-tiles,
+  // GCA_NUMERICS_AHEAD not 0); numerics_ahead() says whether it was.
+  void run_numerics_ahead(NumericsAhead::Inputs inputs) { ahead_inputs_ = std::move(inputs); }
+  bool numerics_ahead() const { return ahead_ != nullptr; }
 
  private:
   struct Route {
@@ -116,14 +124,17 @@ class Accelerator : public sc_core::sc_module {
   void update_irq();
   void on_reset_input();
   void before_end_of_elaboration() override;
+  void start_of_simulation() override;
 
   spec::HardwareSpec spec_;
   AcceleratorOptions options_;
   PowerFactory power_;
   std::unique_ptr<spec::TaskPool> pool_;
+  NumericsAhead::Inputs ahead_inputs_;
   spec::BufferCodes codes_;
   std::vector<std::unique_ptr<AttentionLayer>> layers_;
   std::vector<HeadPort> ports_;  // layer * n_heads + head
+  std::unique_ptr<NumericsAhead> ahead_;  // destroyed before the heads and the pool it uses
   spec::regs::BufferFormat format_;
   std::uint64_t irq_enable_ = 0;
   bool overflow_irq_enable_ = false;

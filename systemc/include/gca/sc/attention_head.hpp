@@ -23,6 +23,8 @@
 
 namespace gca::sc {
 
+class NumericsAhead;
+
 enum class InputBuffer { k, v, q };
 
 // Output of one token, as the head's output FIFO holds it.
@@ -99,6 +101,19 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   const sc_core::sc_event& reset_event() const { return reset_done_; }
   long resets() const { return resets_; }
 
+  // The numerics of each token come from `ahead` (computed ahead of the simulation) instead of a
+  // fork at the write phase; null goes back to forking. Set before the simulation starts.
+  void use_numerics_ahead(NumericsAhead* ahead) { ahead_ = ahead; }
+  // Ahead is possible when time does not enter the numerics (cells that do not leak) and nothing
+  // reads the model's views of a token (score capture, traced sub-tiles).
+  bool numerics_ahead_possible() const;
+  // For NumericsAhead, on any thread: this head's step for `token` with `q, k, v` into the
+  // token's record (the head is at (layer, head) for the inputs' numbering).
+  void compute_ahead(long token, const double* q, const double* k, const double* v);
+  // The record's input buffers, which compute_ahead's caller fills first.
+  void ahead_inputs(long token, double** q, double** k, double** v);
+  int head_index() const { return head_index_; }
+
   PeripheralControl control;
   WritePort write_port;
   QPulseGenerator q_pulses;
@@ -132,6 +147,17 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   double refresh_ns() const override;
   void refresh_done(long token) override;
 
+  // A token's numerics computed ahead (NumericsAhead): two per head, token t in [t % 2].
+  struct AheadRecord {
+    long token = -1;
+    std::vector<double> q, k, v, out;
+    std::vector<spec::SubTileActivity> activity;  // per sub-tile
+    spec::RefreshActivity refresh;
+  };
+  // The numerics of the token in the analog stage, once joined: from the model or a record.
+  void numerics_joined();
+  bool subtile_active(std::size_t s) const { return activity_[s].columns_converted > 0; }
+
   void build_subtiles();
   void start_of_simulation() override;
   static void sized(Stage& s, int d);
@@ -142,6 +168,10 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   spec::TaskPool* pool_;
   std::unique_ptr<spec::HeadModel> model_;
   spec::TaskPool::Ticket numerics_;
+  NumericsAhead* ahead_ = nullptr;
+  AheadRecord ahead_records_[2];
+  const spec::SubTileActivity* activity_ = nullptr;  // of the analog stage's token, per sub-tile
+  const spec::RefreshActivity* refresh_ = nullptr;
   PowerFactory* power_;
   std::vector<double> k_in_, v_in_, q_in_;            // input registers
   power::ActionCounts head_actions_;                  // per token, the same for every token

@@ -37,6 +37,10 @@ class Workload {
     (void)token;
     return false;
   }
+  // Open loop: the same values as inputs(), from a pure function that any thread may call at
+  // any time (the heads' numerics then run a token ahead of the simulation); null when inputs
+  // depend on outputs or on the order of calls.
+  virtual tlm::TokenSource open_loop_inputs() const { return nullptr; }
   // Figures of the run (a language model's loss, ...), added when the run has ended.
   virtual void add_metrics(Metrics& metrics) const { (void)metrics; }
   // The "workload" section of report.json beyond kind and mode (may be empty).
