@@ -42,8 +42,7 @@ void NumericsAhead::schedule(long t) {
   for (std::size_t i = 0; i < heads_.size(); ++i) {
     if (released_[i] < t - 2) {
       throw Error(heads_[i]->name(), "numerics ahead",
-                  "token " + std::to_string(t) + " would overwrite token " +
-                      std::to_string(t - 2) +
+                  "token " + std::to_string(t) + " would overwrite token " + std::to_string(t - 2) +
                       " before the head delivered it (ahead works one token at a time, decode)");
     }
   }

@@ -56,8 +56,35 @@ class TimedCli : public ::testing::Test {
             {"workload", {{"mode", "prefill"}, {"tokens", 120}, {"protocol", protocol}}},
             {"report", {{"plots", false}}}};
   }
+  // gca-sim with an environment (KEY=VALUE words first, through env(1)); its exit status.
+  int sim_env(const std::vector<std::string>& env, const std::string& args) {
+    std::vector<std::string> argv{"env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(GCA_SIM);
+    for (const std::string& w : gca::test::words(args)) argv.push_back(w);
+    return gca::test::run_process(argv, path("stdout.txt"), path("stderr.txt")).code;
+  }
+  // Decode over 3 layers of 4 heads, window 48 (full after 48 of 150 tokens), checked.
+  static json decode_scenario() {
+    return {{"name", "decode_ahead"},
+            {"hardware",
+             {{"spec", "gpt2.json"},
+              {"set", {{"window", 48}, {"model.n_layers", 3}, {"model.n_heads", 4}}}}},
+            {"workload", {{"mode", "decode"}, {"tokens", 150}}},
+            {"stimulus", {{"kind", "uniform"}, {"seed", 5}}},
+            {"check", {{"against_oracle", true}}},
+            {"report", {{"plots", false}}}};
+  }
   fs::path dir_;
 };
+
+// report.json without what depends on the machine: wall-clock rates, memory, how the numerics ran.
+json machine_free(json r) {
+  for (const char* k :
+       {"wall_time_s", "tokens_per_second", "tokens_per_second_steady_state", "memory", "numerics"})
+    r.erase(k);
+  return r;
+}
 
 // 2 layers, window 64, prefill, digital phase pinned to 15 ns: by hand, token t leaves layer 1 at
 // 50 t + 130 ns, so 120 tokens end at 50 x 119 + 130 = 6080 ns (50.67 ns per token).
@@ -168,6 +195,51 @@ TEST_F(TimedCli, PrefillEnergyTraceNeverDecreases) {
   }
   EXPECT_EQ(energy_ids.size(), 5u);
   EXPECT_GT(values, 40);
+}
+
+// The same run with the numerics a token ahead (two threads) and forked per head at the write
+// phase (GCA_NUMERICS_AHEAD=0) and on one thread (no pool): every output file is the same, byte
+// for byte, and report.json differs only in its machine-dependent figures.
+TEST_F(TimedCli, NumericsAheadGivesTheSameRunAsForkedNumerics) {
+  const std::string sc = write("d.json", decode_scenario());
+  ASSERT_EQ(sim_env({"GCA_THREADS=2"}, "run " + sc + " --quiet --out " + path("ahead")), 0);
+  ASSERT_EQ(sim_env({"GCA_THREADS=2", "GCA_NUMERICS_AHEAD=0"},
+                    "run " + sc + " --quiet --out " + path("fork")),
+            0);
+  ASSERT_EQ(sim_env({"GCA_THREADS=1"}, "run " + sc + " --quiet --out " + path("one")), 0);
+  const json ahead = report("ahead"), fork = report("fork"), one = report("one");
+  EXPECT_TRUE(ahead["numerics"]["ahead"].get<bool>());
+  EXPECT_EQ(ahead["numerics"]["threads"], 2);
+  EXPECT_FALSE(fork["numerics"]["ahead"].get<bool>());
+  EXPECT_FALSE(one["numerics"]["ahead"].get<bool>());
+  EXPECT_EQ(ahead["check"]["mismatches"], 0);
+  EXPECT_GT(ahead["check"]["outputs_compared"].get<double>(), 0.0);
+  EXPECT_EQ(machine_free(ahead), machine_free(fork));
+  EXPECT_EQ(machine_free(ahead), machine_free(one));
+  for (const char* f :
+       {"energy_per_token.csv", "modules.csv", "power_windows.csv", "energy_groups.csv"}) {
+    const std::string a = slurp(path(std::string("ahead/") + f));
+    EXPECT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, slurp(path(std::string("fork/") + f))) << f;
+    EXPECT_EQ(a, slurp(path(std::string("one/") + f))) << f;
+  }
+}
+
+// Where time enters the numerics (leaking cells) or layers overlap tokens (prefill), the heads
+// fork their numerics as before.
+TEST_F(TimedCli, NumericsAheadOnlyWhereTimeDoesNotEnter) {
+  json leaky = decode_scenario();
+  leaky["hardware"]["set"]["retention.tau_ms"] = 0.05;
+  ASSERT_EQ(sim_env({"GCA_THREADS=2"},
+                    "run " + write("l.json", leaky) + " --quiet --out " + path("leaky")),
+            0);
+  EXPECT_FALSE(report("leaky")["numerics"]["ahead"].get<bool>());
+  json pre = prefill("lt");
+  pre["workload"]["tokens"] = 60;
+  ASSERT_EQ(
+      sim_env({"GCA_THREADS=2"}, "run " + write("p.json", pre) + " --quiet --out " + path("pre")),
+      0);
+  EXPECT_FALSE(report("pre")["numerics"]["ahead"].get<bool>());
 }
 
 }  // namespace

@@ -402,6 +402,8 @@ void Experiment::add_run_sections(RunResult& r, const tlm::System& sys, double w
                         {"estimated_structure_bytes", memory_.structure},
                         {"estimated_checker_bytes", memory_.checker},
                         {"peak_resident_bytes", double(usage.ru_maxrss) * 1024.0}};
+  r.report["numerics"] = {{"threads", sys.accelerator.threads()},
+                          {"ahead", sys.accelerator.numerics_ahead()}};
   r.report["tokens_per_second"] = wall_s > 0 ? T / wall_s : 0.0;
   // Rate once the window is full (every token reads every sub-tile): the figure that scales.
   r.report["tokens_per_second_steady_state"] =

@@ -90,6 +90,7 @@ class Accelerator : public sc_core::sc_module {
   // GCA_NUMERICS_AHEAD not 0); numerics_ahead() says whether it was.
   void run_numerics_ahead(NumericsAhead::Inputs inputs) { ahead_inputs_ = std::move(inputs); }
   bool numerics_ahead() const { return ahead_ != nullptr; }
+  int threads() const { return pool_->threads(); }  // of the heads' numerics
 
  private:
   struct Route {
@@ -133,7 +134,7 @@ class Accelerator : public sc_core::sc_module {
   NumericsAhead::Inputs ahead_inputs_;
   spec::BufferCodes codes_;
   std::vector<std::unique_ptr<AttentionLayer>> layers_;
-  std::vector<HeadPort> ports_;  // layer * n_heads + head
+  std::vector<HeadPort> ports_;           // layer * n_heads + head
   std::unique_ptr<NumericsAhead> ahead_;  // destroyed before the heads and the pool it uses
   spec::regs::BufferFormat format_;
   std::uint64_t irq_enable_ = 0;

@@ -37,7 +37,8 @@ class NumericsAhead {
  public:
   // Token data per (token, layer, head), as the host will write it: called from several
   // threads at once, so it must be a pure function of its arguments.
-  using Inputs = std::function<void(long token, int layer, int head, double* q, double* k, double* v)>;
+  using Inputs =
+      std::function<void(long token, int layer, int head, double* q, double* k, double* v)>;
 
   // heads: every head, index layer * n_heads + head; pool: with at least one worker.
   NumericsAhead(std::vector<AttentionHead*> heads, int n_heads, Inputs inputs,
@@ -55,18 +56,18 @@ class NumericsAhead {
 
  private:
   void schedule(long t);
-  long claim();              // the next (token, head) item, or -1 when none is scheduled
-  void compute(long item);   // one head's step for one token, into its record
-  void drain();              // claims and computes until no item is left
+  long claim();             // the next (token, head) item, or -1 when none is scheduled
+  void compute(long item);  // one head's step for one token, into its record
+  void drain();             // claims and computes until no item is left
   std::vector<AttentionHead*> heads_;
   int n_heads_;
   Inputs inputs_;
   spec::TaskPool* pool_;
   long scheduled_ = -1;  // the last token whose batch is scheduled (simulation thread)
   std::vector<long> released_;
-  std::unique_ptr<std::atomic<long>[]> ready_;  // per head: the last token whose record is done
-  std::atomic<long> next_{0};    // the next item: token * heads + index
-  std::atomic<long> limit_{0};   // items below this are scheduled
+  std::unique_ptr<std::atomic<long>[]> ready_;   // per head: the last token whose record is done
+  std::atomic<long> next_{0};                    // the next item: token * heads + index
+  std::atomic<long> limit_{0};                   // items below this are scheduled
   std::vector<spec::TaskPool::Ticket> helpers_;  // drain tasks forked and not seen done
 };
 
