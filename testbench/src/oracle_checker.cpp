@@ -19,6 +19,8 @@ OracleChecker::OracleChecker(const spec::HardwareSpec& spec, int layers, int hea
     it.in.resize(3 * std::size_t(d_));
     it.out.resize(d_);
   }
+  // A token's worth of items (every head's) per wake-up of the checker.
+  wake_at_ = std::max<std::size_t>(1, std::size_t(layers) * heads);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -34,6 +36,7 @@ OracleChecker::~OracleChecker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closing_ = true;
+    flushing_ = true;
   }
   has_item_.notify_all();
   thread_.join();
@@ -41,11 +44,20 @@ OracleChecker::~OracleChecker() {
 
 void OracleChecker::enqueue(const std::function<void(Item&)>& fill) {
   std::unique_lock<std::mutex> lock(mutex_);
-  has_room_.wait(lock, [this] { return size_ < ring_.size(); });
+  if (size_ == ring_.size()) {
+    // Full: the checker must run now, whatever the batch.
+    flushing_ = true;
+    if (checker_sleeps_) has_item_.notify_one();
+    submitter_sleeps_ = true;
+    has_room_.wait(lock, [this] { return size_ < ring_.size(); });
+    submitter_sleeps_ = false;
+    flushing_ = false;
+  }
   fill(ring_[(head_ + size_) % ring_.size()]);
   ++size_;
+  const bool wake = checker_sleeps_ && size_ >= wake_at_;
   lock.unlock();
-  has_item_.notify_one();
+  if (wake) has_item_.notify_one();
 }
 
 void OracleChecker::submit(int layer, int head, long token, const double* q, const double* k,
@@ -75,7 +87,10 @@ void OracleChecker::reset(int layer, int head) {
 
 void OracleChecker::finish() {
   std::unique_lock<std::mutex> lock(mutex_);
+  flushing_ = true;
+  if (checker_sleeps_) has_item_.notify_one();
   idle_.wait(lock, [this] { return size_ == 0 && !busy_; });
+  flushing_ = false;
 }
 
 void OracleChecker::check(const Item& it) {
@@ -104,7 +119,13 @@ void OracleChecker::check(const Item& it) {
 void OracleChecker::run() {
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
-    has_item_.wait(lock, [this] { return size_ > 0 || closing_; });
+    if (size_ == 0 || (size_ < wake_at_ && !flushing_)) {
+      if (size_ == 0) idle_.notify_all();  // finish() may wait for this
+      checker_sleeps_ = true;
+      has_item_.wait(lock,
+                     [this] { return size_ >= wake_at_ || closing_ || (flushing_ && size_ > 0); });
+      checker_sleeps_ = false;
+    }
     if (size_ == 0) return;  // closing
     Item& it = ring_[head_];
     busy_ = true;
@@ -116,9 +137,9 @@ void OracleChecker::run() {
     head_ = (head_ + 1) % ring_.size();
     --size_;
     busy_ = false;
+    const bool room = submitter_sleeps_;
     lock.unlock();
-    has_room_.notify_one();
-    idle_.notify_all();
+    if (room) has_room_.notify_one();
   }
 }
 

@@ -70,6 +70,11 @@ class OracleChecker {
   std::mutex mutex_;
   std::condition_variable has_item_, has_room_, idle_;
   bool busy_ = false;
+  // Who sleeps on which condition: a notification is a system call when someone sleeps, so
+  // each side wakes the other only when it must. The checker is woken once a batch of items
+  // (wake_at_) waits, not for every item, or when the run flushes (finish, closing).
+  bool checker_sleeps_ = false, submitter_sleeps_ = false, flushing_ = false;
+  std::size_t wake_at_ = 1;
   long compared_ = 0, mismatches_ = 0, flips_ = 0;
   double worst_abs_ = 0.0;
   std::thread thread_;
