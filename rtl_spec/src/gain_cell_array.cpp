@@ -357,6 +357,19 @@ void KeyArray::write_column(int col, const double* k_volts, double now_ns, long 
                             bool refresh) {
   const bool keep_sums = !terms_.has_decay();
   const bool overwrite = clock_.valid(col);
+  if (terms_.form() == CellTerms::Form::levels) {
+    // Cells alike (no mismatch, no write noise: what the level form means): the DAC's level
+    // as is, without the per-cell draws, which are all zero here.
+    for (int f = 0; f < features_; ++f) {
+      const std::size_t cell = idx(f, col);
+      if (overwrite) row_read_charge_[f] -= cell_read_charge(terms_.g_at(cell, 1.0f));
+      terms_.store(cell, circuits_->k_voltage(k_volts[f]), *circuits_);
+      row_read_charge_[f] += cell_read_charge(terms_.g_at(cell, 1.0f));
+    }
+    if (!overwrite) ++valid_count_;
+    clock_.write(col, now_ns, circuits_->retention);
+    return;
+  }
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->k_voltage(k_volts[f]),
                                          variation_.write_noise_v(f, col, token, refresh));
@@ -450,6 +463,16 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
 void ValueArray::write_line(int line, const double* v_volts, double now_ns, long token,
                             bool refresh) {
   double line_charge = 0.0;
+  if (terms_.form() == CellTerms::Form::levels) {  // cells alike: see KeyArray::write_column
+    for (int f = 0; f < features_; ++f) {
+      terms_.store(idx(line, f), circuits_->v_voltage(v_volts[f]), *circuits_);
+      line_charge += cell_read_charge(terms_.g_at(idx(line, f), 1.0f));
+    }
+    if (!clock_.valid(line)) ++valid_count_;
+    line_read_charge_[line] = line_charge;
+    clock_.write(line, now_ns, circuits_->retention);
+    return;
+  }
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->v_voltage(v_volts[f]),
                                          variation_.write_noise_v(f, line, token, refresh));
