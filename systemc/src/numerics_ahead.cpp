@@ -17,10 +17,11 @@ inline void cpu_relax() {
 }  // namespace
 
 NumericsAhead::NumericsAhead(std::vector<AttentionHead*> heads, int n_heads, Inputs inputs,
-                             spec::TaskPool& pool)
+                             long tokens, spec::TaskPool& pool)
     : heads_(std::move(heads)),
       n_heads_(n_heads),
       inputs_(std::move(inputs)),
+      tokens_(tokens),
       pool_(&pool),
       released_(heads_.size(), -1),
       ready_(new std::atomic<long>[heads_.size()]) {
@@ -34,10 +35,15 @@ NumericsAhead::~NumericsAhead() {
 void NumericsAhead::taken(int index, long t) {
   if (index != 0) return;
   if (scheduled_ < t) schedule(t);
-  if (scheduled_ < t + 1) schedule(t + 1);
+  if (scheduled_ < t + 1 && t + 1 < tokens_) schedule(t + 1);
 }
 
 void NumericsAhead::schedule(long t) {
+  if (t >= tokens_) {
+    throw Error(heads_[0]->name(), "numerics ahead",
+                "token " + std::to_string(t) + " is past the " + std::to_string(tokens_) +
+                    " tokens the platform announced");
+  }
   // A head's record of token t replaces that of t - 2: every head must be done with it.
   for (std::size_t i = 0; i < heads_.size(); ++i) {
     if (released_[i] < t - 2) {

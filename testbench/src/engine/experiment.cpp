@@ -274,7 +274,7 @@ RunResult Experiment::run() {
   attach_tracer(sys, outputs);
   if (sc_.host.workload == tlm::Workload::decode) {
     if (tlm::TokenSource in = workload_->open_loop_inputs())
-      sys.accelerator.run_numerics_ahead(std::move(in));
+      sys.accelerator.run_numerics_ahead(std::move(in), sc_.host.tokens);
   }
   sys.host.reset_heads_before = [this](long t, int l) {
     if (!workload_->reset_heads_before(t)) return false;
