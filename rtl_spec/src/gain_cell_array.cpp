@@ -4,11 +4,13 @@
 
 namespace gca::spec {
 
-void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
+void CellTerms::reset(std::size_t n_cells, std::size_t row_cells, const CircuitModel& circuits) {
   const Quantizer& dac = circuits.kv_dac;
   const float center = static_cast<float>(circuits.gain_cell.w_center());
   const GainCellModel& gc = circuits.gain_cell;
   const bool shared_levels = dac.levels() >= 2 && dac.levels() <= 256 && !circuits.per_cell_analog;
+  row_cells_ = row_cells;
+  packed_ = false;
   if (circuits.retention.enabled() && !shared_levels) {
     form_ = Form::decay;
     for (auto& t : t_) t.assign(n_cells, 0.0f);
@@ -40,9 +42,17 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
         level_t_[2][i] = static_cast<float>(gc.poly(3) * w * w * w);
       }
     }
+    // Nibbles when they hold every level and each row starts at a byte (an even row length:
+    // then cell 2i and 2i + 1 of the array are cells 2i and 2i + 1 of one row's byte).
+    packed_ = form_ == Form::levels && dac.levels() <= 16 && row_cells > 0 && row_cells % 2 == 0 &&
+              n_cells % row_cells == 0;
     // Unwritten cells read as the level nearest the centre; they are never read anyway.
-    level_.assign(n_cells,
-                  static_cast<std::uint8_t>(dac.level_index(circuits.gain_cell.w_center())));
+    const int centre = dac.level_index(circuits.gain_cell.w_center());
+    if (packed_) {
+      level_.assign(n_cells / 2, static_cast<std::uint8_t>(centre | centre << 4));
+    } else {
+      level_.assign(n_cells, static_cast<std::uint8_t>(centre));
+    }
   } else {
     form_ = Form::dense;
     g_.assign(n_cells, 0.0f);
@@ -57,7 +67,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
   switch (form_) {
     case Form::levels:
     case Form::decay_levels:
-      level_[cell] = static_cast<std::uint8_t>(circuits.kv_dac.level_index(volts));
+      set_level(cell, circuits.kv_dac.level_index(volts));
       return;
     case Form::dense:
       g_[cell] = static_cast<float>(gain * gc.g(w + offset_v));
@@ -79,7 +89,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
 float CellTerms::g_at(std::size_t cell, float f) const {
   switch (form_) {
     case Form::levels:
-      return level_g_[level_[cell]];
+      return level_g_[level_of(cell)];
     case Form::dense:
       return g_[cell];
     case Form::decay:
@@ -103,7 +113,17 @@ void CellTerms::level_read_charges(float f, float* out) const {
 }
 
 float CellTerms::stored_voltage(std::size_t cell) const {
-  return has_levels() ? level_v_[level_[cell]] : volts_[cell];
+  return has_levels() ? level_v_[level_of(cell)] : volts_[cell];
+}
+
+void CellTerms::set_level(std::size_t cell, int level) {
+  if (!packed_) {
+    level_[cell] = static_cast<std::uint8_t>(level);
+    return;
+  }
+  std::uint8_t& byte = level_[cell >> 1];
+  const int shift = (cell & 1) * 4;
+  byte = static_cast<std::uint8_t>((byte & ~(0x0F << shift)) | (level << shift));
 }
 
 void ColumnClock::reset(int n) {
@@ -280,6 +300,19 @@ void dense_gemv(const float* q, int rows, const float* g, int n, float* out) {
   }
 }
 
+// out[c] = sum over rows of weight[r] x table[level of cell (r, c)], over whichever layout the
+// level codes have (a byte or a nibble per cell).
+void gemv_cell_levels(const float* weight, int rows, const CellTerms& terms, const float* table,
+                      float* out, int n) {
+  if (terms.packed()) {
+    gemv_levels_packed(weight, rows, terms.level(), terms.level_row_bytes(), table,
+                       terms.level_count(), out, n);
+  } else {
+    gemv_levels(weight, rows, terms.level(), terms.level_row_bytes(), table, terms.level_count(),
+                out, n);
+  }
+}
+
 // The DAC's level plus its write noise, within the cell's voltage range.
 double written_voltage(const CircuitModel& circuits, double dac_volts, double noise_v) {
   if (noise_v == 0.0) return dac_volts;
@@ -292,7 +325,7 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
       features_(features),
       columns_(columns),
       variation_(circuits, ArrayKind::key, place, features, columns) {
-  terms_.reset(std::size_t(features) * columns, circuits);
+  terms_.reset(std::size_t(features) * columns, std::size_t(columns), circuits);
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
@@ -328,8 +361,15 @@ bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_
   }
   if (!codes->exact) return false;
   const std::size_t n = std::size_t(columns_);
-  level_moments(codes->code.data(), features_, terms_.level(), n, terms_.level_count(), columns_,
-                moments_.data(), moments_.data() + n, moments_.data() + 2 * n);
+  if (terms_.packed()) {
+    level_moments_packed(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
+                         terms_.level_count(), columns_, moments_.data(), moments_.data() + n,
+                         moments_.data() + 2 * n);
+  } else {
+    level_moments(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
+                  terms_.level_count(), columns_, moments_.data(), moments_.data() + n,
+                  moments_.data() + 2 * n);
+  }
   *code_sum = codes->sum;
   return true;
 }
@@ -376,8 +416,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
     if (integer_reads_ && code_moments(q, codes, &code_sum))
       combine_moments(terms_.level_g_cubic(), code_sum, out);
     else
-      gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
-                  terms_.level_count(), out, n);
+      gemv_cell_levels(q, features_, terms_, terms_.level_g(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
     dense_gemv(q, features_, terms_.g(), n, out);
   } else {
@@ -402,8 +441,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
       std::fill(a0, a0 + n, c0);
       float* a[3] = {a1, a2, a3};
       for (int i = 0; i < 3; ++i) {
-        gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
-                    terms_.level_count(), a[i], n);
+        gemv_cell_levels(q, features_, terms_, terms_.level_term(i + 1), a[i], n);
       }
     } else {
       decay_terms_gemv(q, features_, terms_, n, a0, a1, a2, a3);
@@ -426,7 +464,7 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
       lines_(lines),
       variation_(circuits, ArrayKind::value, place, features, lines),
       weight_(lines) {
-  terms_.reset(std::size_t(features) * lines, circuits);
+  terms_.reset(std::size_t(features) * lines, std::size_t(features), circuits);
   clock_.reset(lines);
   line_read_charge_.assign(lines, 0.0);
   if (terms_.form() == CellTerms::Form::decay_levels) {
@@ -465,8 +503,7 @@ void ValueArray::integrate(const float* phi, double now_ns, long token, float* o
       for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
       w = weight_.data();
     }
-    gemv_levels(w, lines_, terms_.level(), std::size_t(n), terms_.level_g(), terms_.level_count(),
-                out, n);
+    gemv_cell_levels(w, lines_, terms_, terms_.level_g(), out, n);
   } else {
     integrate_analog(phi, now_ns, out);
   }
@@ -501,8 +538,8 @@ void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) c
     }
     float* part = partial_.data();
     for (int i = 0; i < 3; ++i) {
-      gemv_levels(w[i], lines_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
-                  terms_.level_count(), part + std::size_t(i) * n, n);
+      gemv_cell_levels(w[i], lines_, terms_, terms_.level_term(i + 1), part + std::size_t(i) * n,
+                       n);
     }
     const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * phi_sum;
     for (int f = 0; f < n; ++f) out[f] = part[f] + part[n + f] + part[2 * n + f] + c0;
