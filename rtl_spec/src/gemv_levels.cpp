@@ -171,23 +171,25 @@ __attribute__((target("avx2"))) inline void avx2_packed_block64(const int* live_
                                                                 const float* weight, __m256 table,
                                                                 const std::uint8_t* nibbles,
                                                                 std::size_t stride, float* out) {
-  __m256 acc[8];
-  for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
+  // Eight named sums rather than an array: GCC otherwise keeps the array in memory and stores
+  // it on every row.
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   for (int i = 0; i < live; ++i) {
     const int r = live_rows[i];
     const __m256 lut = _mm256_mul_ps(_mm256_broadcast_ss(weight + r), table);
     const __m256i v =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nibbles + std::size_t(r) * stride));
-    acc[0] = _mm256_add_ps(acc[0], _mm256_permutevar8x32_ps(lut, v));
-    acc[1] = _mm256_add_ps(acc[1], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 4)));
-    acc[2] = _mm256_add_ps(acc[2], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 8)));
-    acc[3] = _mm256_add_ps(acc[3], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 12)));
-    acc[4] = _mm256_add_ps(acc[4], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 16)));
-    acc[5] = _mm256_add_ps(acc[5], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 20)));
-    acc[6] = _mm256_add_ps(acc[6], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 24)));
-    acc[7] = _mm256_add_ps(acc[7], _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 28)));
+    a0 = _mm256_add_ps(a0, _mm256_permutevar8x32_ps(lut, v));
+    a1 = _mm256_add_ps(a1, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 4)));
+    a2 = _mm256_add_ps(a2, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 8)));
+    a3 = _mm256_add_ps(a3, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 12)));
+    a4 = _mm256_add_ps(a4, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 16)));
+    a5 = _mm256_add_ps(a5, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 20)));
+    a6 = _mm256_add_ps(a6, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 24)));
+    a7 = _mm256_add_ps(a7, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 28)));
   }
   alignas(32) float lanes[8][8];
+  const __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
   for (int k = 0; k < 8; ++k) _mm256_store_ps(lanes[k], acc[k]);
   for (int j = 0; j < 8; ++j)
     for (int k = 0; k < 8; ++k) out[8 * j + k] = lanes[k][j];
