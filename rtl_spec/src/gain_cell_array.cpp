@@ -589,7 +589,7 @@ double KeyArray::read_charge(const float* q, double now_ns) const {
     for (int c = 0; c < columns_; ++c) {
       if (clock_.valid(c)) terms_.level_read_charges(d[c], &charge_table_[std::size_t(c) * levels]);
     }
-    const std::uint8_t* level = terms_.level();
+    const std::uint8_t* level = terms_.level();  // decay_levels: a byte per cell, never packed
     for (int f = 0; f < features_; ++f) {
       if (q[f] == 0.0f) continue;
       const std::uint8_t* row_levels = level + idx(f, 0);
@@ -623,7 +623,7 @@ double ValueArray::read_charge(const float* phi, double now_ns) const {
       // One read charge per level at this line's decay, then a look-up per cell.
       charge_table_.resize(terms_.level_count());
       terms_.level_read_charges(d[l], charge_table_.data());
-      const std::uint8_t* cell_levels = terms_.level() + idx(l, 0);
+      const std::uint8_t* cell_levels = terms_.level() + idx(l, 0);  // a byte per cell
       line = sum_by_level(charge_table_.data(), 0, cell_levels, features_);
     } else {
       for (int f = 0; f < features_; ++f) line += cell_read_charge(terms_.g_at(idx(l, f), d[l]));
