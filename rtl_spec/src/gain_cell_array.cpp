@@ -116,16 +116,6 @@ float CellTerms::stored_voltage(std::size_t cell) const {
   return has_levels() ? level_v_[level_of(cell)] : volts_[cell];
 }
 
-void CellTerms::set_level(std::size_t cell, int level) {
-  if (!packed_) {
-    level_[cell] = static_cast<std::uint8_t>(level);
-    return;
-  }
-  std::uint8_t& byte = level_[cell >> 1];
-  const int shift = (cell & 1) * 4;
-  byte = static_cast<std::uint8_t>((byte & ~(0x0F << shift)) | (level << shift));
-}
-
 void ColumnClock::reset(int n) {
   written_.assign(n, -1.0);
   factor_.assign(n, 1.0);

@@ -94,7 +94,15 @@ class CellTerms {
   int level_of(std::size_t cell) const {
     return packed_ ? (level_[cell >> 1] >> ((cell & 1) * 4)) & 0x0F : level_[cell];
   }
-  void set_level(std::size_t cell, int level);
+  void set_level(std::size_t cell, int level) {
+    if (!packed_) {
+      level_[cell] = static_cast<std::uint8_t>(level);
+      return;
+    }
+    std::uint8_t& byte = level_[cell >> 1];
+    const int shift = (cell & 1) * 4;
+    byte = static_cast<std::uint8_t>((byte & ~(0x0F << shift)) | (level << shift));
+  }
   Form form_ = Form::dense;
   bool packed_ = false;
   std::size_t row_cells_ = 0;
