@@ -243,6 +243,8 @@ def power_block(runner, write):
 PERF_RUNS = [
     ("gpt2_full.json", ["--tokens", "1300"], "whole GPT-2 (12 × 12 heads), 1300 tokens"),
     ("gpt2_layer.json", ["--tokens", "10000"], "one GPT-2 layer, 10 000 tokens"),
+    ("gpt2_xl_layer.json", ["--set", "model.n_layers=48", "--tokens", "1100"],
+     "whole GPT-2 XL (48 × 25 heads), 1100 tokens"),
 ]
 
 
@@ -265,11 +267,14 @@ def performance_block(runner, write):
             continue
         rss_mb = int(r.stdout.strip().splitlines()[-1]) / 1024
         rep = json.load(open(out / "report.json"))
+        numerics = rep.get("numerics", {})
+        how = (f"{numerics.get('threads', '?')} threads, "
+               f"{'a token ahead' if numerics.get('ahead') else 'forked per head'}")
         rows.append([f"`gca-sim run testbench/scenarios/{scenario} {' '.join(args)}` ({label})",
-                     fmt(rep["tokens_per_second_steady_state"], 3),
+                     fmt(rep["tokens_per_second_steady_state"], 3), how,
                      f"every {rep['check']['oracle_every']}. token", f"{fmt(rss_mb, 3)} MB"])
-    return {"performance": table(["command", "tokens/s (window full)", "oracle compares",
-                                  "peak RSS"], rows)}
+    return {"performance": table(["command", "tokens/s (window full)", "numerics",
+                                  "oracle compares", "peak RSS"], rows)}
 
 
 def bench_json(runner, program, args, what):
@@ -292,11 +297,16 @@ def us(seconds):
 def benchmark_blocks(runner, write):
     """README: the benchmark tables of bench/ (wall-clock: machine-dependent, never compared)."""
     rows = {}
+    many = []
     for b in bench_json(runner, "gca_bench_numerics", ["--benchmark_min_time=0.3",
-                         "--benchmark_filter=variation:0|BM_FloorMacLoop"],
+                         "--benchmark_filter=variation:0|BM_FloorMacLoop|ManyHeads"],
                         "bench numerics"):
         name = b["name"]
         seconds = b["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3}[b["time_unit"]]
+        if name.startswith("BM_HeadStepManyHeads"):
+            heads = int(re.search(r"heads:(\d+)", name).group(1))
+            many.append([str(heads), us(seconds), fmt(1.0 / (seconds * 144), 4)])
+            continue
         window = int(re.search(r"window:(\d+)", name).group(1))
         if name.startswith("BM_HeadStep") and "variation:0" in name:
             rows.setdefault(window, {})["decay" if "decay:1" in name else "plain"] = seconds
@@ -326,7 +336,10 @@ def benchmark_blocks(runner, write):
     if r.returncode != 0:
         runner.failures.append(f"roofline: exit {r.returncode}: {r.stderr.strip()[-300:]}")
     roofline = "```\n" + r.stdout.strip() + "\n```"
-    return {"bench_numerics": numerics, "bench_sim": sim, "roofline": roofline}
+    many_heads = table(["heads stepped in turn (window 1024)", "time per head step",
+                        "GPT-2 tokens/s at that rate (144 head steps, one thread)"], many)
+    return {"bench_numerics": numerics, "bench_many_heads": many_heads, "bench_sim": sim,
+            "roofline": roofline}
 
 
 def lm_figures(runner, check):

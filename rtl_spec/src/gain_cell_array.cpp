@@ -322,8 +322,18 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   const Quantizer& q_dac = circuits.q_dac;
   integer_reads_ = terms_.has_levels() && q_dac.levels() >= 2 && q_dac.lo() == 0.0 &&
                    level_moments_fit(terms_.level_count(), q_dac.levels() - 1);
-  if (integer_reads_) moments_.resize(3 * std::size_t(columns));
 }
+
+namespace {
+// The moments of one read, per thread: every array's read uses them and is done with them
+// before the next read on that thread, so one warm buffer serves all instead of a cold one
+// per array.
+std::vector<std::int32_t>& moments_scratch(std::size_t n) {
+  thread_local std::vector<std::int32_t> m;
+  if (m.size() < n) m.resize(n);
+  return m;
+}
+}  // namespace
 
 void PulseCodes::assign(const float* width, int n, const Quantizer& q_dac) {
   code.resize(std::size_t(n));
@@ -351,14 +361,13 @@ bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_
   }
   if (!codes->exact) return false;
   const std::size_t n = std::size_t(columns_);
+  std::int32_t* m = moments_scratch(3 * n).data();
   if (terms_.packed()) {
     level_moments_packed(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
-                         terms_.level_count(), columns_, moments_.data(), moments_.data() + n,
-                         moments_.data() + 2 * n);
+                         terms_.level_count(), columns_, m, m + n, m + 2 * n);
   } else {
     level_moments(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
-                  terms_.level_count(), columns_, moments_.data(), moments_.data() + n,
-                  moments_.data() + 2 * n);
+                  terms_.level_count(), columns_, m, m + n, m + 2 * n);
   }
   *code_sum = codes->sum;
   return true;
@@ -367,14 +376,28 @@ bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_
 void KeyArray::combine_moments(const BinomialCubic& cubic, std::int64_t code_sum,
                                float* out) const {
   const std::size_t n = std::size_t(columns_);
-  combine_level_moments(cubic, code_sum, moments_.data(), moments_.data() + n,
-                        moments_.data() + 2 * n, circuits_->q_dac.step(), columns_, out);
+  const std::int32_t* m = moments_scratch(3 * n).data();
+  combine_level_moments(cubic, code_sum, m, m + n, m + 2 * n, circuits_->q_dac.step(), columns_,
+                        out);
 }
 
 void KeyArray::write_column(int col, const double* k_volts, double now_ns, long token,
                             bool refresh) {
   const bool keep_sums = !terms_.has_decay();
   const bool overwrite = clock_.valid(col);
+  if (terms_.form() == CellTerms::Form::levels) {
+    // Cells alike (no mismatch, no write noise: what the level form means): the DAC's level
+    // as is, without the per-cell draws, which are all zero here.
+    for (int f = 0; f < features_; ++f) {
+      const std::size_t cell = idx(f, col);
+      if (overwrite) row_read_charge_[f] -= cell_read_charge(terms_.g_at(cell, 1.0f));
+      terms_.store(cell, circuits_->k_voltage(k_volts[f]), *circuits_);
+      row_read_charge_[f] += cell_read_charge(terms_.g_at(cell, 1.0f));
+    }
+    if (!overwrite) ++valid_count_;
+    clock_.write(col, now_ns, circuits_->retention);
+    return;
+  }
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->k_voltage(k_volts[f]),
                                          variation_.write_noise_v(f, col, token, refresh));
@@ -466,6 +489,16 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
 void ValueArray::write_line(int line, const double* v_volts, double now_ns, long token,
                             bool refresh) {
   double line_charge = 0.0;
+  if (terms_.form() == CellTerms::Form::levels) {  // cells alike: see KeyArray::write_column
+    for (int f = 0; f < features_; ++f) {
+      terms_.store(idx(line, f), circuits_->v_voltage(v_volts[f]), *circuits_);
+      line_charge += cell_read_charge(terms_.g_at(idx(line, f), 1.0f));
+    }
+    if (!clock_.valid(line)) ++valid_count_;
+    line_read_charge_[line] = line_charge;
+    clock_.write(line, now_ns, circuits_->retention);
+    return;
+  }
   for (int f = 0; f < features_; ++f) {
     const double volts = written_voltage(*circuits_, circuits_->v_voltage(v_volts[f]),
                                          variation_.write_noise_v(f, line, token, refresh));
@@ -640,7 +673,17 @@ void CellTerms::prefetch() const {
 void KeyArray::prefetch() const {
   terms_.prefetch();
   prefetch_all(row_read_charge_);
-  prefetch_all(moments_, true);
+}
+
+void KeyArray::prefetch_column(int col) const {
+  if (terms_.form() != CellTerms::Form::levels) return;
+  for (int f = 0; f < features_; ++f) __builtin_prefetch(terms_.level_byte(idx(f, col)), 1);
+  prefetch_all(row_read_charge_, true);
+}
+
+void ValueArray::prefetch_line(int line) const {
+  if (terms_.form() != CellTerms::Form::levels) return;
+  __builtin_prefetch(terms_.level_byte(idx(line, 0)), 1);
 }
 
 void ValueArray::prefetch() const {
@@ -671,7 +714,7 @@ std::size_t KeyArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
          heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_) +
-         heap_bytes(moments_) + heap_bytes(own_codes_.code);
+         heap_bytes(own_codes_.code);
 }
 
 std::size_t ValueArray::state_bytes() const {

@@ -145,15 +145,21 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   const long t = t_++;
   now_ns_ = now_ns;
   const int slot = tiling_.slot_of_token(t);
-  subtiles_[tiling_.subtile_of_slot(slot)].write(tiling_.column_of_slot(slot), k, v, now_ns, t);
-  // Written first, so that the column of this token is fresh when the policy looks.
-  refresh_ = RefreshActivity{};
-  for (SubTileModel& st : subtiles_) refresh_.add(st.refresh(now_ns, t));
-
+  SubTileModel& written = subtiles_[tiling_.subtile_of_slot(slot)];
+  const int col = tiling_.column_of_slot(slot);
+  // The cells of the write (a K column touches one byte in each of d_head lines) come into
+  // cache while the Q pulses are worked out; the write does not depend on them.
+  written.prefetch_write(col);
   circuits_->q_pulses(q, d_, q_pulse_.data());
   q_codes_.assign(q_pulse_.data(), d_, circuits_->q_dac);
   double q_sum = 0.0;  // in double: the activity the energy model multiplies
   for (int f = 0; f < d_; ++f) q_sum += q_pulse_[f];
+
+  written.write(col, k, v, now_ns, t);
+  // Written first, so that the column of this token is fresh when the policy looks.
+  refresh_ = RefreshActivity{};
+  for (SubTileModel& st : subtiles_) refresh_.add(st.refresh(now_ns, t));
+
   std::fill(out, out + d_, 0.0);
   activity_ = SubTileActivity{};
   active_subtiles_ = 0;

@@ -216,7 +216,22 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     const std::size_t v_base = std::size_t(window_) * d_ + base;
     // Four interleaved partial sums (i mod 4), added at the end: independent chains, in double.
     double part[4] = {0.0, 0.0, 0.0, 0.0};
-    for (int i = 0; i < d_; ++i)
+    int i0 = 0;
+    if (fresh && layout_.by_level) {
+      // The common case spelled out, so that the four chains stay in registers (the same
+      // products and sums in the same order as the loop below).
+      const std::uint8_t* lv = fresh_level_.data() + base;
+      const double* lg = level_g_.data();
+      double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+      for (; i0 + 4 <= d_; i0 += 4) {
+        p0 += q[i0] * lg[lv[i0]];
+        p1 += q[i0 + 1] * lg[lv[i0 + 1]];
+        p2 += q[i0 + 2] * lg[lv[i0 + 2]];
+        p3 += q[i0 + 3] * lg[lv[i0 + 3]];
+      }
+      part[0] = p0, part[1] = p1, part[2] = p2, part[3] = p3;
+    }
+    for (int i = i0; i < d_; ++i)
       part[i % 4] += q[i] * (fresh ? this->fresh(base + i) : cell(0, slot, i, key_v_[base + i], f));
     double S = (part[0] + part[1]) + (part[2] + part[3]);
     // Errors are in units of the converter's saturation charge (as integrated over T_max).
@@ -228,8 +243,14 @@ OracleToken OracleHead::read(const double* q_in, double now_ns, bool detail) con
     }
     r.active[sub] = true;
     double* a = acc.data() + std::size_t(sub) * d_;
-    for (int i = 0; i < d_; ++i)
-      a[i] += phi * (fresh ? this->fresh(v_base + i) : cell(1, slot, i, value_v_[base + i], f));
+    if (fresh && layout_.by_level) {
+      const std::uint8_t* lv = fresh_level_.data() + v_base;
+      const double* lg = level_g_.data();
+      for (int i = 0; i < d_; ++i) a[i] += phi * lg[lv[i]];
+    } else {
+      for (int i = 0; i < d_; ++i)
+        a[i] += phi * (fresh ? this->fresh(v_base + i) : cell(1, slot, i, value_v_[base + i], f));
+    }
   }
   r.out.assign(d_, 0.0);
   r.allowance.assign(d_, 0.0);

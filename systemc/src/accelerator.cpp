@@ -131,7 +131,8 @@ void Accelerator::start_of_simulation() {
     for (int h = 0; h < layer->n_heads(); ++h) heads.push_back(&layer->head(h));
   for (const AttentionHead* h : heads)
     if (!h->numerics_ahead_possible()) return;
-  ahead_ = std::make_unique<NumericsAhead>(heads, spec_.model.n_heads, ahead_inputs_, *pool_);
+  ahead_ = std::make_unique<NumericsAhead>(heads, spec_.model.n_heads, ahead_inputs_, ahead_tokens_,
+                                           *pool_);
   for (AttentionHead* h : heads) h->use_numerics_ahead(ahead_.get());
 }
 

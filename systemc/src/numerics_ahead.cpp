@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "gca/sc/attention_head.hpp"
 #include "gca/spec/error.hpp"
@@ -9,18 +10,26 @@
 namespace gca::sc {
 
 namespace {
-inline void cpu_relax() {
+// One poll of a wait for another thread's item: a pause instruction for the first polls (an
+// item takes microseconds), then a yield, so that a thread holding the item but preempted (more
+// threads than cores: the checker's, a neighbour's) gets the core instead of a spinning one.
+inline void backoff(int& polls) {
+  if (++polls < 256) {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #endif
+  } else {
+    std::this_thread::yield();
+  }
 }
 }  // namespace
 
 NumericsAhead::NumericsAhead(std::vector<AttentionHead*> heads, int n_heads, Inputs inputs,
-                             spec::TaskPool& pool)
+                             long tokens, spec::TaskPool& pool)
     : heads_(std::move(heads)),
       n_heads_(n_heads),
       inputs_(std::move(inputs)),
+      tokens_(tokens),
       pool_(&pool),
       released_(heads_.size(), -1),
       ready_(new std::atomic<long>[heads_.size()]) {
@@ -34,10 +43,15 @@ NumericsAhead::~NumericsAhead() {
 void NumericsAhead::taken(int index, long t) {
   if (index != 0) return;
   if (scheduled_ < t) schedule(t);
-  if (scheduled_ < t + 1) schedule(t + 1);
+  if (scheduled_ < t + 1 && t + 1 < tokens_) schedule(t + 1);
 }
 
 void NumericsAhead::schedule(long t) {
+  if (t >= tokens_) {
+    throw Error(heads_[0]->name(), "numerics ahead",
+                "token " + std::to_string(t) + " is past the " + std::to_string(tokens_) +
+                    " tokens the platform announced");
+  }
   // A head's record of token t replaces that of t - 2: every head must be done with it.
   for (std::size_t i = 0; i < heads_.size(); ++i) {
     if (released_[i] < t - 2) {
@@ -73,7 +87,7 @@ void NumericsAhead::compute(long item) {
   // A head's tokens step in order: its previous token may still run on another thread (it was
   // claimed earlier, and an item waits only for items claimed before it: no cycle).
   std::atomic<long>& ready = ready_[std::size_t(index)];
-  while (ready.load(std::memory_order_acquire) < t - 1) cpu_relax();
+  for (int polls = 0; ready.load(std::memory_order_acquire) < t - 1;) backoff(polls);
   double *q, *k, *v;
   head.ahead_inputs(t, &q, &k, &v);
   inputs_(t, index / n_heads_, index % n_heads_, q, k, v);
@@ -88,12 +102,13 @@ void NumericsAhead::drain() {
 void NumericsAhead::wait(int index, long t) {
   while (scheduled_ < t) schedule(scheduled_ + 1);
   std::atomic<long>& ready = ready_[std::size_t(index)];
-  while (ready.load(std::memory_order_acquire) < t) {
+  for (int polls = 0; ready.load(std::memory_order_acquire) < t;) {
     const long item = claim();
     if (item >= 0) {
       compute(item);
+      polls = 0;
     } else {
-      cpu_relax();
+      backoff(polls);
     }
   }
 }

@@ -85,6 +85,7 @@ struct RunCommand {
     opt.monte_carlo.chips = mc_chips;
     opt.monte_carlo.top_k = mc_top_k;
     opt.monte_carlo.progress = common.progress ? tb::ProgressMode::forced : tb::ProgressMode::off;
+    opt.leave_model_at_exit = true;  // gca-sim ends after the summary
     const tb::RunResult r = tb::run_experiment(sc, opt);
     if (r.exit_code == tb::kExitSimError) {
       print_sim_error(r.sim_error);

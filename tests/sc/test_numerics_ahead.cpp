@@ -2,6 +2,7 @@
 // write: a platform whose input function differs from the host's source gets an error naming
 // the head and the token, never a silently wrong result; where the inputs agree, every output
 // is the one the forked numerics give (tests/tb/test_cli_timed.cpp compares whole runs).
+#include <atomic>
 #include <string>
 
 #include "gca/spec/error.hpp"
@@ -37,7 +38,7 @@ Outcome run(gca::sc::NumericsAhead::Inputs ahead) {
   hc.tokens = 40;
   hc.workload = gtlm::Workload::decode;
   gtlm::System sys("system", s, hc, stimulus, nullptr, nullptr, 2);
-  sys.accelerator.run_numerics_ahead(std::move(ahead));
+  sys.accelerator.run_numerics_ahead(std::move(ahead), hc.tokens);
   Outcome o;
   try {
     sc_core::sc_start();
@@ -50,12 +51,20 @@ Outcome run(gca::sc::NumericsAhead::Inputs ahead) {
   return o;
 }
 
-TEST(NumericsAhead, RunsWithTheHostsInputs) {
+// Every token the host sends is computed ahead, and none past them (a stimulus file may end
+// there).
+TEST(NumericsAhead, RunsWithTheHostsInputsAndNoTokenPastThem) {
   GCA_REQUIRE_FRESH_KERNEL();
-  const Outcome o = run(stimulus);
+  static std::atomic<long> last{-1};
+  const Outcome o = run([](long t, int l, int h, double* q, double* k, double* v) {
+    for (long seen = last.load(); t > seen && !last.compare_exchange_weak(seen, t);) {
+    }
+    stimulus(t, l, h, q, k, v);
+  });
   EXPECT_FALSE(o.threw) << o.message;
   EXPECT_TRUE(o.ahead);
   EXPECT_EQ(o.tokens_done, 40);
+  EXPECT_EQ(last.load(), 39);
 }
 
 TEST(NumericsAhead, OtherInputsThanTheHostsAreAnError) {

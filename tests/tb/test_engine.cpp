@@ -4,8 +4,10 @@
 // its own (gtest_discover_tests runs every test alone).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -21,17 +23,27 @@ namespace {
 namespace fs = std::filesystem;
 namespace tb = gca::tb;
 
+// Every output's bytes as the workload received them, per (layer, head), in token order.
+std::map<std::pair<int, int>, std::vector<unsigned char>> g_output_bytes;
+
 // Inputs of (t, l, h) are asked for only after every head of layer l-1 delivered token t: the
 // workload checks it on every call, and counts its outputs as a metric.
 class OrderCheckingWorkload : public tb::Workload {
  public:
   explicit OrderCheckingWorkload(int heads) : heads_(heads) {}
-  void inputs(long t, int l, int, double* q, double* k, double* v) override {
+  void inputs(long t, int l, int h, double* q, double* k, double* v) override {
     for (int p = 0; l > 0 && p < heads_; ++p)
       if (!delivered_.count({t, l - 1, p})) ++violations_;
-    for (int i = 0; i < 64; ++i) q[i] = 0.5, k[i] = 0.3, v[i] = 0.6;
+    for (int i = 0; i < 64; ++i)
+      q[i] = 0.1 + 0.08 * double((t + l + h + i) % 10), k[i] = 0.3 + 0.05 * double((t + i) % 7),
+      v[i] = 0.2 + 0.1 * double((h + 2 * i) % 6);
   }
-  void output(long t, int l, int h, const double*) override { delivered_.insert({t, l, h}); }
+  void output(long t, int l, int h, const double* out) override {
+    delivered_.insert({t, l, h});
+    const auto* p = reinterpret_cast<const unsigned char*>(out);
+    auto& bytes = g_output_bytes[{l, h}];
+    bytes.insert(bytes.end(), p, p + 64 * sizeof(double));
+  }
   void add_metrics(tb::Metrics& m) const override {
     m.set("order_violations", double(violations_), "count", "inputs asked for too early");
     m.set("outputs_seen", double(delivered_.size()), "count", "outputs the workload received");
@@ -86,6 +98,33 @@ TEST(Engine, DecodeDeliversALayerBeforeAskingForTheNext) {
   EXPECT_EQ(j["metrics"]["order_violations"]["value"].get<double>(), 0.0);
   EXPECT_EQ(j["metrics"]["outputs_seen"]["value"].get<double>(), 7.0 * 3 * 2);
   EXPECT_EQ(j["metrics"]["outputs_seen"]["unit"], "count");
+}
+
+// report.json's outputs.fnv1a64, by hand: FNV-1a (64 bit) over each head's output bytes in
+// token order, then over those per-head hashes in (layer, head) order.
+TEST(Engine, OutputFingerprintIsFnv1aOfEveryHeadsOutputs) {
+  GCA_REQUIRE_FRESH_KERNEL();
+  g_output_bytes.clear();
+  const nlohmann::json j = run("decode");
+  auto fnv = [](std::uint64_t h, const unsigned char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ULL;
+    }
+    return h;
+  };
+  const std::uint64_t basis = 14695981039346656037ULL;
+  std::uint64_t all = basis;
+  ASSERT_EQ(g_output_bytes.size(), 6u);
+  for (const auto& [head, bytes] : g_output_bytes) {
+    ASSERT_EQ(bytes.size(), 7u * 64 * sizeof(double));
+    const std::uint64_t h = fnv(basis, bytes.data(), bytes.size());
+    all = fnv(all, reinterpret_cast<const unsigned char*>(&h), sizeof h);
+  }
+  char hex[20];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(all));
+  EXPECT_EQ(j["outputs"]["fnv1a64"], hex);
+  EXPECT_EQ(j["outputs"]["count"], 7 * 3 * 2 * 64);
 }
 
 TEST(Engine, PrefillDeliversALayerBeforeAskingForTheNext) {

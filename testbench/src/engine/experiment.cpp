@@ -254,17 +254,27 @@ RunResult Experiment::run() {
   r.out_dir = opt_.out_dir;
   OutputSet outputs(opt_.out_dir);  // published as a whole at the end, or not at all
   const long T = sc_.host.tokens;
-  tlm::System sys(
+  auto model = std::make_unique<tlm::System>(
       "system", spec_, sc_.host,
       [this](long t, int l, int h, double* q, double* k, double* v) { feed(t, l, h, q, k, v); },
       [this](long t, int l, int h, const double* out) { deliver(t, l, h, out); }, &tracker_);
+  tlm::System& sys = *model;
+  struct LeaveAtExit {
+    std::unique_ptr<tlm::System>& model;
+    bool leave;
+    ~LeaveAtExit() {
+#if !defined(__SANITIZE_ADDRESS__)
+      if (leave) (void)model.release();  // the process ends next: see ExperimentOptions
+#endif
+    }
+  } leave_at_exit{model, opt_.leave_model_at_exit};
   if (sc_.fault.injected.token >= 0)
     sys.accelerator.head(sc_.fault.layer, sc_.fault.head).inject_fault(sc_.fault.injected);
   observe_heads(sys);
   attach_tracer(sys, outputs);
   if (sc_.host.workload == tlm::Workload::decode) {
     if (tlm::TokenSource in = workload_->open_loop_inputs())
-      sys.accelerator.run_numerics_ahead(std::move(in));
+      sys.accelerator.run_numerics_ahead(std::move(in), sc_.host.tokens);
   }
   sys.host.reset_heads_before = [this](long t, int l) {
     if (!workload_->reset_heads_before(t)) return false;

@@ -106,13 +106,39 @@ constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
 
 }  // namespace
 
+// A head's chain is a sequence of dependent multiplies, one per byte: outputs of different
+// heads wait here, and kBatch chains advance together, byte by byte (the same hash per head,
+// several times the throughput). A head that is already waiting flushes the batch first, so
+// that each head's outputs enter its chain in order.
 void FingerprintObserver::output(const HeadOutput& o) {
   auto it = head_hash_.try_emplace({o.layer, o.head}, kFnvBasis).first;
-  it->second = fnv1a(it->second, o.out, sizeof(double) * std::size_t(d_));
+  std::uint64_t* chain = &it->second;
+  const std::size_t bytes = sizeof(double) * std::size_t(d_);
+  if (std::find(pending_chain_.begin(), pending_chain_.end(), chain) != pending_chain_.end() ||
+      pending_chain_.size() == kBatch)
+    flush();
+  pending_chain_.push_back(chain);
+  const auto* p = reinterpret_cast<const unsigned char*>(o.out);
+  pending_bytes_.insert(pending_bytes_.end(), p, p + bytes);
   count_ += d_;
 }
 
+void FingerprintObserver::flush() {
+  const std::size_t n = pending_chain_.size();
+  if (n == 0) return;
+  const std::size_t bytes = pending_bytes_.size() / n;
+  std::uint64_t h[kBatch];
+  for (std::size_t j = 0; j < n; ++j) h[j] = *pending_chain_[j];
+  const unsigned char* base = pending_bytes_.data();
+  for (std::size_t i = 0; i < bytes; ++i)
+    for (std::size_t j = 0; j < n; ++j) h[j] = (h[j] ^ base[j * bytes + i]) * 0x100000001b3ULL;
+  for (std::size_t j = 0; j < n; ++j) *pending_chain_[j] = h[j];
+  pending_chain_.clear();
+  pending_bytes_.clear();
+}
+
 void FingerprintObserver::finish(RunResult& r) {
+  flush();
   std::uint64_t hash = kFnvBasis;
   for (const auto& [head, h] : head_hash_) hash = fnv1a(hash, &h, sizeof h);
   r.report["outputs"] = {{"fnv1a64", hex(hash)}, {"count", count_}};

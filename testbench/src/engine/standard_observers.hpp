@@ -78,9 +78,13 @@ class FingerprintObserver : public Observer {
   void finish(RunResult& r) override;
 
  private:
+  void flush();  // hashes the waiting outputs into their heads' chains
+  static constexpr std::size_t kBatch = 8;
   int d_;
   long count_ = 0;
-  std::map<std::pair<int, int>, std::uint64_t> head_hash_;
+  std::map<std::pair<int, int>, std::uint64_t> head_hash_;  // node-based: pointers stay valid
+  std::vector<std::uint64_t*> pending_chain_;  // heads whose outputs wait, at most kBatch
+  std::vector<unsigned char> pending_bytes_;   // their outputs' bytes, one after the other
 };
 
 }  // namespace gca::tb

@@ -69,6 +69,10 @@ class CellTerms {
   // Level forms: the level index of every cell, a byte per cell or, when packed(), a nibble.
   const std::uint8_t* level() const { return level_.data(); }
   bool packed() const { return packed_; }
+  // Level forms: the byte that holds the cell's level (for cache hints).
+  const std::uint8_t* level_byte(std::size_t cell) const {
+    return level_.data() + (packed_ ? cell >> 1 : cell);
+  }
   // Bytes from one row of level() to the next.
   std::size_t level_row_bytes() const { return packed_ ? row_cells_ / 2 : row_cells_; }
   const float* level_g() const { return level_g_.data(); }  // levels: g of each level
@@ -230,13 +234,14 @@ class KeyArray {
   double read_charge(const float* q_pulse, double now_ns) const;
   // Bytes of memory the array holds (the object and its heap): for memory estimates.
   std::size_t state_bytes() const;
-  void prefetch() const;  // a cache hint before a read: what it walks
+  void prefetch() const;                // a cache hint before a read: what it walks
+  void prefetch_column(int col) const;  // a cache hint before write_column(col)
 
  private:
   std::size_t idx(int feature, int col) const { return std::size_t(feature) * columns_ + col; }
   // With Q pulses that are codes of the Q DAC: the binomial moments of the codes over every
-  // column into moments_ and the sum of the codes (level_moments.hpp), exact. False (nothing
-  // written) when some width is not a code, e.g. with an ideal Q DAC.
+  // column into the thread's moments scratch and the sum of the codes (level_moments.hpp), exact.
+  // False (nothing written) when some width is not a code, e.g. with an ideal Q DAC.
   bool code_moments(const float* q, const PulseCodes* given, std::int64_t* code_sum) const;
   // out[c] = cubic weighted by the widths, summed over the features of column c, from the
   // moments: one rounding to float per column.
@@ -246,7 +251,6 @@ class KeyArray {
   // A level-indexed form and a Q DAC whose codes the moments take.
   bool integer_reads_ = false;
   mutable PulseCodes own_codes_;
-  mutable std::vector<std::int32_t> moments_;  // three per column
   CellTerms terms_;
   ArrayVariation variation_;
   mutable ColumnClock clock_;
@@ -281,7 +285,8 @@ class ValueArray {
   double read_charge(const float* phi_pulse, double now_ns) const;
   // Bytes of memory the array holds (the object and its heap): for memory estimates.
   std::size_t state_bytes() const;
-  void prefetch() const;  // a cache hint before a read: what it walks
+  void prefetch() const;               // a cache hint before a read: what it walks
+  void prefetch_line(int line) const;  // a cache hint before write_line(line)
 
  private:
   std::size_t idx(int line, int feature) const { return std::size_t(line) * features_ + feature; }

@@ -102,6 +102,11 @@ class SubTileModel {
                float* phi_out, double* o_out, SubTileActivity* activity = nullptr,
                const PulseCodes* q_codes = nullptr) const;
   bool active() const { return key_.valid_columns() > 0; }
+  // A cache hint: the cells the next write(col, ...) stores.
+  void prefetch_write(int col) const {
+    key_.prefetch_column(col);
+    value_.prefetch_line(col);
+  }
   // A cache hint: the arrays the next compute() reads.
   void prefetch() const {
     key_.prefetch();

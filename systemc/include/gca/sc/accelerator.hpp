@@ -88,7 +88,12 @@ class Accelerator : public sc_core::sc_module {
   // layers at a time (decode) and no resets. Taken up at the start of the simulation where it
   // is possible (a pool with workers, cells that do not leak, no capture or traced sub-tiles,
   // GCA_NUMERICS_AHEAD not 0); numerics_ahead() says whether it was.
-  void run_numerics_ahead(NumericsAhead::Inputs inputs) { ahead_inputs_ = std::move(inputs); }
+  // tokens: how many the host will send (no token at or past it is computed ahead: the inputs
+  // may not exist there).
+  void run_numerics_ahead(NumericsAhead::Inputs inputs, long tokens) {
+    ahead_inputs_ = std::move(inputs);
+    ahead_tokens_ = tokens;
+  }
   bool numerics_ahead() const { return ahead_ != nullptr; }
   int threads() const { return pool_->threads(); }  // of the heads' numerics
 
@@ -132,6 +137,7 @@ class Accelerator : public sc_core::sc_module {
   PowerFactory power_;
   std::unique_ptr<spec::TaskPool> pool_;
   NumericsAhead::Inputs ahead_inputs_;
+  long ahead_tokens_ = 0;
   spec::BufferCodes codes_;
   std::vector<std::unique_ptr<AttentionLayer>> layers_;
   std::vector<HeadPort> ports_;           // layer * n_heads + head

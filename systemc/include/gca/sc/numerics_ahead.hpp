@@ -40,8 +40,9 @@ class NumericsAhead {
   using Inputs =
       std::function<void(long token, int layer, int head, double* q, double* k, double* v)>;
 
-  // heads: every head, index layer * n_heads + head; pool: with at least one worker.
-  NumericsAhead(std::vector<AttentionHead*> heads, int n_heads, Inputs inputs,
+  // heads: every head, index layer * n_heads + head; tokens: how many the host sends (none
+  // past them is computed); pool: with at least one worker.
+  NumericsAhead(std::vector<AttentionHead*> heads, int n_heads, Inputs inputs, long tokens,
                 spec::TaskPool& pool);
   ~NumericsAhead();  // waits for the work in flight
   NumericsAhead(const NumericsAhead&) = delete;
@@ -62,6 +63,7 @@ class NumericsAhead {
   std::vector<AttentionHead*> heads_;
   int n_heads_;
   Inputs inputs_;
+  long tokens_;
   spec::TaskPool* pool_;
   long scheduled_ = -1;  // the last token whose batch is scheduled (simulation thread)
   std::vector<long> released_;
