@@ -71,7 +71,10 @@ void BM_HeadStepManyHeads(benchmark::State& state) {
   const int heads = static_cast<int>(state.range(0)), window = 1024;
   HardwareSpec spec = spec_for(window, false, false);
   std::vector<std::unique_ptr<HeadModel>> model;
-  for (int h = 0; h < heads; ++h) model.push_back(std::make_unique<HeadModel>(spec, h));
+  for (int h = 0; h < heads; ++h) {
+    model.push_back(std::make_unique<HeadModel>(spec, h));
+    model.back()->keep_views(false);  // as in gca-sim, where nothing reads them
+  }
   const int d = spec.model.d_head;
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> u(0.0, 1.0);

@@ -163,16 +163,27 @@ void HeadModel::step(const double* q, const double* k, const double* v, double* 
   std::fill(out, out + d_, 0.0);
   activity_ = SubTileActivity{};
   active_subtiles_ = 0;
+  // Without views, one sub-tile's S, phi and outputs in a warm per-thread buffer, reused by
+  // every sub-tile of every head, instead of the head's own cold arrays.
+  thread_local std::vector<float> s_scratch, phi_scratch;
+  thread_local std::vector<double> o_scratch;
+  if (!views_) {
+    s_scratch.resize(std::size_t(tiling_.cols));
+    phi_scratch.resize(std::size_t(tiling_.cols));
+    o_scratch.resize(std::size_t(d_));
+  }
   // Each sub-tile's arrays are brought into cache while the one before computes.
   subtiles_[0].prefetch();
   for (int s = 0; s < tiling_.subtiles; ++s) {
     if (s + 1 < tiling_.subtiles) subtiles_[s + 1].prefetch();
     const int base = s * tiling_.cols;
-    double* o = o_.data() + std::size_t(s) * d_;
+    double* o = views_ ? o_.data() + std::size_t(s) * d_ : o_scratch.data();
+    float* s_out = views_ ? s_.data() + base : s_scratch.data();
+    float* phi_out = views_ ? phi_.data() + base : phi_scratch.data();
     SubTileActivity& a = subtile_activity_[s];
     a = SubTileActivity{};
-    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, now_ns, t, s_.data() + base,
-                              phi_.data() + base, o, &a, &q_codes_)) {
+    if (!subtiles_[s].compute(q_pulse_.data(), q_sum, now_ns, t, s_out, phi_out, o, &a,
+                              &q_codes_)) {
       std::fill(o, o + d_, 0.0);
       continue;
     }

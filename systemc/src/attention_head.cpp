@@ -63,6 +63,7 @@ void AttentionHead::build_subtiles() {
 void AttentionHead::start_of_simulation() {
   subtiles_traced_ = false;
   for (const auto& s : subtiles) subtiles_traced_ = subtiles_traced_ || s->traced();
+  model_->keep_views(views_needed());
 }
 
 double* AttentionHead::input(InputBuffer which) {
@@ -313,6 +314,7 @@ void AttentionHead::reset() {
     results_.pop_front();
   }
   model_ = std::make_unique<spec::HeadModel>(*spec_, head_index_);
+  model_->keep_views(views_needed());
   started_ = 0;
   ++resets_;
   overflow_ = false;

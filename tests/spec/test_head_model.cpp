@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cfloat>
+#include <cmath>
 #include <random>
 
 #include "gca/spec/head_model.hpp"
@@ -166,6 +167,33 @@ TEST(HeadModel, TwoTokensByHand) {
   EXPECT_NEAR(head.scores()[0], g0, 1e-6);
   EXPECT_NEAR(head.scores()[1], g_p045, 1e-5);
   EXPECT_NEAR(out, (g0 / 80.0) * g0 / 40.0 + (g_p045 / 80.0) * g_m02 / 40.0, 1e-7);
+}
+
+// Without views, a head computes the same outputs against the oracle (the views are write-only
+// scratch then); its scores keep the last kept token's until views are kept again.
+TEST(HeadModel, OutputsDoNotDependOnKeepingViews) {
+  HardwareSpec spec = load_spec(default_spec_path(), {"window=192"});
+  HeadModel head(spec);
+  OracleHead oracle(spec);
+  const int d = spec.model.d_head;
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.05, 0.95);
+  std::vector<double> q(d), k(d), v(d), out(d);
+  std::vector<float> kept_scores;
+  for (int t = 0; t < 300; ++t) {
+    if (t == 100) {
+      kept_scores = head.scores();
+      head.keep_views(false);
+    }
+    if (t == 250) head.keep_views(true);
+    for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = u(rng), v[i] = u(rng);
+    head.step(q.data(), k.data(), v.data(), out.data());
+    oracle.write(k.data(), v.data(), 0.0);
+    const OracleToken want = oracle.read(q.data(), 0.0);
+    for (int i = 0; i < d; ++i) ASSERT_LE(std::fabs(out[i] - want.out[i]), want.allowance[i]);
+    if (t == 200) EXPECT_EQ(head.scores(), kept_scores);
+    if (t == 299) EXPECT_NE(head.scores(), kept_scores);
+  }
 }
 
 TEST(HeadModel, SaturationClipsThePulses) {

@@ -152,6 +152,11 @@ class HeadModel {
   int d_head() const { return d_; }
   const WindowTiling& tiling() const { return tiling_; }
   const CircuitModel& circuits() const { return *circuits_; }
+  // Whether step() keeps the views below (scores, phi, subtile_output) of each token (on by
+  // default). Off, they keep their last kept values and step() writes less memory per token: for
+  // a platform that never reads them.
+  void keep_views(bool on) { views_ = on; }
+  bool views_kept() const { return views_; }
   // Of the last token, by slot (size M): charge S and HardSigmoid width phi.
   const std::vector<float>& scores() const { return s_; }
   const std::vector<float>& phi() const { return phi_; }
@@ -186,6 +191,7 @@ class HeadModel {
   int active_subtiles_ = 0;
   RefreshActivity refresh_;
   double nominal_period_ns_;
+  bool views_ = true;
   double now_ns_ = 0.0;
   long t_ = 0;
 };

@@ -88,7 +88,10 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   const TokenTimes& last_times() const { return last_times_; }
 
   // Keep S and phi of every token with its result (for score dumps).
-  void capture_scores(bool on) { capture_ = on; }
+  void capture_scores(bool on) {
+    capture_ = on;
+    model_->keep_views(views_needed());
+  }
   void inject_fault(const InjectedFault& fault) { fault_ = fault; }
   // Called with each result as the host reads it out of the FIFO (testbench backdoor).
   std::function<void(const HeadResult&)> result_observer;
@@ -157,6 +160,8 @@ class AttentionHead : public sc_core::sc_module, public TraceSource, private Hea
   // The numerics of the token in the analog stage, once joined: from the model or a record.
   void numerics_joined();
   bool subtile_active(std::size_t s) const { return activity_[s].columns_converted > 0; }
+  // Something reads the model's per-token views (score capture, traced sub-tiles).
+  bool views_needed() const { return capture_ || subtiles_traced_; }
 
   void build_subtiles();
   void start_of_simulation() override;
