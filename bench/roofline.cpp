@@ -1,10 +1,11 @@
 // Roofline of the decode step: how fast could a token go on this machine, and what bounds it.
 // Prints, for a model configuration (GPT-2 by default, --config=gpt2_xl), three rates:
-//  - memory: the bytes of K/V level codes one token reads (one byte per stored value, K and V
+//  - memory: the bytes of K/V level codes one token reads (four bits per stored value, K and V
 //    of every head) over the machine's read bandwidth, measured here with a streaming sum,
 //    once over a buffer that fits the last-level cache and once over one that does not;
 //  - kernel: the model's read kernels (the K pass as integer moments of the Q codes,
-//    level_moments, and the V pass as gemv_levels, over every sub-tile of every head) timed
+//    level_moments_packed, and the V pass as gemv_levels_packed, over every sub-tile of every
+//    head, on level codes packed two to a byte as the arrays keep them) timed
 //    alone over the same state, on 1 thread and on all threads;
 //  - the simulator's steady-state rate is what `gca-sim run` prints ("with the window full"),
 //    to be read beside these two.
@@ -59,10 +60,10 @@ double read_bandwidth(std::size_t bytes, int threads, int reps) {
 // Seconds per token of the read kernel over `heads` heads of `subtiles` 64 x 64 sub-tiles
 // (K pass: rows = features; V pass: rows = lines), heads spread over `threads` threads.
 double kernel_seconds(int heads, int subtiles, int rows, int cols, int threads, int tokens) {
-  const std::size_t per_subtile = std::size_t(rows) * cols;
+  const std::size_t per_subtile = std::size_t(rows) * cols / 2;  // bytes: two levels each
   std::vector<std::uint8_t> codes(2 * per_subtile * subtiles * std::size_t(heads));
   std::mt19937 rng(1);
-  for (auto& c : codes) c = static_cast<std::uint8_t>(rng() % 8);
+  for (auto& c : codes) c = static_cast<std::uint8_t>(rng() % 8 | (rng() % 8) << 4);
   std::vector<float> table(8);
   for (int l = 0; l < 8; ++l) table[l] = 0.1f * float(l) - 0.35f;
   const gca::spec::BinomialCubic g = gca::spec::BinomialCubic::from_powers(-0.35, 0.1, 0.0, 0.0);
@@ -74,13 +75,13 @@ double kernel_seconds(int heads, int subtiles, int rows, int cols, int threads, 
     m.resize(3 * std::size_t(cols));
     for (int st = 0; st < subtiles; ++st) {
       const std::uint8_t* k = base + 2 * per_subtile * st;
-      gca::spec::level_moments(q_code.data(), rows, k, cols, 8, cols, m.data(), m.data() + cols,
-                               m.data() + 2 * cols);
+      gca::spec::level_moments_packed(q_code.data(), rows, k, cols / 2, 8, cols, m.data(),
+                                      m.data() + cols, m.data() + 2 * cols);
       gca::spec::combine_level_moments(g, code_sum, m.data(), m.data() + cols, m.data() + 2 * cols,
                                        1.0 / 15, cols, s.data());
       for (int c = 0; c < cols; ++c) s[c] = std::clamp(s[c], 0.0f, 1.0f);
-      gca::spec::gemv_levels(s.data(), cols, k + per_subtile, rows, table.data(), 8,
-                             w.data() + rows, rows);
+      gca::spec::gemv_levels_packed(s.data(), cols, k + per_subtile, rows / 2, table.data(), 8,
+                                    w.data() + rows, rows);
     }
   };
   auto run_heads = [&](int t) {
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   const int heads = spec.model.n_layers * spec.model.n_heads;
   const int subtiles = spec.subtiles_per_head(), rows = spec.array.rows, cols = spec.array.cols;
   const int threads = gca::spec::TaskPool::default_threads();
-  const double bytes_per_token = 2.0 * heads * subtiles * double(rows) * cols;
+  const double bytes_per_token = 2.0 * heads * subtiles * double(rows) * cols / 2.0;
 
   const double bw_cache_1 = read_bandwidth(std::size_t(4) << 20, 1, 200);
   const double bw_cache_n = read_bandwidth(std::size_t(4) << 20, threads, 200);
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
 
   std::printf("roofline of one decode token, %s: %d heads x %d sub-tiles of %d x %d cells\n",
               config.c_str(), heads, subtiles, rows, cols);
-  std::printf("state read per token: %.1f MB of level codes (1 byte per stored value)\n",
+  std::printf("state read per token: %.1f MB of level codes (4 bits per stored value)\n",
               bytes_per_token / 1e6);
   std::printf("%-44s %12s %14s\n", "bound", "GB/s or ms", "tokens/s");
   auto row_bw = [&](const char* what, double bw) {

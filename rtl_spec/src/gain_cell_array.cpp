@@ -4,11 +4,13 @@
 
 namespace gca::spec {
 
-void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
+void CellTerms::reset(std::size_t n_cells, std::size_t row_cells, const CircuitModel& circuits) {
   const Quantizer& dac = circuits.kv_dac;
   const float center = static_cast<float>(circuits.gain_cell.w_center());
   const GainCellModel& gc = circuits.gain_cell;
   const bool shared_levels = dac.levels() >= 2 && dac.levels() <= 256 && !circuits.per_cell_analog;
+  row_cells_ = row_cells;
+  packed_ = false;
   if (circuits.retention.enabled() && !shared_levels) {
     form_ = Form::decay;
     for (auto& t : t_) t.assign(n_cells, 0.0f);
@@ -40,9 +42,17 @@ void CellTerms::reset(std::size_t n_cells, const CircuitModel& circuits) {
         level_t_[2][i] = static_cast<float>(gc.poly(3) * w * w * w);
       }
     }
+    // Nibbles when they hold every level and each row starts at a byte (an even row length:
+    // then cell 2i and 2i + 1 of the array are cells 2i and 2i + 1 of one row's byte).
+    packed_ = form_ == Form::levels && dac.levels() <= 16 && row_cells > 0 && row_cells % 2 == 0 &&
+              n_cells % row_cells == 0;
     // Unwritten cells read as the level nearest the centre; they are never read anyway.
-    level_.assign(n_cells,
-                  static_cast<std::uint8_t>(dac.level_index(circuits.gain_cell.w_center())));
+    const int centre = dac.level_index(circuits.gain_cell.w_center());
+    if (packed_) {
+      level_.assign(n_cells / 2, static_cast<std::uint8_t>(centre | centre << 4));
+    } else {
+      level_.assign(n_cells, static_cast<std::uint8_t>(centre));
+    }
   } else {
     form_ = Form::dense;
     g_.assign(n_cells, 0.0f);
@@ -57,7 +67,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
   switch (form_) {
     case Form::levels:
     case Form::decay_levels:
-      level_[cell] = static_cast<std::uint8_t>(circuits.kv_dac.level_index(volts));
+      set_level(cell, circuits.kv_dac.level_index(volts));
       return;
     case Form::dense:
       g_[cell] = static_cast<float>(gain * gc.g(w + offset_v));
@@ -79,7 +89,7 @@ void CellTerms::store(std::size_t cell, double volts, const CircuitModel& circui
 float CellTerms::g_at(std::size_t cell, float f) const {
   switch (form_) {
     case Form::levels:
-      return level_g_[level_[cell]];
+      return level_g_[level_of(cell)];
     case Form::dense:
       return g_[cell];
     case Form::decay:
@@ -103,7 +113,7 @@ void CellTerms::level_read_charges(float f, float* out) const {
 }
 
 float CellTerms::stored_voltage(std::size_t cell) const {
-  return has_levels() ? level_v_[level_[cell]] : volts_[cell];
+  return has_levels() ? level_v_[level_of(cell)] : volts_[cell];
 }
 
 void ColumnClock::reset(int n) {
@@ -280,6 +290,19 @@ void dense_gemv(const float* q, int rows, const float* g, int n, float* out) {
   }
 }
 
+// out[c] = sum over rows of weight[r] x table[level of cell (r, c)], over whichever layout the
+// level codes have (a byte or a nibble per cell).
+void gemv_cell_levels(const float* weight, int rows, const CellTerms& terms, const float* table,
+                      float* out, int n) {
+  if (terms.packed()) {
+    gemv_levels_packed(weight, rows, terms.level(), terms.level_row_bytes(), table,
+                       terms.level_count(), out, n);
+  } else {
+    gemv_levels(weight, rows, terms.level(), terms.level_row_bytes(), table, terms.level_count(),
+                out, n);
+  }
+}
+
 // The DAC's level plus its write noise, within the cell's voltage range.
 double written_voltage(const CircuitModel& circuits, double dac_volts, double noise_v) {
   if (noise_v == 0.0) return dac_volts;
@@ -292,7 +315,7 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
       features_(features),
       columns_(columns),
       variation_(circuits, ArrayKind::key, place, features, columns) {
-  terms_.reset(std::size_t(features) * columns, circuits);
+  terms_.reset(std::size_t(features) * columns, std::size_t(columns), circuits);
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
@@ -339,8 +362,13 @@ bool KeyArray::code_moments(const float* q, const PulseCodes* given, std::int64_
   if (!codes->exact) return false;
   const std::size_t n = std::size_t(columns_);
   std::int32_t* m = moments_scratch(3 * n).data();
-  level_moments(codes->code.data(), features_, terms_.level(), n, terms_.level_count(), columns_, m,
-                m + n, m + 2 * n);
+  if (terms_.packed()) {
+    level_moments_packed(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
+                         terms_.level_count(), columns_, m, m + n, m + 2 * n);
+  } else {
+    level_moments(codes->code.data(), features_, terms_.level(), terms_.level_row_bytes(),
+                  terms_.level_count(), columns_, m, m + n, m + 2 * n);
+  }
   *code_sum = codes->sum;
   return true;
 }
@@ -401,8 +429,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
     if (integer_reads_ && code_moments(q, codes, &code_sum))
       combine_moments(terms_.level_g_cubic(), code_sum, out);
     else
-      gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_g(),
-                  terms_.level_count(), out, n);
+      gemv_cell_levels(q, features_, terms_, terms_.level_g(), out, n);
   } else if (terms_.form() == CellTerms::Form::dense) {
     dense_gemv(q, features_, terms_.g(), n, out);
   } else {
@@ -427,8 +454,7 @@ void KeyArray::integrate(const float* q, double now_ns, long token, float* out,
       std::fill(a0, a0 + n, c0);
       float* a[3] = {a1, a2, a3};
       for (int i = 0; i < 3; ++i) {
-        gemv_levels(q, features_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
-                    terms_.level_count(), a[i], n);
+        gemv_cell_levels(q, features_, terms_, terms_.level_term(i + 1), a[i], n);
       }
     } else {
       decay_terms_gemv(q, features_, terms_, n, a0, a1, a2, a3);
@@ -451,7 +477,7 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
       lines_(lines),
       variation_(circuits, ArrayKind::value, place, features, lines),
       weight_(lines) {
-  terms_.reset(std::size_t(features) * lines, circuits);
+  terms_.reset(std::size_t(features) * lines, std::size_t(features), circuits);
   clock_.reset(lines);
   line_read_charge_.assign(lines, 0.0);
   if (terms_.form() == CellTerms::Form::decay_levels) {
@@ -500,8 +526,7 @@ void ValueArray::integrate(const float* phi, double now_ns, long token, float* o
       for (int l = 0; l < lines_; ++l) weight_[l] = clock_.valid(l) ? phi[l] : 0.0f;
       w = weight_.data();
     }
-    gemv_levels(w, lines_, terms_.level(), std::size_t(n), terms_.level_g(), terms_.level_count(),
-                out, n);
+    gemv_cell_levels(w, lines_, terms_, terms_.level_g(), out, n);
   } else {
     integrate_analog(phi, now_ns, out);
   }
@@ -536,8 +561,8 @@ void ValueArray::integrate_analog(const float* phi, double now_ns, float* out) c
     }
     float* part = partial_.data();
     for (int i = 0; i < 3; ++i) {
-      gemv_levels(w[i], lines_, terms_.level(), std::size_t(n), terms_.level_term(i + 1),
-                  terms_.level_count(), part + std::size_t(i) * n, n);
+      gemv_cell_levels(w[i], lines_, terms_, terms_.level_term(i + 1), part + std::size_t(i) * n,
+                       n);
     }
     const float c0 = static_cast<float>(circuits_->gain_cell.poly(0)) * phi_sum;
     for (int f = 0; f < n; ++f) out[f] = part[f] + part[n + f] + part[2 * n + f] + c0;
@@ -587,7 +612,7 @@ double KeyArray::read_charge(const float* q, double now_ns) const {
     for (int c = 0; c < columns_; ++c) {
       if (clock_.valid(c)) terms_.level_read_charges(d[c], &charge_table_[std::size_t(c) * levels]);
     }
-    const std::uint8_t* level = terms_.level();
+    const std::uint8_t* level = terms_.level();  // decay_levels: a byte per cell, never packed
     for (int f = 0; f < features_; ++f) {
       if (q[f] == 0.0f) continue;
       const std::uint8_t* row_levels = level + idx(f, 0);
@@ -621,7 +646,7 @@ double ValueArray::read_charge(const float* phi, double now_ns) const {
       // One read charge per level at this line's decay, then a look-up per cell.
       charge_table_.resize(terms_.level_count());
       terms_.level_read_charges(d[l], charge_table_.data());
-      const std::uint8_t* cell_levels = terms_.level() + idx(l, 0);
+      const std::uint8_t* cell_levels = terms_.level() + idx(l, 0);  // a byte per cell
       line = sum_by_level(charge_table_.data(), 0, cell_levels, features_);
     } else {
       for (int f = 0; f < features_; ++f) line += cell_read_charge(terms_.g_at(idx(l, f), d[l]));
@@ -652,13 +677,13 @@ void KeyArray::prefetch() const {
 
 void KeyArray::prefetch_column(int col) const {
   if (terms_.form() != CellTerms::Form::levels) return;
-  for (int f = 0; f < features_; ++f) __builtin_prefetch(terms_.level() + idx(f, col), 1);
+  for (int f = 0; f < features_; ++f) __builtin_prefetch(terms_.level_byte(idx(f, col)), 1);
   prefetch_all(row_read_charge_, true);
 }
 
 void ValueArray::prefetch_line(int line) const {
   if (terms_.form() != CellTerms::Form::levels) return;
-  __builtin_prefetch(terms_.level() + idx(line, 0), 1);
+  __builtin_prefetch(terms_.level_byte(idx(line, 0)), 1);
 }
 
 void ValueArray::prefetch() const {

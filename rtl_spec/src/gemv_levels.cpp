@@ -61,6 +61,26 @@ void gemv_levels_portable(const float* weight, int rows, const std::uint8_t* ind
   }
 }
 
+// The same over the packed layout: column 2i in the low nibble of byte i of a row, 2i + 1 in
+// the high one (levels up to 16).
+void gemv_levels_packed_portable(const float* weight, int rows, const std::uint8_t* nibbles,
+                                 std::size_t stride, const float* table, int levels, float* out,
+                                 int n) {
+  WeightedTables& wt = scratch();
+  const int live = wt.build(weight, rows, table, levels, levels);
+  std::fill(out, out + n, 0.0f);
+  for (int i = 0; i < live; ++i) {
+    const float* t = wt.table.data() + std::size_t(i) * levels;
+    const std::uint8_t* p = nibbles + std::size_t(wt.rows[std::size_t(i)]) * stride;
+    int c = 0;
+    for (; c + 2 <= n; c += 2) {
+      out[c] += t[p[c >> 1] & 0x0F];
+      out[c + 1] += t[p[c >> 1] >> 4];
+    }
+    if (c < n) out[c] += t[p[c >> 1] & 0x0F];
+  }
+}
+
 #if defined(GCA_HAVE_X86_DISPATCH)
 // Eight levels fit one register: a lane-wise permute of the weighted table is the look-up and
 // the product at once. A permute reads the low three bits of each 32-bit lane, so one load of
@@ -143,6 +163,87 @@ __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int r
     out[c] = acc;
   }
 }
+// The packed layout: one load of 32 bytes holds 64 columns, lane j the 8 nibbles of columns
+// 8j .. 8j+7. Shifts by 4k bring column 8j + k to the low bits, and a permute reads only the
+// low three: with at most 8 levels a nibble's top bit is 0, so no mask is needed. Accumulator
+// k holds columns 8j + k (eight accumulators: one block of 64 columns fills the registers).
+__attribute__((target("avx2"))) inline void avx2_packed_block64(const int* live_rows, int live,
+                                                                const float* weight, __m256 table,
+                                                                const std::uint8_t* nibbles,
+                                                                std::size_t stride, float* out) {
+  // Eight named sums rather than an array: GCC otherwise keeps the array in memory and stores
+  // it on every row.
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (int i = 0; i < live; ++i) {
+    const int r = live_rows[i];
+    const __m256 lut = _mm256_mul_ps(_mm256_broadcast_ss(weight + r), table);
+    const __m256i v =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nibbles + std::size_t(r) * stride));
+    a0 = _mm256_add_ps(a0, _mm256_permutevar8x32_ps(lut, v));
+    a1 = _mm256_add_ps(a1, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 4)));
+    a2 = _mm256_add_ps(a2, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 8)));
+    a3 = _mm256_add_ps(a3, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 12)));
+    a4 = _mm256_add_ps(a4, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 16)));
+    a5 = _mm256_add_ps(a5, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 20)));
+    a6 = _mm256_add_ps(a6, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 24)));
+    a7 = _mm256_add_ps(a7, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 28)));
+  }
+  alignas(32) float lanes[8][8];
+  const __m256 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+  for (int k = 0; k < 8; ++k) _mm256_store_ps(lanes[k], acc[k]);
+  for (int j = 0; j < 8; ++j)
+    for (int k = 0; k < 8; ++k) out[8 * j + k] = lanes[k][j];
+}
+
+// The same for 16 columns: 8 bytes, one per lane (columns 2j and 2j + 1), two permutes.
+__attribute__((target("avx2"))) inline void avx2_packed_block16(const int* live_rows, int live,
+                                                                const float* weight, __m256 table,
+                                                                const std::uint8_t* nibbles,
+                                                                std::size_t stride, float* out) {
+  __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+  for (int i = 0; i < live; ++i) {
+    const int r = live_rows[i];
+    const __m256 lut = _mm256_mul_ps(_mm256_broadcast_ss(weight + r), table);
+    const __m256i v = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(nibbles + std::size_t(r) * stride)));
+    even = _mm256_add_ps(even, _mm256_permutevar8x32_ps(lut, v));
+    odd = _mm256_add_ps(odd, _mm256_permutevar8x32_ps(lut, _mm256_srli_epi32(v, 4)));
+  }
+  alignas(32) float lanes[2][8];
+  _mm256_store_ps(lanes[0], even);
+  _mm256_store_ps(lanes[1], odd);
+  for (int j = 0; j < 8; ++j) out[2 * j] = lanes[0][j], out[2 * j + 1] = lanes[1][j];
+}
+
+__attribute__((target("avx2"))) void gemv_levels_packed_avx2(const float* weight, int rows,
+                                                             const std::uint8_t* nibbles,
+                                                             std::size_t stride, const float* table,
+                                                             int levels, float* out, int n) {
+  if (levels > 8) {
+    gemv_levels_packed_portable(weight, rows, nibbles, stride, table, levels, out, n);
+    return;
+  }
+  WeightedTables& wt = scratch();
+  const int live = wt.compact(weight, rows);
+  alignas(32) float padded[8] = {};
+  std::copy_n(table, levels, padded);
+  const __m256 lut = _mm256_load_ps(padded);
+  const int* live_rows = wt.rows.data();
+  int c = 0;
+  for (; c + 64 <= n; c += 64)
+    avx2_packed_block64(live_rows, live, weight, lut, nibbles + c / 2, stride, out + c);
+  for (; c + 16 <= n; c += 16)
+    avx2_packed_block16(live_rows, live, weight, lut, nibbles + c / 2, stride, out + c);
+  for (; c < n; ++c) {  // c even at the start: the nibble of column c is (c & 1)
+    float acc = 0.0f;
+    for (int i = 0; i < live; ++i) {
+      const int r = live_rows[i];
+      const std::uint8_t byte = nibbles[std::size_t(r) * stride + std::size_t(c >> 1)];
+      acc += weight[r] * padded[(c & 1) ? byte >> 4 : byte & 0x0F];
+    }
+    out[c] = acc;
+  }
+}
 #endif
 
 }  // namespace
@@ -156,6 +257,18 @@ void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::
 void gemv_levels_reference(const float* weight, int rows, const std::uint8_t* index,
                            std::size_t stride, const float* table, int levels, float* out, int n) {
   gemv_levels_portable(weight, rows, index, stride, table, levels, out, n);
+}
+
+void gemv_levels_packed(const float* weight, int rows, const std::uint8_t* nibbles,
+                        std::size_t stride, const float* table, int levels, float* out, int n) {
+  static const auto kernel = GCA_PICK_KERNEL(gemv_levels_packed_avx2, gemv_levels_packed_portable);
+  kernel(weight, rows, nibbles, stride, table, levels, out, n);
+}
+
+void gemv_levels_packed_reference(const float* weight, int rows, const std::uint8_t* nibbles,
+                                  std::size_t stride, const float* table, int levels, float* out,
+                                  int n) {
+  gemv_levels_packed_portable(weight, rows, nibbles, stride, table, levels, out, n);
 }
 
 }  // namespace gca::spec

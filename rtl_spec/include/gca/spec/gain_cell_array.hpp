@@ -44,27 +44,38 @@ void prefetch_all(const std::vector<T>& v, bool write = false) {
 
 // Per-cell read terms in one of three forms; the cell index is chosen by the owner.
 //  - levels: the write DAC quantizes (kv_levels >= 2, no decay, every cell alike: no mismatch,
-//    no write noise): a cell holds the index of its
-//    level (one byte) and g of every level sits in a small table. A quarter of the memory
-//    traffic of floats, which is what bounds a whole-model run.
+//    no write noise): a cell holds the index of its level and g of every level sits in a small
+//    table. With at most 16 levels and rows of an even number of cells, two cells share a byte
+//    (packed(): the even cell of a row in the low nibble, the odd one in the high nibble);
+//    else a byte per cell. An eighth of the memory traffic of floats when packed, which is
+//    what bounds a whole-model run.
 //  - dense: no decay, cells differ or the DAC is ideal: the cell's g as a float per cell.
 //  - decay: the four terms t_i per cell (see above).
-//  - decay_levels: decay with a quantizing DAC and cells alike: a level index per cell and the
-//    three power terms of every level in small tables.
+//  - decay_levels: decay with a quantizing DAC and cells alike: a level index per cell (one
+//    byte) and the three power terms of every level in small tables.
 class CellTerms {
  public:
   enum class Form { levels, dense, decay, decay_levels };
-  void reset(std::size_t n_cells, const CircuitModel& circuits);
+  // n_cells cells in rows of row_cells (cell index = row x row_cells + position in the row).
+  void reset(std::size_t n_cells, std::size_t row_cells, const CircuitModel& circuits);
   // Stores the cell's value: `volts` as written (DAC level plus any write noise); `gain` and
   // `offset_v` are the cell's mismatch (1 and 0 for an ideal cell).
   void store(std::size_t cell, double volts, const CircuitModel& circuits, double gain = 1.0,
              double offset_v = 0.0);
   Form form() const { return form_; }
   float stored_voltage(std::size_t cell) const;
-  const float* g() const { return g_.data(); }                 // dense: g(w)
-  const float* term(int i) const { return t_[i].data(); }      // decay: t_i, i = 0..3
-  const std::uint8_t* level() const { return level_.data(); }  // levels: index per cell
-  const float* level_g() const { return level_g_.data(); }     // levels: g of each level
+  const float* g() const { return g_.data(); }             // dense: g(w)
+  const float* term(int i) const { return t_[i].data(); }  // decay: t_i, i = 0..3
+  // Level forms: the level index of every cell, a byte per cell or, when packed(), a nibble.
+  const std::uint8_t* level() const { return level_.data(); }
+  bool packed() const { return packed_; }
+  // Level forms: the byte that holds the cell's level (for cache hints).
+  const std::uint8_t* level_byte(std::size_t cell) const {
+    return level_.data() + (packed_ ? cell >> 1 : cell);
+  }
+  // Bytes from one row of level() to the next.
+  std::size_t level_row_bytes() const { return packed_ ? row_cells_ / 2 : row_cells_; }
+  const float* level_g() const { return level_g_.data(); }  // levels: g of each level
   // levels, decay_levels: g of level l as a cubic in l (exact, before any rounding to float).
   const BinomialCubic& level_g_cubic() const { return level_g_cubic_; }
   // decay_levels: the power term p_i w^i of level l as a cubic in l, i = 1..3.
@@ -84,7 +95,21 @@ class CellTerms {
   void prefetch() const;
 
  private:
+  int level_of(std::size_t cell) const {
+    return packed_ ? (level_[cell >> 1] >> ((cell & 1) * 4)) & 0x0F : level_[cell];
+  }
+  void set_level(std::size_t cell, int level) {
+    if (!packed_) {
+      level_[cell] = static_cast<std::uint8_t>(level);
+      return;
+    }
+    std::uint8_t& byte = level_[cell >> 1];
+    const int shift = (cell & 1) * 4;
+    byte = static_cast<std::uint8_t>((byte & ~(0x0F << shift)) | (level << shift));
+  }
   Form form_ = Form::dense;
+  bool packed_ = false;
+  std::size_t row_cells_ = 0;
   float p0_ = 0.0f;  // decay_levels: the constant term of g
   std::vector<float> g_, volts_;
   std::vector<float> t_[4];
@@ -105,6 +130,14 @@ void gemv_levels(const float* weight, int rows, const std::uint8_t* index, std::
 // The portable loop alone, whatever the processor (for tests of the dispatched kernel).
 void gemv_levels_reference(const float* weight, int rows, const std::uint8_t* index,
                            std::size_t stride, const float* table, int levels, float* out, int n);
+// The same over levels packed two to a byte (column 2i of a row in the low nibble of byte i,
+// 2i + 1 in the high one; `stride` in bytes, at least (n + 1) / 2), levels <= 16: the same
+// products added in the same order, so the same bits as gemv_levels on the unpacked codes.
+void gemv_levels_packed(const float* weight, int rows, const std::uint8_t* nibbles,
+                        std::size_t stride, const float* table, int levels, float* out, int n);
+void gemv_levels_packed_reference(const float* weight, int rows, const std::uint8_t* nibbles,
+                                  std::size_t stride, const float* table, int levels, float* out,
+                                  int n);
 
 // Write time of each column (K) or line (V) and its decay factor exp(-(t - t_w) / tau) at the
 // last read time t. Reads in time order cost one exp() per read, not one per column.

@@ -57,4 +57,14 @@ void level_moments_reference(const std::uint8_t* code, int rows, const std::uint
                              std::size_t stride, int levels, int n, std::int32_t* m1,
                              std::int32_t* m2, std::int32_t* m3);
 
+// The same sums over levels packed two to a byte: column 2i of a row in the low nibble of its
+// byte i, column 2i + 1 in the high nibble; `stride` is in bytes (at least (n + 1) / 2).
+// Requires what level_moments requires (levels <= 13 fit; nibbles hold up to 16 levels).
+void level_moments_packed(const std::uint8_t* code, int rows, const std::uint8_t* nibbles,
+                          std::size_t stride, int levels, int n, std::int32_t* m1, std::int32_t* m2,
+                          std::int32_t* m3);
+void level_moments_packed_reference(const std::uint8_t* code, int rows, const std::uint8_t* nibbles,
+                                    std::size_t stride, int levels, int n, std::int32_t* m1,
+                                    std::int32_t* m2, std::int32_t* m3);
+
 }  // namespace gca::spec
