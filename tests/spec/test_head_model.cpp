@@ -191,8 +191,12 @@ TEST(HeadModel, OutputsDoNotDependOnKeepingViews) {
     oracle.write(k.data(), v.data(), 0.0);
     const OracleToken want = oracle.read(q.data(), 0.0);
     for (int i = 0; i < d; ++i) ASSERT_LE(std::fabs(out[i] - want.out[i]), want.allowance[i]);
-    if (t == 200) EXPECT_EQ(head.scores(), kept_scores);
-    if (t == 299) EXPECT_NE(head.scores(), kept_scores);
+    if (t == 200) {
+      EXPECT_EQ(head.scores(), kept_scores);
+    }
+    if (t == 299) {
+      EXPECT_NE(head.scores(), kept_scores);
+    }
   }
 }
 
