@@ -319,6 +319,10 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
+  if (terms_.form() == CellTerms::Form::levels) {
+    level_charge_.resize(std::size_t(terms_.level_count()));
+    terms_.level_read_charges(1.0f, level_charge_.data());
+  }
   const Quantizer& q_dac = circuits.q_dac;
   integer_reads_ = terms_.has_levels() && q_dac.levels() >= 2 && q_dac.lo() == 0.0 &&
                    level_moments_fit(terms_.level_count(), q_dac.levels() - 1);
@@ -387,12 +391,14 @@ void KeyArray::write_column(int col, const double* k_volts, double now_ns, long 
   const bool overwrite = clock_.valid(col);
   if (terms_.form() == CellTerms::Form::levels) {
     // Cells alike (no mismatch, no write noise: what the level form means): the DAC's level
-    // as is, without the per-cell draws, which are all zero here.
+    // as is, without the per-cell draws, which are all zero here; the read charges of the old
+    // and the new level from the table (the values g_at gives).
+    const Quantizer& dac = circuits_->kv_dac;
     for (int f = 0; f < features_; ++f) {
-      const std::size_t cell = idx(f, col);
-      if (overwrite) row_read_charge_[f] -= cell_read_charge(terms_.g_at(cell, 1.0f));
-      terms_.store(cell, circuits_->k_voltage(k_volts[f]), *circuits_);
-      row_read_charge_[f] += cell_read_charge(terms_.g_at(cell, 1.0f));
+      const int level = dac.level_index(circuits_->k_voltage(k_volts[f]));
+      const int old = terms_.replace_level(idx(f, col), level);
+      if (overwrite) row_read_charge_[f] -= level_charge_[std::size_t(old)];
+      row_read_charge_[f] += level_charge_[std::size_t(level)];
     }
     if (!overwrite) ++valid_count_;
     clock_.write(col, now_ns, circuits_->retention);
@@ -480,6 +486,10 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
   terms_.reset(std::size_t(features) * lines, std::size_t(features), circuits);
   clock_.reset(lines);
   line_read_charge_.assign(lines, 0.0);
+  if (terms_.form() == CellTerms::Form::levels) {
+    level_charge_.resize(std::size_t(terms_.level_count()));
+    terms_.level_read_charges(1.0f, level_charge_.data());
+  }
   if (terms_.form() == CellTerms::Form::decay_levels) {
     weight_.resize(3 * std::size_t(lines));
     partial_.resize(3 * std::size_t(features));
@@ -490,9 +500,11 @@ void ValueArray::write_line(int line, const double* v_volts, double now_ns, long
                             bool refresh) {
   double line_charge = 0.0;
   if (terms_.form() == CellTerms::Form::levels) {  // cells alike: see KeyArray::write_column
+    const Quantizer& dac = circuits_->kv_dac;
     for (int f = 0; f < features_; ++f) {
-      terms_.store(idx(line, f), circuits_->v_voltage(v_volts[f]), *circuits_);
-      line_charge += cell_read_charge(terms_.g_at(idx(line, f), 1.0f));
+      const int level = dac.level_index(circuits_->v_voltage(v_volts[f]));
+      terms_.replace_level(idx(line, f), level);
+      line_charge += level_charge_[std::size_t(level)];
     }
     if (!clock_.valid(line)) ++valid_count_;
     line_read_charge_[line] = line_charge;
@@ -714,14 +726,14 @@ std::size_t KeyArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
          heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_) +
-         heap_bytes(own_codes_.code);
+         heap_bytes(level_charge_) + heap_bytes(own_codes_.code);
 }
 
 std::size_t ValueArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
          heap_bytes(weight_) + heap_bytes(charge_table_) + heap_bytes(partial_) +
-         heap_bytes(line_read_charge_);
+         heap_bytes(line_read_charge_) + heap_bytes(level_charge_);
 }
 
 }  // namespace gca::spec

@@ -93,6 +93,12 @@ class CellTerms {
   std::size_t state_bytes() const;
   // Asks the processor to bring the terms a read walks into cache (a hint; changes nothing).
   void prefetch() const;
+  // Level forms: puts `level` in the cell; returns the level it held.
+  int replace_level(std::size_t cell, int level) {
+    const int old = level_of(cell);
+    set_level(cell, level);
+    return old;
+  }
 
  private:
   int level_of(std::size_t cell) const {
@@ -260,6 +266,7 @@ class KeyArray {
   // Without decay: per feature, the read charge of its valid cells at full width (kept
   // up to date by the writes, so that a read costs d multiply-adds).
   std::vector<double> row_read_charge_;
+  std::vector<float> level_charge_;  // level form: cell_read_charge of each level, for writes
 };
 
 // V array: one input line per token slot, one output per feature. A read drives each line
@@ -303,6 +310,7 @@ class ValueArray {
   mutable std::vector<float> partial_;       // decay_levels: the three weighted sums
   // Without decay: per line, the read charge of its cells at full width (kept by the writes).
   std::vector<double> line_read_charge_;
+  std::vector<float> level_charge_;  // level form: cell_read_charge of each level, for writes
 };
 
 }  // namespace gca::spec
