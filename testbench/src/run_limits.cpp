@@ -207,7 +207,13 @@ MemoryEstimate estimate_run_memory(const spec::HardwareSpec& s, long tokens, boo
   const double heads = double(s.model.n_layers) * s.model.n_heads;
   m.model = heads * head_state_bytes(s);
   const Structure st = head_structure_bytes(s);
-  m.structure = st.run + heads * (st.head + st.subtile * double(s.subtiles_per_head()));
+  // The probes' containers (the tracker's module list, the report's rows and JSON objects) hold
+  // a few entries, sized to fit; a whole run's grow by doubling and hold between one and two
+  // times their entries, a copy of the old buffer beside the new one while they grow: counted
+  // at the middle, 1.5 times.
+  constexpr double kGrowthSlack = 1.5;
+  m.structure =
+      kGrowthSlack * (st.run + heads * (st.head + st.subtile * double(s.subtiles_per_head())));
   if (with_checker)
     m.checker = double(OracleChecker::state_bytes(s, s.model.n_layers, s.model.n_heads));
   m.buffers = double(tokens) * s.model.d_head * 8.0 * 4;  // Q, K, V and outputs of a head run
