@@ -28,6 +28,18 @@ HardwareSpec spec_for(int window, bool decay, bool variation) {
   return load_spec(default_spec_path(), o);
 }
 
+// A head's inputs, one token after another: q in [0, 1), k and v in [0, 0.9), seeded.
+struct RandomTokens {
+  explicit RandomTokens(int d) : q(std::size_t(d)), k(q), v(q) {}
+  void next() {
+    for (std::size_t i = 0; i < q.size(); ++i)
+      q[i] = u(rng), k[i] = 0.9 * u(rng), v[i] = 0.9 * u(rng);
+  }
+  std::mt19937_64 rng{1};
+  std::uniform_real_distribution<double> u{0.0, 1.0};
+  std::vector<double> q, k, v;
+};
+
 // Runs one head over a full window first, so that every sub-tile is active.
 void BM_HeadStep(benchmark::State& state) {
   const int window = static_cast<int>(state.range(0));
@@ -35,14 +47,13 @@ void BM_HeadStep(benchmark::State& state) {
   HardwareSpec spec = spec_for(window, decay, state.range(2) != 0);
   HeadModel head(spec);
   const int d = spec.model.d_head;
-  std::mt19937_64 rng(1);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<double> q(d), k(d), v(d), out(d);
-  auto fill = [&] {
-    for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = 0.9 * u(rng), v[i] = 0.9 * u(rng);
-  };
+  RandomTokens tokens(d);
+  std::vector<double>& q = tokens.q;
+  std::vector<double>& k = tokens.k;
+  std::vector<double>& v = tokens.v;
+  std::vector<double> out(d);
   for (int t = 0; t < window; ++t) {
-    fill();
+    tokens.next();
     head.step(q.data(), k.data(), v.data(), out.data());
   }
   const double floor_s = gca::bench::floor_seconds_per_token(1, window, d);
@@ -75,21 +86,16 @@ void BM_HeadStepManyHeads(benchmark::State& state) {
     model.push_back(std::make_unique<HeadModel>(spec, h));
     model.back()->keep_views(false);  // as in gca-sim, where nothing reads them
   }
-  const int d = spec.model.d_head;
-  std::mt19937_64 rng(1);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<double> q(d), k(d), v(d), out(d);
-  auto fill = [&] {
-    for (int i = 0; i < d; ++i) q[i] = u(rng), k[i] = 0.9 * u(rng), v[i] = 0.9 * u(rng);
-  };
+  RandomTokens tokens(spec.model.d_head);
+  std::vector<double> out(std::size_t(spec.model.d_head));
   for (int t = 0; t < window; ++t)
     for (auto& m : model) {
-      fill();
-      m->step(q.data(), k.data(), v.data(), out.data());
+      tokens.next();
+      m->step(tokens.q.data(), tokens.k.data(), tokens.v.data(), out.data());
     }
   int h = 0;
   for (auto _ : state) {
-    model[std::size_t(h)]->step(q.data(), k.data(), v.data(), out.data());
+    model[std::size_t(h)]->step(tokens.q.data(), tokens.k.data(), tokens.v.data(), out.data());
     benchmark::DoNotOptimize(out.data());
     h = h + 1 == heads ? 0 : h + 1;
   }

@@ -27,6 +27,7 @@ void CellTerms::reset(std::size_t n_cells, std::size_t row_cells, const CircuitM
     }
     level_g_.resize(dac.levels());
     level_v_.resize(dac.levels());
+    level_charge_.clear();
     if (form_ == Form::decay_levels) {
       for (auto& t : level_t_) t.resize(dac.levels());
     }
@@ -35,6 +36,7 @@ void CellTerms::reset(std::size_t n_cells, std::size_t row_cells, const CircuitM
       const double w = v - gc.w_center();
       level_v_[i] = static_cast<float>(v);
       level_g_[i] = static_cast<float>(gc.g(w));
+      level_charge_.push_back(cell_read_charge(level_g_[i]));
       if (form_ == Form::decay_levels) {
         // The same products as the per-cell terms of the decay form.
         level_t_[0][i] = static_cast<float>(gc.poly(1) * w);
@@ -319,10 +321,6 @@ KeyArray::KeyArray(const CircuitModel& circuits, int features, int columns, Arra
   clock_.reset(columns);
   if (terms_.has_decay()) scratch_.resize(4 * std::size_t(columns));
   row_read_charge_.assign(features, 0.0);
-  if (terms_.form() == CellTerms::Form::levels) {
-    level_charge_.resize(std::size_t(terms_.level_count()));
-    terms_.level_read_charges(1.0f, level_charge_.data());
-  }
   const Quantizer& q_dac = circuits.q_dac;
   integer_reads_ = terms_.has_levels() && q_dac.levels() >= 2 && q_dac.lo() == 0.0 &&
                    level_moments_fit(terms_.level_count(), q_dac.levels() - 1);
@@ -397,8 +395,8 @@ void KeyArray::write_column(int col, const double* k_volts, double now_ns, long 
     for (int f = 0; f < features_; ++f) {
       const int level = dac.level_index(circuits_->k_voltage(k_volts[f]));
       const int old = terms_.replace_level(idx(f, col), level);
-      if (overwrite) row_read_charge_[f] -= level_charge_[std::size_t(old)];
-      row_read_charge_[f] += level_charge_[std::size_t(level)];
+      if (overwrite) row_read_charge_[f] -= terms_.level_charge()[old];
+      row_read_charge_[f] += terms_.level_charge()[level];
     }
     if (!overwrite) ++valid_count_;
     clock_.write(col, now_ns, circuits_->retention);
@@ -486,10 +484,6 @@ ValueArray::ValueArray(const CircuitModel& circuits, int features, int lines, Ar
   terms_.reset(std::size_t(features) * lines, std::size_t(features), circuits);
   clock_.reset(lines);
   line_read_charge_.assign(lines, 0.0);
-  if (terms_.form() == CellTerms::Form::levels) {
-    level_charge_.resize(std::size_t(terms_.level_count()));
-    terms_.level_read_charges(1.0f, level_charge_.data());
-  }
   if (terms_.form() == CellTerms::Form::decay_levels) {
     weight_.resize(3 * std::size_t(lines));
     partial_.resize(3 * std::size_t(features));
@@ -504,7 +498,7 @@ void ValueArray::write_line(int line, const double* v_volts, double now_ns, long
     for (int f = 0; f < features_; ++f) {
       const int level = dac.level_index(circuits_->v_voltage(v_volts[f]));
       terms_.replace_level(idx(line, f), level);
-      line_charge += level_charge_[std::size_t(level)];
+      line_charge += terms_.level_charge()[level];
     }
     if (!clock_.valid(line)) ++valid_count_;
     line_read_charge_[line] = line_charge;
@@ -706,7 +700,7 @@ void ValueArray::prefetch() const {
 
 std::size_t CellTerms::state_bytes() const {
   std::size_t bytes = sizeof(*this) + heap_bytes(g_) + heap_bytes(volts_) + heap_bytes(level_) +
-                      heap_bytes(level_g_) + heap_bytes(level_v_);
+                      heap_bytes(level_g_) + heap_bytes(level_v_) + heap_bytes(level_charge_);
   for (const auto& t : t_) bytes += heap_bytes(t);
   for (const auto& t : level_t_) bytes += heap_bytes(t);
   return bytes;
@@ -726,14 +720,14 @@ std::size_t KeyArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
          heap_bytes(scratch_) + heap_bytes(charge_table_) + heap_bytes(row_read_charge_) +
-         heap_bytes(level_charge_) + heap_bytes(own_codes_.code);
+         heap_bytes(own_codes_.code);
 }
 
 std::size_t ValueArray::state_bytes() const {
   return sizeof(*this) - sizeof(terms_) - sizeof(variation_) - sizeof(clock_) +
          terms_.state_bytes() + variation_.state_bytes() + clock_.state_bytes() +
          heap_bytes(weight_) + heap_bytes(charge_table_) + heap_bytes(partial_) +
-         heap_bytes(line_read_charge_) + heap_bytes(level_charge_);
+         heap_bytes(line_read_charge_);
 }
 
 }  // namespace gca::spec

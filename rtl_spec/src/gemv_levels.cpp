@@ -132,6 +132,22 @@ __attribute__((target("avx2"))) inline void avx2_block8(const int* live_rows, in
   _mm256_storeu_ps(out, acc);
 }
 
+// What every AVX2 look-up starts from: the rows of non-zero weight (by pointer: a reference to
+// the thread-local scratch would be looked up again in every iteration of the row loops) and
+// the table of up to eight levels, padded to a register.
+struct LiveRows {
+  const int* rows;
+  int live;
+  alignas(32) float padded[8] = {};
+  LiveRows(const float* weight, int n_rows, const float* table, int levels) {
+    WeightedTables& wt = scratch();
+    live = wt.compact(weight, n_rows);
+    rows = wt.rows.data();
+    std::copy_n(table, levels, padded);
+  }
+  __attribute__((target("avx2"))) __m256 lut() const { return _mm256_load_ps(padded); }
+};
+
 __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int rows,
                                                       const std::uint8_t* index, std::size_t stride,
                                                       const float* table, int levels, float* out,
@@ -140,14 +156,11 @@ __attribute__((target("avx2"))) void gemv_levels_avx2(const float* weight, int r
     gemv_levels_portable(weight, rows, index, stride, table, levels, out, n);
     return;
   }
-  WeightedTables& wt = scratch();
-  const int live = wt.compact(weight, rows);
-  alignas(32) float padded[8] = {};
-  std::copy_n(table, levels, padded);
-  const __m256 lut = _mm256_load_ps(padded);
-  // The rows by pointer: a reference to the thread-local scratch would be looked up again in
-  // every iteration of the row loops.
-  const int* live_rows = wt.rows.data();
+  const LiveRows lr(weight, rows, table, levels);
+  const int* live_rows = lr.rows;
+  const int live = lr.live;
+  const float* padded = lr.padded;
+  const __m256 lut = lr.lut();
   int c = 0;
   for (; c + 64 <= n; c += 64)
     avx2_block32<2>(live_rows, live, weight, lut, index + c, stride, out + c);
@@ -223,12 +236,11 @@ __attribute__((target("avx2"))) void gemv_levels_packed_avx2(const float* weight
     gemv_levels_packed_portable(weight, rows, nibbles, stride, table, levels, out, n);
     return;
   }
-  WeightedTables& wt = scratch();
-  const int live = wt.compact(weight, rows);
-  alignas(32) float padded[8] = {};
-  std::copy_n(table, levels, padded);
-  const __m256 lut = _mm256_load_ps(padded);
-  const int* live_rows = wt.rows.data();
+  const LiveRows lr(weight, rows, table, levels);
+  const int* live_rows = lr.rows;
+  const int live = lr.live;
+  const float* padded = lr.padded;
+  const __m256 lut = lr.lut();
   int c = 0;
   for (; c + 64 <= n; c += 64)
     avx2_packed_block64(live_rows, live, weight, lut, nibbles + c / 2, stride, out + c);

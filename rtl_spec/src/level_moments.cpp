@@ -34,7 +34,21 @@ int largest_factor(int levels) {
   return m;
 }
 
-void moments_portable(const std::uint8_t* code, int rows, const std::uint8_t* index,
+// The two layouts of a row of levels: a byte per column, or two columns per byte (column 2i
+// in the low nibble of byte i, 2i + 1 in the high one).
+struct ByteLevels {
+  static constexpr bool kPacked = false;
+  static int level(const std::uint8_t* row, int c) { return row[c]; }
+  static std::size_t offset(int c) { return std::size_t(c); }  // byte of column c
+};
+struct NibbleLevels {
+  static constexpr bool kPacked = true;
+  static int level(const std::uint8_t* row, int c) { return (row[c >> 1] >> ((c & 1) * 4)) & 0x0F; }
+  static std::size_t offset(int c) { return std::size_t(c) / 2; }  // c even
+};
+
+template <class Layout>
+void moments_portable(const std::uint8_t* code, int rows, const std::uint8_t* levels_in,
                       std::size_t stride, int levels, int n, std::int32_t* m1, std::int32_t* m2,
                       std::int32_t* m3) {
   std::array<std::int32_t, kMaxLevels> c2{}, c3{};
@@ -45,35 +59,9 @@ void moments_portable(const std::uint8_t* code, int rows, const std::uint8_t* in
   for (int r = 0; r < rows; ++r) {
     const std::int32_t a = code[r];
     if (a == 0) continue;
-    const std::uint8_t* p = index + std::size_t(r) * stride;
+    const std::uint8_t* p = levels_in + std::size_t(r) * stride;
     for (int c = 0; c < n; ++c) {
-      m1[c] += a * p[c];
-      m2[c] += a * c2[p[c]];
-      m3[c] += a * c3[p[c]];
-    }
-  }
-}
-
-// The level of column c in a row of nibbles: column 2i in the low nibble of byte i, 2i + 1 in
-// the high one.
-inline int nibble_level(const std::uint8_t* row, int c) {
-  return (row[c >> 1] >> ((c & 1) * 4)) & 0x0F;
-}
-
-void moments_packed_portable(const std::uint8_t* code, int rows, const std::uint8_t* nibbles,
-                             std::size_t stride, int levels, int n, std::int32_t* m1,
-                             std::int32_t* m2, std::int32_t* m3) {
-  std::array<std::int32_t, kMaxLevels> c2{}, c3{};
-  for (int l = 0; l < std::min(levels, kMaxLevels); ++l) c2[l] = choose(l, 2), c3[l] = choose(l, 3);
-  std::fill(m1, m1 + n, 0);
-  std::fill(m2, m2 + n, 0);
-  std::fill(m3, m3 + n, 0);
-  for (int r = 0; r < rows; ++r) {
-    const std::int32_t a = code[r];
-    if (a == 0) continue;
-    const std::uint8_t* p = nibbles + std::size_t(r) * stride;
-    for (int c = 0; c < n; ++c) {
-      const int l = nibble_level(p, c);
+      const int l = Layout::level(p, c);
       m1[c] += a * l;
       m2[c] += a * c2[l];
       m3[c] += a * c3[l];
@@ -87,18 +75,37 @@ void moments_packed_portable(const std::uint8_t* code, int rows, const std::uint
 constexpr std::uint8_t kChoose2[16] = {0, 0, 1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 66, 78, 0, 0};
 constexpr std::uint8_t kChoose3[16] = {0, 0, 0, 1, 4, 10, 20, 35, 56, 84, 120, 165, 220, 0, 0, 0};
 
+// The levels of 32 columns of a row, a byte each. Bytes: one 32-byte load. Nibbles: 16 bytes
+// loaded into both halves of a register; the low half keeps the low nibbles (the even columns,
+// in order), the high half the high nibbles (the odd columns). Shifting 32-bit lanes by 4 moves
+// each byte's high nibble down (the next byte's low nibble lands above it and is masked off).
+template <class Layout>
+__attribute__((target("avx2"))) inline __m256i load_levels32(const std::uint8_t* p) {
+  if constexpr (!Layout::kPacked) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  } else {
+    const __m256i both =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+    return _mm256_and_si256(_mm256_srlv_epi32(both, shift), _mm256_set1_epi8(0x0F));
+  }
+}
+
 // 32 columns, rows taken in pairs (r, r + 1). Interleaving the level bytes of two rows puts, in
 // each 16-bit lane, the levels of one column in both rows; a byte multiply-add with the pair's
 // codes (a0, a1) then gives a0 C(l0,k) + a1 C(l1,k) for that column, and a byte shuffle of a
 // small table gives C(l, 2) and C(l, 3) from l. Rows of code 0 add 0 (an odd last row is paired
 // with itself at code 0). Sums stay in 16-bit lanes (taken as unsigned: every term is >= 0) for
 // up to `pairs_per_flush` pairs, then widen into the 32-bit totals.
-// The unpack works within 128-bit halves: lanes of `lo` hold columns 0-7 and 16-23, lanes of
-// `hi` columns 8-15 and 24-31.
+// The unpack works within 128-bit halves. Bytes: lanes of `lo` hold columns 0-7 and 16-23, lanes
+// of `hi` columns 8-15 and 24-31. Nibbles: the low half of each 128-bit lane holds even columns
+// and the high half the odd ones, so the widening interleaves them back into column order.
+template <class Layout>
 __attribute__((target("avx2"))) void moments_block32(const std::uint8_t* code, int rows,
-                                                     const std::uint8_t* index, std::size_t stride,
-                                                     int pairs_per_flush, std::int32_t* m1,
-                                                     std::int32_t* m2, std::int32_t* m3) {
+                                                     const std::uint8_t* levels_in,
+                                                     std::size_t stride, int pairs_per_flush,
+                                                     std::int32_t* m1, std::int32_t* m2,
+                                                     std::int32_t* m3) {
   const __m256i table2 =
       _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kChoose2)));
   const __m256i table3 =
@@ -114,8 +121,7 @@ __attribute__((target("avx2"))) void moments_block32(const std::uint8_t* code, i
     // One pair: rows p0 and p1 with the codes in w (low byte p0's).
     auto add_pair = [&](const std::uint8_t* p0, const std::uint8_t* p1, __m256i w)
         __attribute__((target("avx2"))) {
-      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0));
-      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p1));
+      const __m256i x0 = load_levels32<Layout>(p0), x1 = load_levels32<Layout>(p1);
       const __m256i lo = _mm256_unpacklo_epi8(x0, x1), hi = _mm256_unpackhi_epi8(x0, x1);
       a1_lo = _mm256_add_epi16(a1_lo, _mm256_maddubs_epi16(lo, w));
       a1_hi = _mm256_add_epi16(a1_hi, _mm256_maddubs_epi16(hi, w));
@@ -128,24 +134,33 @@ __attribute__((target("avx2"))) void moments_block32(const std::uint8_t* code, i
     for (; r + 1 < end; r += 2) {
       std::uint16_t codes;  // code[r] in the low byte, code[r + 1] in the high one
       std::memcpy(&codes, code + r, sizeof codes);
-      const std::uint8_t* p0 = index + std::size_t(r) * stride;
+      const std::uint8_t* p0 = levels_in + std::size_t(r) * stride;
       add_pair(p0, p0 + stride, _mm256_set1_epi16(static_cast<short>(codes)));
     }
     if (r < end) {  // the odd last row, with itself at code 0
-      const std::uint8_t* p0 = index + std::size_t(r) * stride;
+      const std::uint8_t* p0 = levels_in + std::size_t(r) * stride;
       add_pair(p0, p0, _mm256_set1_epi16(static_cast<short>(code[r])));
       ++r;
     }
     const __m256i acc[3][2] = {{a1_lo, a1_hi}, {a2_lo, a2_hi}, {a3_lo, a3_hi}};
-    // Widen: the low half of `lo` is columns 0-7, its high half 16-23; `hi` gives 8-15, 24-31.
     for (int k = 0; k < 3; ++k) {
       for (int h = 0; h < 2; ++h) {
-        const __m128i parts[2] = {_mm256_castsi256_si128(acc[k][h]),
-                                  _mm256_extracti128_si256(acc[k][h], 1)};
+        const __m128i low = _mm256_castsi256_si128(acc[k][h]);
+        const __m128i high = _mm256_extracti128_si256(acc[k][h], 1);
         for (int q = 0; q < 2; ++q) {
-          __m256i* dst = reinterpret_cast<__m256i*>(out[k] + 16 * q + 8 * h);
+          // Bytes: the low half of `lo` is columns 0-7, its high half 16-23; `hi` gives 8-15,
+          // 24-31. Nibbles: the halves are the even and the odd columns of 16 in a row.
+          __m128i part;
+          __m256i* dst;
+          if constexpr (!Layout::kPacked) {
+            part = q == 0 ? low : high;
+            dst = reinterpret_cast<__m256i*>(out[k] + 16 * q + 8 * h);
+          } else {
+            part = q == 0 ? _mm_unpacklo_epi16(low, high) : _mm_unpackhi_epi16(low, high);
+            dst = reinterpret_cast<__m256i*>(out[k] + 16 * h + 8 * q);
+          }
           _mm256_storeu_si256(
-              dst, _mm256_add_epi32(_mm256_loadu_si256(dst), _mm256_cvtepu16_epi32(parts[q])));
+              dst, _mm256_add_epi32(_mm256_loadu_si256(dst), _mm256_cvtepu16_epi32(part)));
         }
       }
     }
@@ -161,105 +176,20 @@ int pairs_per_flush_for(const std::uint8_t* code, int rows, int levels) {
   return std::max(1, 65535 / per_pair);
 }
 
-// The packed layout (two levels per byte): 16 bytes of a row hold 32 columns. They are loaded
-// into both halves of a register; the low half keeps the low nibbles (the even columns, in
-// order), the high half the high nibbles (the odd columns), each a level per byte as in
-// moments_block32. The pair arithmetic is the same; after the unpack, the low half of each
-// 128-bit lane holds even columns and the high half the odd ones, so the widening interleaves
-// them back into column order: 16-bit lane i of `lo` is column 2i (i < 8) or 2(i - 8) + 1, and
-// `hi` the same 16 columns further.
-__attribute__((target("avx2"))) inline __m256i split_nibbles(const std::uint8_t* p) {
-  const __m256i both =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  // Shifting 32-bit lanes by 4 moves each byte's high nibble down (the next byte's low nibble
-  // lands above it and is masked off).
-  const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-  return _mm256_and_si256(_mm256_srlv_epi32(both, shift), _mm256_set1_epi8(0x0F));
-}
-
-__attribute__((target("avx2"))) void moments_packed_block32(const std::uint8_t* code, int rows,
-                                                            const std::uint8_t* nibbles,
-                                                            std::size_t stride, int pairs_per_flush,
-                                                            std::int32_t* m1, std::int32_t* m2,
-                                                            std::int32_t* m3) {
-  const __m256i table2 =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kChoose2)));
-  const __m256i table3 =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kChoose3)));
-  std::int32_t* out[3] = {m1, m2, m3};
-  for (int k = 0; k < 3; ++k)
-    for (int j = 0; j < 32; j += 8)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[k] + j), _mm256_setzero_si256());
-  int r = 0;
-  while (r < rows) {
-    __m256i a1_lo = _mm256_setzero_si256(), a1_hi = a1_lo, a2_lo = a1_lo, a2_hi = a1_lo,
-            a3_lo = a1_lo, a3_hi = a1_lo;
-    auto add_pair = [&](const std::uint8_t* p0, const std::uint8_t* p1, __m256i w)
-        __attribute__((target("avx2"))) {
-      const __m256i x0 = split_nibbles(p0), x1 = split_nibbles(p1);
-      const __m256i lo = _mm256_unpacklo_epi8(x0, x1), hi = _mm256_unpackhi_epi8(x0, x1);
-      a1_lo = _mm256_add_epi16(a1_lo, _mm256_maddubs_epi16(lo, w));
-      a1_hi = _mm256_add_epi16(a1_hi, _mm256_maddubs_epi16(hi, w));
-      a2_lo = _mm256_add_epi16(a2_lo, _mm256_maddubs_epi16(_mm256_shuffle_epi8(table2, lo), w));
-      a2_hi = _mm256_add_epi16(a2_hi, _mm256_maddubs_epi16(_mm256_shuffle_epi8(table2, hi), w));
-      a3_lo = _mm256_add_epi16(a3_lo, _mm256_maddubs_epi16(_mm256_shuffle_epi8(table3, lo), w));
-      a3_hi = _mm256_add_epi16(a3_hi, _mm256_maddubs_epi16(_mm256_shuffle_epi8(table3, hi), w));
-    };
-    const int end = std::min(rows, r + 2 * pairs_per_flush);
-    for (; r + 1 < end; r += 2) {
-      std::uint16_t codes;  // code[r] in the low byte, code[r + 1] in the high one
-      std::memcpy(&codes, code + r, sizeof codes);
-      const std::uint8_t* p0 = nibbles + std::size_t(r) * stride;
-      add_pair(p0, p0 + stride, _mm256_set1_epi16(static_cast<short>(codes)));
-    }
-    if (r < end) {  // the odd last row, with itself at code 0
-      const std::uint8_t* p0 = nibbles + std::size_t(r) * stride;
-      add_pair(p0, p0, _mm256_set1_epi16(static_cast<short>(code[r])));
-      ++r;
-    }
-    const __m256i acc[3][2] = {{a1_lo, a1_hi}, {a2_lo, a2_hi}, {a3_lo, a3_hi}};
-    for (int k = 0; k < 3; ++k) {
-      for (int h = 0; h < 2; ++h) {
-        const __m128i even = _mm256_castsi256_si128(acc[k][h]);
-        const __m128i odd = _mm256_extracti128_si256(acc[k][h], 1);
-        const __m128i in_order[2] = {_mm_unpacklo_epi16(even, odd), _mm_unpackhi_epi16(even, odd)};
-        for (int q = 0; q < 2; ++q) {
-          __m256i* dst = reinterpret_cast<__m256i*>(out[k] + 16 * h + 8 * q);
-          _mm256_storeu_si256(
-              dst, _mm256_add_epi32(_mm256_loadu_si256(dst), _mm256_cvtepu16_epi32(in_order[q])));
-        }
-      }
-    }
-  }
-}
-
+template <class Layout>
 __attribute__((target("avx2"))) void moments_avx2(const std::uint8_t* code, int rows,
-                                                  const std::uint8_t* index, std::size_t stride,
+                                                  const std::uint8_t* levels_in, std::size_t stride,
                                                   int levels, int n, std::int32_t* m1,
                                                   std::int32_t* m2, std::int32_t* m3) {
   const int pairs_per_flush = pairs_per_flush_for(code, rows, levels);
   int c = 0;
-  for (; c + 32 <= n; c += 32)
-    moments_block32(code, rows, index + c, stride, pairs_per_flush, m1 + c, m2 + c, m3 + c);
-  if (c < n) {
-    // The last columns: the portable loop.
-    moments_portable(code, rows, index + c, stride, levels, n - c, m1 + c, m2 + c, m3 + c);
-  }
-}
-__attribute__((target("avx2"))) void moments_packed_avx2(const std::uint8_t* code, int rows,
-                                                         const std::uint8_t* nibbles,
-                                                         std::size_t stride, int levels, int n,
-                                                         std::int32_t* m1, std::int32_t* m2,
-                                                         std::int32_t* m3) {
-  const int pairs_per_flush = pairs_per_flush_for(code, rows, levels);
-  int c = 0;
   for (; c + 32 <= n; c += 32) {
-    moments_packed_block32(code, rows, nibbles + c / 2, stride, pairs_per_flush, m1 + c, m2 + c,
-                           m3 + c);
+    moments_block32<Layout>(code, rows, levels_in + Layout::offset(c), stride, pairs_per_flush,
+                            m1 + c, m2 + c, m3 + c);
   }
-  if (c < n) {  // c is even: the rest starts at a low nibble
-    moments_packed_portable(code, rows, nibbles + c / 2, stride, levels, n - c, m1 + c, m2 + c,
-                            m3 + c);
+  if (c < n) {  // the last columns (c even: a packed row's rest starts at a low nibble)
+    moments_portable<Layout>(code, rows, levels_in + Layout::offset(c), stride, levels, n - c,
+                             m1 + c, m2 + c, m3 + c);
   }
 }
 #endif
@@ -308,7 +238,8 @@ bool level_moments_fit(int levels, int max_code) {
 void level_moments(const std::uint8_t* code, int rows, const std::uint8_t* index,
                    std::size_t stride, int levels, int n, std::int32_t* m1, std::int32_t* m2,
                    std::int32_t* m3) {
-  static const auto kernel = GCA_PICK_KERNEL(moments_avx2, moments_portable);
+  static const auto kernel =
+      GCA_PICK_KERNEL(moments_avx2<ByteLevels>, moments_portable<ByteLevels>);
   kernel(code, rows, index, stride, levels, n, m1, m2, m3);
 }
 
@@ -322,20 +253,21 @@ void combine_level_moments(const BinomialCubic& h, std::int64_t code_sum, const 
 void level_moments_reference(const std::uint8_t* code, int rows, const std::uint8_t* index,
                              std::size_t stride, int levels, int n, std::int32_t* m1,
                              std::int32_t* m2, std::int32_t* m3) {
-  moments_portable(code, rows, index, stride, levels, n, m1, m2, m3);
+  moments_portable<ByteLevels>(code, rows, index, stride, levels, n, m1, m2, m3);
 }
 
 void level_moments_packed(const std::uint8_t* code, int rows, const std::uint8_t* nibbles,
                           std::size_t stride, int levels, int n, std::int32_t* m1, std::int32_t* m2,
                           std::int32_t* m3) {
-  static const auto kernel = GCA_PICK_KERNEL(moments_packed_avx2, moments_packed_portable);
+  static const auto kernel =
+      GCA_PICK_KERNEL(moments_avx2<NibbleLevels>, moments_portable<NibbleLevels>);
   kernel(code, rows, nibbles, stride, levels, n, m1, m2, m3);
 }
 
 void level_moments_packed_reference(const std::uint8_t* code, int rows, const std::uint8_t* nibbles,
                                     std::size_t stride, int levels, int n, std::int32_t* m1,
                                     std::int32_t* m2, std::int32_t* m3) {
-  moments_packed_portable(code, rows, nibbles, stride, levels, n, m1, m2, m3);
+  moments_portable<NibbleLevels>(code, rows, nibbles, stride, levels, n, m1, m2, m3);
 }
 
 }  // namespace gca::spec

@@ -151,9 +151,8 @@ void AttentionHead::ahead_inputs(long token, double** q, double** k, double** v)
 }
 
 void AttentionHead::compute_ahead(long token, const double* q, const double* k, const double* v) {
-  AheadRecord& r = ahead_records_[token & 1];
-  r.out.resize(std::size_t(d_));
-  model_->step(q, k, v, r.out.data());  // time does not enter: the nominal clock
+  AheadRecord& r = ahead_records_[token & 1];  // sized by ahead_inputs, called first
+  model_->step(q, k, v, r.out.data());         // time does not enter: the nominal clock
   r.activity.resize(subtiles.size());
   for (std::size_t s = 0; s < subtiles.size(); ++s)
     r.activity[s] = model_->subtile_activity(static_cast<int>(s));

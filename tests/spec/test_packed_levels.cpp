@@ -176,15 +176,23 @@ TEST(PackedLevels, LookUpRoundsAsTheNaiveFloatLoop) {
   }
 }
 
+// The write DAC's grid (8 levels over the storable range, capped by the supply): level a is
+// stored at dac_lo + a x dac_step volts.
+double dac_lo(const HardwareSpec& spec) {
+  return spec.gain_cell.v_min_v;
+}
+double dac_step(const HardwareSpec& spec) {
+  const GainCellParams& gc = spec.gain_cell;
+  return (std::min(gc.v_max_v, spec.cost.vdd_v) - gc.v_min_v) / 7;
+}
+
 // Arrays of the default hardware (3-bit K/V levels, no leakage or variation) keep two cells
 // per byte; writing one cell leaves its neighbour in the byte alone.
 TEST(PackedLevels, ArraysKeepEveryCellsLevel) {
   const HardwareSpec spec = load_spec(default_spec_path(), {});
   ASSERT_EQ(spec.quant.kv_levels, 8);
   const CircuitModel cm(spec);
-  const GainCellParams& gc = spec.gain_cell;
-  const double lo = gc.v_min_v, hi = std::min(gc.v_max_v, spec.cost.vdd_v);
-  const double step = (hi - lo) / 7;
+  const double lo = dac_lo(spec), step = dac_step(spec);
   const int d = 64, cols = 64;
   KeyArray k(cm, d, cols);
   ValueArray v(cm, d, cols);
@@ -227,8 +235,7 @@ TEST(PackedLevels, ValueReadIsTheWeightedSum) {
   const HardwareSpec spec = load_spec(default_spec_path(), {});
   const CircuitModel cm(spec);
   const GainCellParams& gc = spec.gain_cell;
-  const double lo = gc.v_min_v, hi = std::min(gc.v_max_v, spec.cost.vdd_v);
-  const double step = (hi - lo) / 7;
+  const double lo = dac_lo(spec), step = dac_step(spec);
   const int d = 64, lines = 64;
   ValueArray v(cm, d, lines);
   std::mt19937 rng(9);

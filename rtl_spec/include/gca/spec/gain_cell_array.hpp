@@ -89,6 +89,8 @@ class CellTerms {
   // Level forms: cell_read_charge(g) of every level at decay `factor`, into out[level_count()]
   // (the same float arithmetic as g_at, so sums over cells give the same bits).
   void level_read_charges(float factor, float* out) const;
+  // Level forms: cell_read_charge(g) of every level as stored (no decay), what a write adds.
+  const float* level_charge() const { return level_charge_.data(); }
   // Bytes of memory these terms hold (the object and its heap).
   std::size_t state_bytes() const;
   // Asks the processor to bring the terms a read walks into cache (a hint; changes nothing).
@@ -120,7 +122,7 @@ class CellTerms {
   std::vector<float> g_, volts_;
   std::vector<float> t_[4];
   std::vector<std::uint8_t> level_;
-  std::vector<float> level_g_, level_v_;
+  std::vector<float> level_g_, level_v_, level_charge_;
   std::vector<float> level_t_[3];
   BinomialCubic level_g_cubic_;
   BinomialCubic level_t_cubic_[3];
@@ -266,7 +268,6 @@ class KeyArray {
   // Without decay: per feature, the read charge of its valid cells at full width (kept
   // up to date by the writes, so that a read costs d multiply-adds).
   std::vector<double> row_read_charge_;
-  std::vector<float> level_charge_;  // level form: cell_read_charge of each level, for writes
 };
 
 // V array: one input line per token slot, one output per feature. A read drives each line
@@ -310,7 +311,6 @@ class ValueArray {
   mutable std::vector<float> partial_;       // decay_levels: the three weighted sums
   // Without decay: per line, the read charge of its cells at full width (kept by the writes).
   std::vector<double> line_read_charge_;
-  std::vector<float> level_charge_;  // level form: cell_read_charge of each level, for writes
 };
 
 }  // namespace gca::spec
